@@ -1,0 +1,1 @@
+"""One module per `coach` subcommand; each registers itself and imports heavy code lazily."""

@@ -1,0 +1,303 @@
+"""The scenario file format: one pydantic model that trainers write as YAML.
+
+Everything that reads a scenario (the engine, both counterparts, the TUI, replay) reads this
+model, so the file format is defined once, with `extra="forbid"` so that a misspelt key is an
+error instead of a silently ignored setting. Loading and error reporting live in
+`coach.scenario_loader`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from coach.scoring.types import Skill
+
+SCENARIO_FORMAT_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Category(StrEnum):
+    negotiation = "negotiation"
+    feedback = "feedback"
+    difficult_conversation = "difficult-conversation"
+    active_listening = "active-listening"
+
+
+class Difficulty(StrEnum):
+    beginner = "beginner"
+    intermediate = "intermediate"
+    advanced = "advanced"
+
+
+class Move(StrEnum):
+    """What a learner's turn does, as the offline counterpart perceives it.
+
+    The engine detects one primary move per learner turn; the offline script says how the
+    counterpart reacts to each. Listed roughly from most to least constructive.
+    """
+
+    acknowledge = "acknowledge"  # names or validates the other's feelings
+    reflect = "reflect"  # paraphrases what the other said, adds meaning
+    open_question = "open_question"  # invites the other to say more
+    proposal = "proposal"  # a concrete offer, option or next step
+    closed_question = "closed_question"  # yes/no or narrow question
+    neutral = "neutral"  # none of the others
+    off_topic = "off_topic"  # changes the subject
+    pressure = "pressure"  # ultimatums, rushing, "take it or leave it"
+    dismiss = "dismiss"  # minimises feelings: "calm down", "not a big deal"
+    blame = "blame"  # accuses, judges, argues
+
+
+class Outcome(StrEnum):
+    agreement = "agreement"  # the scenario's goal was reached together
+    partial = "partial"  # progress, but the final stage was not reached
+    impasse = "impasse"  # the turn limit ran out with no progress
+    walk_out = "walk_out"  # the counterpart ended it in anger
+    learner_ended = "learner_ended"  # the learner stopped
+
+
+Percent = Annotated[int, Field(ge=0, le=100)]
+Lines = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+class LearnerBrief(_Strict):
+    role: str = Field(description="Who the learner plays, e.g. 'Team lead at a logistics firm'.")
+    goal: str = Field(description="What the learner is trying to achieve in the conversation.")
+    brief: str = Field(description="What the learner knows going in (facts, constraints).")
+
+
+class HiddenInfo(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id used by the script.")
+    fact: str = Field(description="What the counterpart knows but does not say at first.")
+    reveal_when: str = Field(
+        description="When the counterpart would reveal it (read by the LLM persona), "
+        "e.g. 'the learner asks about their workload without blaming them'."
+    )
+
+
+class CounterpartState(_Strict):
+    trust: Percent = Field(50, description="0 = none, 100 = complete trust in the learner.")
+    tension: Percent = Field(50, description="0 = calm, 100 = about to walk out.")
+    mood: str = Field("neutral", description="A word for the starting emotion, e.g. 'angry'.")
+
+
+class Counterpart(_Strict):
+    name: str
+    role: str
+    personality: str
+    speaking_style: str = Field(description="How they talk: sentence length, tone, idioms.")
+    background: str = Field(description="Their situation and history, as they see it.")
+    interests: list[str] = Field(
+        default_factory=list, description="What they really care about (may be unstated)."
+    )
+    hidden_information: list[HiddenInfo] = Field(default_factory=list)
+    initial_state: CounterpartState = Field(default_factory=CounterpartState)
+    moved_by: list[str] = Field(
+        default_factory=list,
+        description="What lowers tension and builds trust, in plain words (for the LLM persona).",
+    )
+    triggered_by: list[str] = Field(
+        default_factory=list,
+        description="What raises tension and costs trust, in plain words (for the LLM persona).",
+    )
+
+
+class Objective(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str
+    reached_at_stage: str | None = Field(
+        None,
+        description="Offline script: the objective counts as met when this stage is reached.",
+    )
+
+
+class SkillWeights(_Strict):
+    empathy: float = Field(1.0, ge=0)
+    active_listening: float = Field(1.0, ge=0)
+    clarity: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> SkillWeights:
+        if self.empathy + self.active_listening + self.clarity <= 0:
+            raise ValueError("at least one skill weight must be above 0")
+        return self
+
+
+class StateChange(_Strict):
+    trust: int = Field(0, ge=-100, le=100)
+    tension: int = Field(0, ge=-100, le=100)
+
+
+# How each move shifts the counterpart when the script does not say otherwise.
+DEFAULT_EFFECTS: dict[Move, StateChange] = {
+    Move.acknowledge: StateChange(trust=8, tension=-10),
+    Move.reflect: StateChange(trust=9, tension=-8),
+    Move.open_question: StateChange(trust=6, tension=-5),
+    Move.proposal: StateChange(trust=4, tension=-4),
+    Move.closed_question: StateChange(trust=1, tension=0),
+    Move.neutral: StateChange(trust=0, tension=1),
+    Move.off_topic: StateChange(trust=-5, tension=6),
+    Move.pressure: StateChange(trust=-8, tension=14),
+    Move.dismiss: StateChange(trust=-10, tension=14),
+    Move.blame: StateChange(trust=-12, tension=16),
+}
+
+
+class Condition(_Strict):
+    """All given parts must hold (an empty condition always holds)."""
+
+    trust_at_least: Percent | None = None
+    trust_at_most: Percent | None = None
+    tension_at_least: Percent | None = None
+    tension_at_most: Percent | None = None
+    min_turns_in_stage: int = Field(0, ge=0, description="Learner turns spent in this stage.")
+    moves_any: list[Move] = Field(
+        default_factory=list, description="The learner's latest move is one of these."
+    )
+
+    def holds(self, trust: int, tension: int, turns_in_stage: int, move: Move | None) -> bool:
+        checks = (
+            self.trust_at_least is None or trust >= self.trust_at_least,
+            self.trust_at_most is None or trust <= self.trust_at_most,
+            self.tension_at_least is None or tension >= self.tension_at_least,
+            self.tension_at_most is None or tension <= self.tension_at_most,
+            turns_in_stage >= self.min_turns_in_stage,
+            not self.moves_any or move in self.moves_any,
+        )
+        return all(checks)
+
+
+class Replies(_Strict):
+    """Lines the counterpart may say in a stage, by the learner's move; `default` is required.
+
+    A move without its own lines falls back to `default`. Several lines per move give
+    variety; the engine picks one with a seeded random generator.
+    """
+
+    default: Lines
+    acknowledge: Lines | None = None
+    reflect: Lines | None = None
+    open_question: Lines | None = None
+    proposal: Lines | None = None
+    closed_question: Lines | None = None
+    neutral: Lines | None = None
+    off_topic: Lines | None = None
+    pressure: Lines | None = None
+    dismiss: Lines | None = None
+    blame: Lines | None = None
+
+    def for_move(self, move: Move) -> list[str]:
+        lines: list[str] | None = getattr(self, move.value)
+        return lines or self.default
+
+
+class Stage(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str = Field("", description="What happens in this stage (for trainers).")
+    on_enter: str | None = Field(
+        None, description="Said once when the conversation enters this stage."
+    )
+    reveals: list[str] = Field(
+        default_factory=list, description="Hidden-information ids revealed on entering."
+    )
+    replies: Replies
+    advance_when: Condition = Field(
+        default_factory=Condition,
+        description="When this holds after a learner turn, move to the next stage "
+        "(for the last stage: the scenario ends in agreement).",
+    )
+
+
+class Endings(_Strict):
+    agreement: str = Field(description="The counterpart's last line when the goal is reached.")
+    walk_out: str = Field(description="The counterpart's last line when they walk out.")
+    impasse: str = Field(description="The counterpart's last line when turns run out.")
+
+
+class OfflineScript(_Strict):
+    """Drives the embedded offline counterpart: stages, replies by move, state changes."""
+
+    effects: dict[Move, StateChange] = Field(
+        default_factory=dict, description="Overrides of the default state change per move."
+    )
+    walk_out_at_tension: Percent = Field(95, description="Tension at which they walk out.")
+    stages: Annotated[list[Stage], Field(min_length=1)]
+    endings: Endings
+
+    def effect(self, move: Move) -> StateChange:
+        return self.effects.get(move, DEFAULT_EFFECTS[move])
+
+
+class Scenario(_Strict):
+    """A role-play scenario as authored by a trainer."""
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        max_length=64,
+        description="Unique id: lowercase letters, digits and dashes.",
+    )
+    title: str = Field(min_length=1, max_length=120)
+    summary: str = Field(min_length=1)
+    category: Category
+    skills: Annotated[list[Skill], Field(min_length=1)] = Field(
+        description="Skills in focus: empathy, active_listening, clarity."
+    )
+    difficulty: Difficulty
+    tags: list[str] = Field(default_factory=list)
+    learner: LearnerBrief
+    counterpart: Counterpart
+    opening_line: str = Field(min_length=1, description="The counterpart's first words.")
+    objectives: Annotated[list[Objective], Field(min_length=1)]
+    weights: SkillWeights = Field(default_factory=SkillWeights)
+    max_turns: int = Field(12, ge=1, le=100, description="Learner turns before it ends.")
+    show_state: bool = Field(True, description="Show trust/tension to the learner.")
+    offline_script: OfflineScript
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Scenario:
+        hidden = {h.id for h in self.counterpart.hidden_information}
+        stage_ids = [s.id for s in self.offline_script.stages]
+        if len(set(stage_ids)) != len(stage_ids):
+            raise ValueError("offline_script.stages: stage ids must be unique")
+        for stage in self.offline_script.stages:
+            for ref in stage.reveals:
+                if ref not in hidden:
+                    raise ValueError(
+                        f"stage {stage.id!r} reveals {ref!r}, which is not a "
+                        "counterpart.hidden_information id"
+                    )
+        for objective in self.objectives:
+            if objective.reached_at_stage and objective.reached_at_stage not in stage_ids:
+                raise ValueError(
+                    f"objective {objective.id!r} names stage {objective.reached_at_stage!r}, "
+                    f"which is not one of {', '.join(stage_ids)}"
+                )
+        return self
+
+    def content_hash(self) -> str:
+        """A stable hash of the scenario's content, recorded in transcripts."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def weight_of(self, skill: Skill) -> float:
+        value: float = getattr(self.weights, skill)
+        return value
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the file format, for editors (yaml-language-server)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "coach scenario"
+    return schema
+
+
+OutcomeName = Literal["agreement", "partial", "impasse", "walk_out", "learner_ended"]

@@ -1,0 +1,1 @@
+"""Scoring: rubric, analytic scorer, LLM judge, aggregation and debrief."""
