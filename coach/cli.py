@@ -1,0 +1,80 @@
+"""The `coach` command line.
+
+Each subcommand lives in its own module under `coach.commands` and imports its heavy
+dependencies (textual, openai, the scorers) only when it runs, so `coach --help` stays fast.
+With no subcommand, the TUI opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from coach import __version__
+from coach.exitcodes import ExitCode
+
+# Order here is the order in `coach --help`.
+COMMAND_MODULES = (
+    "run",
+    "play",
+    "scenarios",
+    "sessions",
+    "score",
+    "replay",
+    "calibrate",
+    "config",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach",
+        description="A soft-skills conversation coach for the terminal. "
+        "Run with no command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    parser.add_argument("--home", help="where sessions, cache and config live (COACH_HOME)")
+    parser.add_argument("--model", help="model for the counterpart (COACH_MODEL)")
+    parser.add_argument("--base-url", help="OpenAI-compatible endpoint (OPENAI_BASE_URL)")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="use the offline scripted counterpart and analytic scorer",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"coach.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def global_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The settings given as flags (None means 'not given')."""
+    return {
+        "home": getattr(args, "home", None),
+        "model": getattr(args, "model", None),
+        "base_url": getattr(args, "base_url", None),
+        "offline": getattr(args, "offline", None),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from coach.commands.run import open_tui
+
+        return open_tui(args, scenario_ref=None)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Chat backends: the ChatBackend protocol, the OpenAI-compatible and offline implementations."""

@@ -1,0 +1,73 @@
+"""Typed, user-facing errors for everything that can go wrong talking to an LLM endpoint.
+
+Each error carries a short message a learner can act on, never the API key, and says whether a
+retry could help. The session keeps the learner's text and any partial reply on every one of
+them.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Anything that looks like a bearer token or OpenAI-style key, wherever it appears.
+_KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+\S+)")
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove the given secrets and anything key-shaped from a message."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _KEY_PATTERN.sub("***", text)
+
+
+class LLMError(Exception):
+    """Base class: `message` is short and safe to show; `retryable` says if retry may help."""
+
+    kind = "error"
+    retryable = True
+
+    def __init__(self, message: str, *, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.partial_text = partial_text
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthError(LLMError):
+    kind = "auth"
+    retryable = False
+
+
+class ModelNotFoundError(LLMError):
+    kind = "model_not_found"
+    retryable = False
+
+
+class EndpointDownError(LLMError):
+    kind = "endpoint_down"
+
+
+class RateLimitedError(LLMError):
+    kind = "rate_limited"
+
+
+class TimedOutError(LLMError):
+    kind = "timeout"
+
+
+class ContextTooLongError(LLMError):
+    kind = "context_too_long"
+    retryable = False
+
+
+class ServerError(LLMError):
+    kind = "server_error"
+
+
+class StreamCutError(LLMError):
+    """The connection closed mid-reply; `partial_text` holds what arrived (incomplete)."""
+
+    kind = "stream_cut"

@@ -1,0 +1,294 @@
+"""Load scenario files and report every problem as `FILE:LINE:COL: message`.
+
+Trainers are not programmers: a YAML slip or a misspelt key must point at the exact spot, say
+what is wrong in plain words, suggest the key they meant, and list all of a file's problems in
+one run. Nothing here lets a traceback escape; every failure becomes a `Problem`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from coach.scenario import Scenario
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_ALIASES = 100
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a file, at a 1-based line and column."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario could not be loaded; `problems` says every reason, with positions."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class _Marks:
+    """Positions of every key and value in the YAML document, by path."""
+
+    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+
+    def value_at(self, loc: Loc) -> tuple[int, int]:
+        # Fall back to the nearest ancestor that has a position.
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.values:
+                return self.values[loc[:end]]
+        return (1, 1)
+
+    def key_at(self, loc: Loc) -> tuple[int, int]:
+        return self.keys.get(loc) or self.value_at(loc)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _record_marks(node: yaml.Node, loc: Loc, marks: _Marks, problems: list[Problem], path: str) -> None:
+    marks.values[loc] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                line, col = _mark(key_node)
+                problems.append(
+                    Problem(path, line, col, f"duplicate key {key!r} (first at line {seen[key]})")
+                )
+            seen[key] = _mark(key_node)[0]
+            marks.keys[(*loc, key)] = _mark(key_node)
+            _record_marks(value_node, (*loc, key), marks, problems, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_marks(item, (*loc, index), marks, problems, path)
+
+
+def _count_aliases(text: str) -> int:
+    count = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            count += 1
+            if count > MAX_ALIASES:
+                break
+    return count
+
+
+def _decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
+    if not raw.strip():
+        return None, [
+            Problem(path, 1, 1, "the file is empty; start from `coach scenarios new`")
+        ]
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [
+            Problem(
+                path, 1, 1, f"the file is too large ({len(raw):,} bytes; the limit is 1 MiB)"
+            )
+        ]
+    if b"\x00" in raw:
+        line, col = _offset_position(raw, raw.index(b"\x00"))
+        return None, [Problem(path, line, col, "this is a binary file, not a YAML text file")]
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line, col = _offset_position(raw, exc.start)
+        return None, [
+            Problem(path, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save as UTF-8")
+        ]
+
+
+def _offset_position(raw: bytes, offset: int) -> tuple[int, int]:
+    before = raw[:offset]
+    line = before.count(b"\n") + 1
+    col = offset - (before.rfind(b"\n") + 1) + 1
+    return line, col
+
+
+def _yaml_problem(path: str, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    text = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    if "\t" in str(problem) or "tab" in str(problem):
+        text += "; indent with spaces, not tabs"
+    return Problem(path, line, col, text)
+
+
+def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation like `X | None`, `list[X]`, `dict[K, X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap_model(typing.get_args(annotation)[0])
+    if origin in (list, dict, typing.Union, types.UnionType):
+        for arg in reversed(typing.get_args(annotation)):
+            found = _unwrap_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model class whose fields are allowed at `loc` (list indexes and dict keys skipped)."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int) or part not in model.model_fields:
+            continue
+        model = _unwrap_model(model.model_fields[part].annotation)
+    return model
+
+
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
+def _where(loc: Loc) -> str:
+    return ".".join(str(p) for p in loc) if loc else "the top level"
+
+
+def _validation_problems(path: str, exc: ValidationError, marks: _Marks, data: Any) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("[")))
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent, key = loc[:-1], str(loc[-1])
+            model = _model_at(parent)
+            allowed = list(model.model_fields) if model else []
+            present = _keys_at(data, parent)
+            hint = _did_you_mean(key, [a for a in allowed if a not in present]) or _did_you_mean(
+                key, allowed
+            )
+            line, col = marks.key_at(loc)
+            message = f"unknown key {key!r} in {_where(parent)}{hint}"
+        elif kind == "missing":
+            parent, key = loc[:-1], str(loc[-1])
+            line, col = marks.key_at(parent) if parent else marks.value_at(())
+            message = f"missing required key {key!r} in {_where(parent)}"
+        else:
+            line, col = marks.value_at(loc)
+            text = str(err["msg"]).removeprefix("Value error, ")
+            message = f"{_where(loc)}: {text}"
+            if kind == "enum" and isinstance(err.get("input"), str):
+                expected = str(err.get("ctx", {}).get("expected", ""))
+                options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
+                message += _did_you_mean(err["input"], [o for o in options if o])
+        problems.append(Problem(path, line, col, message))
+    problems.sort(key=lambda p: (p.line, p.col))
+    return problems
+
+
+def _keys_at(data: Any, loc: Loc) -> set[str]:
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return set()
+    return set(node) if isinstance(node, dict) else set()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedScenario:
+    scenario: Scenario
+    path: Path
+    id_position: tuple[int, int]
+
+
+def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
+    """Parse and validate one scenario; raises ScenarioError with every problem found."""
+    raw = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes
+    text, problems = _decode(path, raw)
+    if text is None:
+        raise ScenarioError(problems)
+    try:
+        if _count_aliases(text) > MAX_ALIASES:
+            raise ScenarioError([Problem(path, 1, 1, "too many YAML aliases (at most 100)")])
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError([_yaml_problem(path, exc)]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(path, 1, 1, "the YAML is nested too deeply")]) from None
+    if node is None or data is None:
+        raise ScenarioError([Problem(path, 1, 1, "the file has no content, only comments")])
+    marks = _Marks()
+    _record_marks(node, (), marks, problems, path)
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        problems.append(
+            Problem(path, *_mark(node), f"a scenario must be a mapping of keys, not a {kind}")
+        )
+        raise ScenarioError(problems)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_validation_problems(path, exc, marks, data))
+    if problems:
+        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.col)))
+    return LoadedScenario(scenario, Path(path), marks.value_at(("id",)))
+
+
+def load_file(path: Path) -> LoadedScenario:
+    """Load one file; unreadable files become a Problem too."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError([Problem(str(path), 1, 1, f"cannot read: {exc.strerror}")]) from None
+    return load_text(raw, str(path))
+
+
+def duplicate_id_problems(loaded: Iterable[LoadedScenario]) -> list[Problem]:
+    """Ids must be unique across a library; each repeat is reported at its `id:` value."""
+    first: dict[str, LoadedScenario] = {}
+    problems: list[Problem] = []
+    for item in loaded:
+        other = first.get(item.scenario.id)
+        if other is None:
+            first[item.scenario.id] = item
+            continue
+        line, col = item.id_position
+        problems.append(
+            Problem(
+                str(item.path),
+                line,
+                col,
+                f"duplicate scenario id {item.scenario.id!r} "
+                f"(also in {other.path}:{other.id_position[0]})",
+            )
+        )
+    return problems
+
+
+def scenario_files(folder: Path) -> Iterator[Path]:
+    if folder.is_dir():
+        yield from sorted(p for p in folder.glob("*.y*ml") if p.is_file())

@@ -1,0 +1,209 @@
+"""Effective settings: flags > environment > user config file > defaults, in one typed object.
+
+Every value remembers where it came from so `coach config` can explain itself, and the API key
+is a `SecretStr` that never prints (its repr and str are masked), so a settings object can be
+logged or shown without leaking it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+Source = Literal["default", "config", "env", "flag"]
+
+ENV_VARS: dict[str, str] = {
+    "api_key": "OPENAI_API_KEY",
+    "base_url": "OPENAI_BASE_URL",
+    "model": "COACH_MODEL",
+    "judge_model": "COACH_JUDGE_MODEL",
+    "home": "COACH_HOME",
+    "offline": "COACH_OFFLINE",
+}
+CONFIG_FILE_NAME = "config.toml"
+
+
+class Settings(BaseModel):
+    """Everything coach needs to know about its environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_key: SecretStr | None = Field(
+        None, description="API key for the endpoint. Optional: local servers need none."
+    )
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (Ollama)."
+    )
+    model: str = Field("gpt-4o-mini", description="Model that plays the counterpart.")
+    judge_model: str | None = Field(
+        None, description="Model for the LLM judge; defaults to `model`."
+    )
+    home: Path = Field(
+        default_factory=lambda: default_home(),
+        description="Where sessions, cache, config and your own scenarios live.",
+    )
+    offline: bool = Field(
+        False, description="Force the offline scripted counterpart and analytic scorer."
+    )
+    scorer: Literal["heuristic", "llm"] = Field(
+        "heuristic", description="Scorer for live sessions: heuristic (offline) or llm."
+    )
+    request_timeout: float = Field(60.0, gt=0, description="Seconds to wait for a reply.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a connection.")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries for 429/5xx before a reply.")
+    context_window: int = Field(
+        16_000, ge=1_000, description="Token window to keep requests under."
+    )
+    max_reply_tokens: int = Field(400, ge=16, description="Upper bound for a counterpart reply.")
+    exam_mode: bool = Field(False, description="Hide scores until the debrief.")
+    theme: str = Field("textual-dark", description="TUI theme name.")
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description="TUI key overrides: action name -> key."
+    )
+    prompts_dir: Path | None = Field(
+        None, description="Your own prompt templates; defaults to HOME/prompts."
+    )
+
+    @property
+    def has_endpoint(self) -> bool:
+        """An LLM is configured: a key (for the default OpenAI endpoint) or a base URL."""
+        return self.api_key is not None or self.base_url is not None
+
+    @property
+    def use_llm(self) -> bool:
+        return self.has_endpoint and not self.offline
+
+    @property
+    def effective_judge_model(self) -> str:
+        return self.judge_model or self.model
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.home / "sessions"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def user_scenarios_dir(self) -> Path:
+        return self.home / "scenarios"
+
+    @property
+    def user_prompts_dir(self) -> Path:
+        return self.prompts_dir or self.home / "prompts"
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_FILE_NAME
+
+    def api_key_value(self) -> str | None:
+        """The key itself, for the HTTP client only; never log or show it."""
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+def default_home() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("coach", appauthor=False)
+
+
+class SettingsError(Exception):
+    """The config file or an environment value is invalid; the message says where."""
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    sources: dict[str, Source] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    def describe(self) -> list[tuple[str, str, Source]]:
+        """(name, shown value, source) for every field; the key is masked."""
+        rows: list[tuple[str, str, Source]] = []
+        for name in Settings.model_fields:
+            value = getattr(self.settings, name)
+            if name == "api_key":
+                shown = mask_secret(value.get_secret_value()) if value else "(not set)"
+            elif value is None:
+                shown = "(not set)"
+            else:
+                shown = str(value)
+            rows.append((name, shown, self.sources.get(name, "default")))
+        return rows
+
+
+def mask_secret(secret: str) -> str:
+    """Show that a key is set without revealing it: 'sk-...' and its length only."""
+    prefix = secret[:3] if len(secret) > 12 else ""
+    return f"{prefix}{'*' * 8} ({len(secret)} chars)"
+
+
+def _parse_bool(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, var in ENV_VARS.items():
+        raw = environ.get(var)
+        if raw is None or raw.strip() == "":
+            continue
+        values[name] = _parse_bool(raw) if name == "offline" else raw.strip()
+    return values
+
+
+def _config_values(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    return data
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Resolve settings from flags > env > config file (under the resolved home) > defaults."""
+    environ = os.environ if environ is None else environ
+    flag_values = {k: v for k, v in (flags or {}).items() if v is not None}
+    env_values = _env_values(environ)
+    home_raw = flag_values.get("home") or env_values.get("home")
+    home = Path(home_raw).expanduser() if home_raw else default_home()
+    config_path = home / CONFIG_FILE_NAME
+    config_values = _config_values(config_path)
+
+    merged: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    layers: tuple[tuple[Source, dict[str, Any]], ...] = (
+        ("config", config_values),
+        ("env", env_values),
+        ("flag", flag_values),
+    )
+    for source, values in layers:
+        for name, value in values.items():
+            merged[name] = value
+            sources[name] = source
+    merged["home"] = home
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])} ({sources.get(str(err['loc'][0]), 'default')})"
+            f": {err['msg']}"
+            for err in exc.errors(include_input=False)
+        )
+        raise SettingsError(f"invalid settings: {problems}") from None
+    return LoadedSettings(settings=settings, sources=sources, config_path=config_path)
