@@ -1,0 +1,456 @@
+"""Versioned JSONL transcripts: the crash-safe writer and the tolerant reader.
+
+A session transcript is a product, not a log: evaluators replay it, the TUI resumes from it and
+the history screen reads it. So every event is one JSON line that is flushed and fsync'd
+before `write` returns (a turn shown as done is on disk), a torn last line left by a crash is
+reported and skipped rather than fatal, and branches created by rewinding stay in the file; the
+"active path" is derived by following `parent` links back from the newest learner turn.
+
+Format (schema_version 1): a header line, then events with `type`, `seq` and `ts`:
+learner, counterpart, state, score, hint, rewind, self_assessment, end. Fields may be added;
+none may be renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from coach.scoring.types import TurnScore
+
+SCHEMA_VERSION = 1
+
+EVENT_TYPES = frozenset(
+    {
+        "learner",
+        "counterpart",
+        "state",
+        "score",
+        "hint",
+        "rewind",
+        "self_assessment",
+        "end",
+    }
+)
+
+
+def utc_now() -> str:
+    """ISO 8601 UTC with milliseconds, e.g. 2025-01-31T10:00:00.123Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TranscriptError(Exception):
+    """The file is not a coach transcript (or is too damaged to read)."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerTurn:
+    turn_id: str
+    text: str
+    parent: str | None  # the counterpart turn this answers (None before the opening)
+    seq: int = 0
+    ts: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CounterpartTurn:
+    turn_id: str
+    reply_to: str | None  # None for the opening line C0
+    text: str
+    complete: bool = True
+    finish_reason: str | None = "stop"
+    usage: Mapping[str, Any] = field(default_factory=dict)
+    error: Mapping[str, str] | None = None
+    attempt: int = 1
+    seq: int = 0
+    ts: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StateRecord:
+    """The counterpart's state after a learner turn (both backends track it)."""
+
+    after: str | None
+    trust: int
+    tension: int
+    mood: str
+    stage: str
+    move: str | None
+    revealed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One learner turn on the active path with what followed it."""
+
+    learner: LearnerTurn
+    context: str  # the counterpart words the learner answered
+    reply: CounterpartTurn | None
+    score: TurnScore | None
+    state: StateRecord | None
+    hints: tuple[str, ...] = ()
+
+
+@dataclass
+class Transcript:
+    """A parsed transcript. `events` excludes the header; `warnings` lists what was skipped."""
+
+    path: Path | None
+    header: dict[str, Any]
+    events: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+
+    # ---- lookups
+
+    @property
+    def session_id(self) -> str:
+        return str(self.header.get("session_id", ""))
+
+    @property
+    def scenario_id(self) -> str:
+        return str(self.header.get("scenario_id", ""))
+
+    def learner_turns(self) -> dict[str, LearnerTurn]:
+        return {e["turn_id"]: _learner(e) for e in self.events if e.get("type") == "learner"}
+
+    def counterpart_turns(self) -> dict[str, CounterpartTurn]:
+        """Latest event per counterpart turn id (a retry supersedes an incomplete attempt)."""
+        return {
+            e["turn_id"]: _counterpart(e) for e in self.events if e.get("type") == "counterpart"
+        }
+
+    def scores(self) -> dict[str, TurnScore]:
+        out: dict[str, TurnScore] = {}
+        for e in self.events:
+            if e.get("type") == "score":
+                try:
+                    out[e["turn_id"]] = TurnScore.from_dict(e["result"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+        return out
+
+    def states(self) -> dict[str | None, StateRecord]:
+        return {e.get("after"): _state(e) for e in self.events if e.get("type") == "state"}
+
+    @property
+    def opening(self) -> CounterpartTurn | None:
+        return self.counterpart_turns().get("C0")
+
+    # ---- the active path and branches
+
+    def active_tip(self) -> str | None:
+        """The learner turn id at the end of the active path (None: nothing said yet)."""
+        learners = self.learner_turns()
+        counterparts = self.counterpart_turns()
+        tip: str | None = None
+        for e in self.events:
+            kind = e.get("type")
+            if kind == "learner":
+                tip = e["turn_id"]
+            elif kind == "rewind":
+                target = learners.get(str(e.get("to")))
+                if target is None:
+                    continue
+                parent = counterparts.get(target.parent) if target.parent else None
+                tip = parent.reply_to if parent else None
+        return tip
+
+    def active_path(self) -> list[Exchange]:
+        """The learner turns from the start to the active tip, each with reply, score, state."""
+        learners = self.learner_turns()
+        counterparts = self.counterpart_turns()
+        replies = {c.reply_to: c for c in counterparts.values() if c.reply_to}
+        scores = self.scores()
+        states = self.states()
+        hints: dict[str, list[str]] = {}
+        for e in self.events:
+            if e.get("type") == "hint":
+                hints.setdefault(str(e.get("after")), []).append(str(e.get("text", "")))
+        chain: list[LearnerTurn] = []
+        current = self.active_tip()
+        seen: set[str] = set()
+        while current is not None and current in learners and current not in seen:
+            seen.add(current)
+            turn = learners[current]
+            chain.append(turn)
+            parent = counterparts.get(turn.parent) if turn.parent else None
+            current = parent.reply_to if parent else None
+        chain.reverse()
+        path: list[Exchange] = []
+        for turn in chain:
+            context = counterparts[turn.parent].text if turn.parent in counterparts else ""
+            path.append(
+                Exchange(
+                    learner=turn,
+                    context=context,
+                    reply=replies.get(turn.turn_id),
+                    score=scores.get(turn.turn_id),
+                    state=states.get(turn.turn_id),
+                    hints=tuple(hints.get(turn.parent or "", ())),
+                )
+            )
+        return path
+
+    def branches(self) -> list[list[str]]:
+        """Every branch as a list of learner turn ids from the root; the active one is last."""
+        learners = self.learner_turns()
+        counterparts = self.counterpart_turns()
+        parents_of_learner: dict[str, str | None] = {}
+        for turn in learners.values():
+            parent = counterparts.get(turn.parent) if turn.parent else None
+            parents_of_learner[turn.turn_id] = parent.reply_to if parent else None
+        has_child = {p for p in parents_of_learner.values() if p}
+        leaves = [t for t in learners if t not in has_child]
+        tip = self.active_tip()
+        out: list[list[str]] = []
+        for leaf in leaves:
+            chain: list[str] = []
+            cur: str | None = leaf
+            while cur is not None and cur not in chain:
+                chain.append(cur)
+                cur = parents_of_learner.get(cur)
+            out.append(list(reversed(chain)))
+        out.sort(key=lambda chain: (tip in chain, learners[chain[-1]].seq))
+        return out
+
+    # ---- end state
+
+    def _last_end(self) -> dict[str, Any] | None:
+        last: dict[str, Any] | None = None
+        for e in self.events:
+            kind = e.get("type")
+            if kind == "end":
+                last = e
+            elif kind in {"learner", "rewind"}:
+                last = None
+        return last
+
+    @property
+    def ended(self) -> bool:
+        return self._last_end() is not None
+
+    @property
+    def outcome(self) -> str | None:
+        end = self._last_end()
+        return str(end["outcome"]) if end and "outcome" in end else None
+
+    @property
+    def end_event(self) -> dict[str, Any] | None:
+        return self._last_end()
+
+    @property
+    def self_assessment(self) -> dict[str, int] | None:
+        found: dict[str, int] | None = None
+        for e in self.events:
+            if e.get("type") == "self_assessment" and isinstance(e.get("ratings"), dict):
+                found = {str(k): int(v) for k, v in e["ratings"].items()}
+        return found
+
+    @property
+    def last_seq(self) -> int:
+        return max((int(e.get("seq", 0)) for e in self.events), default=0)
+
+
+def _learner(e: Mapping[str, Any]) -> LearnerTurn:
+    return LearnerTurn(
+        turn_id=str(e["turn_id"]),
+        text=str(e.get("text", "")),
+        parent=e.get("parent"),
+        seq=int(e.get("seq", 0)),
+        ts=str(e.get("ts", "")),
+    )
+
+
+def _counterpart(e: Mapping[str, Any]) -> CounterpartTurn:
+    return CounterpartTurn(
+        turn_id=str(e["turn_id"]),
+        reply_to=e.get("reply_to"),
+        text=str(e.get("text", "")),
+        complete=bool(e.get("complete", True)),
+        finish_reason=e.get("finish_reason"),
+        usage=dict(e.get("usage") or {}),
+        error=e.get("error"),
+        attempt=int(e.get("attempt", 1)),
+        seq=int(e.get("seq", 0)),
+        ts=str(e.get("ts", "")),
+    )
+
+
+def _state(e: Mapping[str, Any]) -> StateRecord:
+    return StateRecord(
+        after=e.get("after"),
+        trust=int(e.get("trust", 0)),
+        tension=int(e.get("tension", 0)),
+        mood=str(e.get("mood", "")),
+        stage=str(e.get("stage", "")),
+        move=e.get("move"),
+        revealed=tuple(e.get("revealed") or ()),
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _iter_lines(text: str) -> Iterator[tuple[int, str, bool]]:
+    """(line number, line, is_last) for every non-empty line."""
+    lines = text.split("\n")
+    # A trailing newline leaves an empty last element: the file ended cleanly.
+    last_index = max(i for i, line in enumerate(lines) if line.strip()) if text.strip() else -1
+    for i, line in enumerate(lines):
+        if line.strip():
+            yield i + 1, line, i == last_index
+
+
+def parse_transcript(text: str, path: Path | None = None) -> Transcript:
+    """Parse transcript text; see `read_transcript`."""
+    name = str(path) if path else "<transcript>"
+    header: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for lineno, line, is_last in _iter_lines(text):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if is_last:
+                warnings.append(
+                    f"{name}:{lineno}: incomplete last line skipped "
+                    "(the session was interrupted while writing it)"
+                )
+                continue
+            if header is None:
+                raise TranscriptError(
+                    f"{name}:{lineno}: not a coach transcript ({exc.msg})"
+                ) from None
+            warnings.append(f"{name}:{lineno}: unreadable line skipped ({exc.msg})")
+            continue
+        if not isinstance(obj, dict):
+            if header is None:
+                raise TranscriptError(f"{name}:{lineno}: not a coach transcript (not an object)")
+            warnings.append(f"{name}:{lineno}: line is not a JSON object; skipped")
+            continue
+        if header is None:
+            if obj.get("type") != "header":
+                raise TranscriptError(
+                    f"{name}:{lineno}: not a coach transcript: the first line must be a header "
+                    "with schema_version"
+                )
+            version = obj.get("schema_version")
+            if not isinstance(version, int) or version > SCHEMA_VERSION:
+                raise TranscriptError(
+                    f"{name}:{lineno}: unsupported schema_version {version!r} "
+                    f"(this coach reads up to {SCHEMA_VERSION})"
+                )
+            header = obj
+            continue
+        kind = obj.get("type")
+        if kind not in EVENT_TYPES:
+            warnings.append(f"{name}:{lineno}: unknown event type {kind!r} kept but ignored")
+        elif kind in {"learner", "counterpart", "score"} and "turn_id" not in obj:
+            warnings.append(f"{name}:{lineno}: {kind} event without turn_id skipped")
+            continue
+        events.append(obj)
+    if header is None:
+        raise TranscriptError(f"{name}: not a coach transcript: no header line")
+    return Transcript(path=path, header=header, events=events, warnings=warnings)
+
+
+def read_transcript(path: str | Path) -> Transcript:
+    """Read a transcript file.
+
+    Tolerates a torn last line (a crash mid-write): it is skipped and reported in
+    `warnings`. Raises `TranscriptError` for a file without a header, and OSError if the file
+    cannot be read.
+    """
+    p = Path(path)
+    raw = p.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    return parse_transcript(text, p)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class TranscriptWriter:
+    """Appends events durably: each `write` returns only after flush + fsync.
+
+    Use `create` for a new session and `append_to` to continue one (resume); `append_to` cuts a
+    torn last line first so the file stays one valid JSON object per line.
+    """
+
+    def __init__(self, path: Path, handle: TextIO, next_seq: int) -> None:
+        self.path = path
+        self._handle = handle
+        self._seq = next_seq
+
+    @classmethod
+    def create(cls, path: str | Path, header: Mapping[str, Any]) -> TranscriptWriter:
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        # "x": never clobber an existing session by accident.
+        handle = p.open("x", encoding="utf-8", newline="\n")
+        writer = cls(p, handle, 1)
+        record = {"type": "header", "schema_version": SCHEMA_VERSION, **header}
+        writer._write_line(record)
+        _fsync_dir(p.parent)
+        return writer
+
+    @classmethod
+    def append_to(cls, path: str | Path) -> tuple[TranscriptWriter, Transcript]:
+        p = Path(path)
+        transcript = read_transcript(p)
+        raw = p.read_bytes()
+        cut = len(raw)
+        if raw and not raw.endswith(b"\n"):
+            # Drop the torn tail so the next event starts on its own line.
+            cut = raw.rfind(b"\n") + 1
+        handle = p.open("r+", encoding="utf-8", newline="\n")
+        handle.truncate(cut)
+        handle.seek(cut)
+        return cls(p, handle, transcript.last_seq + 1), transcript
+
+    @property
+    def next_seq(self) -> int:
+        return self._seq
+
+    def write(self, event_type: str, **fields: Any) -> dict[str, Any]:
+        """Write one event (seq and ts added) and return it once it is on disk."""
+        record: dict[str, Any] = {"type": event_type, "seq": self._seq, "ts": utc_now(), **fields}
+        self._write_line(record)
+        self._seq += 1
+        return record
+
+    def _write_line(self, record: Mapping[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        self._handle.write(line + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Make the new file's directory entry durable too (POSIX only).
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
