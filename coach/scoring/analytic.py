@@ -1,0 +1,783 @@
+"""The offline analytic scorer: deterministic, explainable, microseconds per turn.
+
+It is the default scorer (no API key, no network, no model weights) and its detectors double
+as the "perception" of the offline counterpart, which reacts to what the learner did
+(reflected, asked, pressured, dismissed...). `AnalyticScorer.analyse` exposes those
+detections as `Signals`; `score_sync` turns them into the three 1-5 scales with evidence
+spans and one tip each.
+
+Empathy follows EPITOME's mechanisms (emotional reactions, interpretations, explorations),
+active listening the MITI codes (simple/complex reflections, open/closed questions, advice
+without permission, confrontation), clarity classic readability plus concision and structure.
+The lexicons live in `coach.scoring.lexicons`; weights were tuned on the dev halves of the
+datasets in ../shared/data (see benchmarks/scoring_validity.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from coach.scoring import lexicons as lx
+from coach.scoring.readability import ease_from, syllables
+from coach.scoring.rubric import RUBRIC_VERSION
+from coach.scoring.types import Evidence, SkillScore, TurnScore
+
+Reflection = Literal["none", "simple", "complex"]
+Question = Literal["none", "closed", "open"]
+MainBehaviour = Literal["reflection", "question", "other"]
+
+__all__ = [
+    "AnalyticScorer",
+    "Cue",
+    "MainBehaviour",
+    "Question",
+    "Reflection",
+    "Signals",
+    "session_metrics",
+]
+
+
+def _alt(patterns: Iterable[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
+    # Word boundaries on both sides so "hi" does not fire inside "this".
+    return re.compile(rf"\b(?:{_alt(patterns)})(?![\w'])", re.IGNORECASE)
+
+
+def _compile_start(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(rf"(?:{_alt(patterns)})(?![\w'])", re.IGNORECASE)
+
+
+_ER_STRONG = _compile(lx.EMOTIONAL_STRONG)
+_ER_WEAK = _compile(lx.EMOTIONAL_WEAK)
+_IP_STRONG = _compile(lx.INTERPRET_STRONG)
+_IP_WEAK = _compile(lx.INTERPRET_WEAK)
+_EX_GENERIC = _compile(lx.EXPLORE_GENERIC)
+_REFLECT = _compile(lx.REFLECTION_STEMS)
+_FEELING = _compile(lx.FEELING_WORDS)
+_OPEN_START = _compile_start(lx.OPEN_QUESTION_STARTS)
+_CLOSED_START = _compile_start(lx.CLOSED_QUESTION_STARTS)
+_OPEN_ANY = _compile(lx.OPEN_QUESTION_ANYWHERE)
+_ADVICE = _compile(lx.ADVICE)
+_PERMISSION = _compile(lx.PERMISSION)
+_CONFRONT = _compile(lx.CONFRONT)
+_DISMISSIVE = _compile(lx.DISMISSIVE)
+_PRESSURE = _compile(lx.PRESSURE)
+_PROPOSAL = _compile(lx.PROPOSAL)
+_FILLERS = _compile(lx.FILLERS)
+_HEDGES = _compile(lx.HEDGES)
+_CLEAR_ASK = _compile(lx.CLEAR_ASK)
+_STOCK = _compile(lx.STOCK_EMPATHY)
+_TOPIC_SHIFT = _compile(lx.TOPIC_SHIFT)
+_SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$", re.IGNORECASE)
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
+_WORD = re.compile(r"\w+(?:'\w+)*")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
+# Discourse markers before the real start of a sentence ("Okay. So, what ..."): skipped when
+# deciding what kind of sentence it is.
+_LEAD = re.compile(
+    r"^(?:\W*(?:so|and|but|okay|ok|well|um+|uh+|hmm+|mm-?hmm|yeah|yes|right|alright|now|"
+    r"then|oh|also|just|hey|and so|sure|anyway|anyways|by the way|btw)(?![\w'])[\s,\-—–.]*)+",
+    re.IGNORECASE,
+)
+_SECOND_PERSON = re.compile(
+    r"(?<![\w'])(?:you|your|you're|you've|yourself|you'd|you'll)(?![\w'])", re.IGNORECASE
+)
+_FIRST_PERSON_START = re.compile(
+    r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?![\w'])", re.IGNORECASE
+)
+_ANSWER_START = re.compile(
+    r"^\W*(?:yes|no|yeah|yep|nope|sure|definitely|absolutely|of course|not|never|always|"
+    r"probably|maybe|i|i'm|i've|i'd|we|we're|it|it's|that|that's|because|honestly|well|"
+    r"actually|the|my|our|\d)(?![\w'])",
+    re.IGNORECASE,
+)
+_BACKCHANNEL = re.compile(
+    r"^\W*(?:(?:mm+-?hmm+|mhm+|hmm+|mm+|uh-?huh|okay|ok|right|yeah|yes|sure|alright|all right|"
+    r"i see|got it|gotcha|great|good|wow|oh|ah|no|yep|nope|cool|fine|exactly|absolutely|"
+    r"of course|thanks|thank you|okay then)(?![\w'])\W*)+$",
+    re.IGNORECASE,
+)
+
+_MAX_EVIDENCE = 6
+# Above this many words a reply reads as a monologue rather than a conversational turn.
+_WALL_WORDS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One detected behaviour: the skill it bears on and the evidence span in the response."""
+
+    skill: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the learner's reply did, as detected by the analytic rules.
+
+    Shared by the scores, the tips and the offline counterpart (which reacts to e.g.
+    `pressure`, `dismissive` or a complex `reflection`).
+    """
+
+    # EPITOME empathy mechanisms, 0 none / 1 weak / 2 strong.
+    emotional_reactions: int
+    interpretations: int
+    explorations: int
+    # MITI listening codes.
+    reflection: Reflection
+    question: Question
+    reflections: int
+    complex_reflections: int
+    open_questions: int
+    closed_questions: int
+    main_behaviour: MainBehaviour
+    advice_without_permission: bool
+    advice_with_permission: bool
+    confrontation: bool
+    dismissive: bool
+    pressure: bool
+    proposal: bool
+    # Share of the other person's content words taken up (0-1).
+    builds_on_context: float
+    # Share of the reply's words copied verbatim (as runs of 3) from the other's words.
+    parroting: float
+    ignores_question: bool
+    off_topic: bool
+    stock_empathy: int
+    backchannel: bool
+    # Clarity features.
+    words: int
+    sentences: int
+    avg_sentence_length: float
+    avg_syllables_per_word: float
+    difficult_word_share: float
+    readability: float
+    fillers: int
+    hedges: int
+    repetition: float
+    has_clear_point: bool
+    has_clear_ask: bool
+    concrete: bool
+    cues: tuple[Cue, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    content: frozenset[str]
+    trigrams: frozenset[tuple[str, str, str]]
+    question_words: frozenset[str] | None
+    salient: str
+
+
+def _stem(word: str) -> str:
+    w = word.lower().replace("’", "'")
+    if len(w) > 5 and w.endswith("ing"):
+        return w[:-3]
+    if len(w) > 4 and w.endswith("ed"):
+        return w[:-2]
+    if len(w) > 4 and w.endswith("ly"):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def _content_words(text: str) -> list[str]:
+    return [
+        _stem(w)
+        for w in _WORD.findall(text.lower())
+        if len(w) > 2 and w not in lx.STOPWORDS and not w.isdigit()
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _context(context: str) -> _Context:
+    text = context.replace("’", "'")
+    content = _content_words(text)
+    toks = [t.lower() for t in _WORD.findall(text)]
+    trigrams = frozenset(zip(toks, toks[1:], toks[2:], strict=False))
+    question_words: frozenset[str] | None = None
+    if "?" in text:
+        # The last question the other person asked, which the reply should address.
+        for m in _SENTENCE.finditer(text):
+            s = m.group().strip()
+            if s.endswith("?"):
+                question_words = frozenset(_content_words(s))
+    raw = [w for w in _WORD.findall(text.lower()) if len(w) > 3 and w not in lx.STOPWORDS]
+    salient = max(raw, key=len) if raw else ""
+    return _Context(frozenset(content), trigrams, question_words, salient)
+
+
+def _clamp(x: float) -> float:
+    return 1.0 if x < 1.0 else 5.0 if x > 5.0 else x
+
+
+class AnalyticScorer:
+    """Rule-based scorer for empathy, active listening and clarity (name `heuristic`)."""
+
+    name = "heuristic"
+    rubric_version = RUBRIC_VERSION
+
+    async def score(self, context: str, response: str) -> TurnScore:
+        return self.score_sync(context, response)
+
+    # ---------------------------------------------------------------- detection
+
+    def analyse(self, context: str, response: str) -> Signals:
+        """Detect the behaviours in `response`, a reply to `context` (the other's words)."""
+        # Same-length normalisation keeps offsets valid for the evidence spans.
+        text = response.replace("’", "'")
+        ctx = _context(context)
+        cues: list[Cue] = []
+
+        def cue(skill: str, m: re.Match[str], label: str, effect: Literal["+", "-"]) -> None:
+            s, e = m.span()
+            cues.append(Cue(skill, Evidence(s, e, response[s:e], label, effect)))
+
+        def cue_span(skill: str, s: int, e: int, label: str, effect: Literal["+", "-"]) -> None:
+            cues.append(Cue(skill, Evidence(s, e, response[s:e], label, effect)))
+
+        # --- tokens and sentences
+        tokens = _WORD.findall(text)
+        n_words = len(tokens)
+        low_tokens = [t.lower() for t in tokens]
+        sent_spans: list[tuple[int, int]] = []
+        for m in _SENTENCE.finditer(text):
+            s, e = m.span()
+            raw = m.group()
+            ls = len(raw) - len(raw.lstrip())
+            rs = len(raw.rstrip())
+            if rs > ls and _WORD.search(raw):
+                sent_spans.append((s + ls, s + rs))
+        n_sent = max(1, len(sent_spans))
+
+        # --- overlap with the other person
+        resp_content = _content_words(text)
+        resp_set = set(resp_content)
+        shared = resp_set & ctx.content
+        if ctx.content:
+            builds = min(1.0, len(shared) / min(6.0, max(2.0, len(ctx.content) * 0.5)))
+        else:
+            builds = 0.0
+        parroting = 0.0
+        if ctx.trigrams and n_words >= 4:
+            tri = list(zip(low_tokens, low_tokens[1:], low_tokens[2:], strict=False))
+            copied = sum(1 for t in tri if t in ctx.trigrams)
+            parroting = copied / len(tri) if tri else 0.0
+
+        # --- sentence-level questions and reflections
+        open_q = closed_q = refl = complex_refl = 0
+        last_kind = ""
+        for s, e in sent_spans:
+            sent = text[s:e]
+            lead = _LEAD.match(sent)
+            off = lead.end() if lead else 0
+            core = sent[off:]
+            if not core or _BACKCHANNEL.match(sent):
+                continue
+            is_q = sent.rstrip("\"')]").endswith("?")
+            is_open_start = _OPEN_START.match(core) is not None
+            is_closed_start = _CLOSED_START.match(core) is not None
+            if not is_q and e == len(text.rstrip()) and (is_open_start or is_closed_start):
+                # An unpunctuated last sentence that starts like a question ("what do you think").
+                is_q = core.lower().startswith(
+                    ("what", "how", "why", "do you", "are you", "can you", "would you", "is there")
+                )
+            imperative_open = core.lower().startswith(
+                ("tell me", "describe", "walk me through", "help me understand")
+            )
+            refl_m = _REFLECT.search(sent)
+            second = _SECOND_PERSON.search(core) is not None
+            kind = ""
+            if is_q or imperative_open:
+                if is_open_start or imperative_open or _OPEN_ANY.search(core):
+                    kind = "open"
+                elif is_closed_start:
+                    kind = "closed"
+                elif refl_m is not None or (second and len(core) > 12):
+                    kind = "reflection"  # a statement with rising intonation ("So you're ...?")
+                else:
+                    kind = "closed"
+            elif (
+                refl_m is not None
+                or (second and core[:4].lower().startswith("you") and not _ADVICE.match(core))
+                or (
+                    ctx.content
+                    and not _FIRST_PERSON_START.match(core)
+                    and len(set(_content_words(core)) & ctx.content) >= 2
+                )
+            ):
+                kind = "reflection"
+            if kind == "reflection" and _ADVICE.search(sent):
+                kind = ""
+            if kind == "open":
+                open_q += 1
+                cue_span("active_listening", s, e, "open question", "+")
+            elif kind == "closed":
+                closed_q += 1
+                cue_span("active_listening", s, e, "closed question", "+")
+            elif kind == "reflection":
+                refl += 1
+                core_words = set(_content_words(core))
+                new_words = core_words - ctx.content
+                is_complex = (
+                    _FEELING.search(core) is not None
+                    or (
+                        refl_m is not None
+                        and refl_m.group()
+                        .lower()
+                        .startswith(("sound", "it sound", "it seem", "that sound", "part", "on "))
+                    )
+                    or (len(new_words) >= 4 and len(core_words) >= 6)
+                )
+                if is_complex:
+                    complex_refl += 1
+                cue_span(
+                    "active_listening",
+                    s,
+                    e,
+                    "complex reflection" if is_complex else "simple reflection",
+                    "+",
+                )
+            if kind:
+                last_kind = kind
+
+        reflection: Reflection = "complex" if complex_refl else "simple" if refl else "none"
+        question: Question = "open" if open_q else "closed" if closed_q else "none"
+        if parroting >= 0.7 and reflection == "complex":
+            reflection = "simple"  # verbatim copying adds no meaning
+
+        # --- empathy mechanisms
+        er = 0
+        for m in _ER_STRONG.finditer(text):
+            er = 2
+            cue("empathy", m, "emotional reaction", "+")
+        if er == 0:
+            for m in _ER_WEAK.finditer(text):
+                er = 1
+                cue("empathy", m, "warmth", "+")
+        ip = 0
+        for m in _IP_STRONG.finditer(text):
+            ip = 2
+            cue("empathy", m, "interpretation", "+")
+        if ip == 0:
+            for m in _IP_WEAK.finditer(text):
+                ip = 1
+                cue("empathy", m, "generic understanding", "+")
+        if ip < 2 and complex_refl:
+            ip = 2
+        elif ip < 1 and refl:
+            ip = 1
+        ex = 0
+        for m in _EX_GENERIC.finditer(text):
+            ex = 1
+            cue("empathy", m, "invites more", "+")
+        if open_q + closed_q:
+            for s, e in sent_spans:
+                sent = text[s:e]
+                if sent.endswith("?") and _SECOND_PERSON.search(sent):
+                    ex = 2
+                    cue_span("empathy", s, e, "explores their experience", "+")
+                    break
+
+        # --- costs
+        permission = _PERMISSION.search(text) is not None
+        advice_hits = list(_ADVICE.finditer(text))
+        advice_wo = bool(advice_hits) and not permission
+        for m in advice_hits[:2]:
+            cue(
+                "active_listening",
+                m,
+                "advice with permission" if permission else "advice without permission",
+                "+" if permission else "-",
+            )
+        confront_hits = list(_CONFRONT.finditer(text))
+        for m in confront_hits[:2]:
+            cue("active_listening", m, "confrontation", "-")
+            cue("empathy", m, "blaming or judging", "-")
+        dismiss_hits = list(_DISMISSIVE.finditer(text))
+        for m in dismiss_hits[:2]:
+            cue("empathy", m, "minimises feelings", "-")
+        pressure_hits = list(_PRESSURE.finditer(text))
+        for m in pressure_hits[:2]:
+            cue("active_listening", m, "pressure", "-")
+        proposal_hits = list(_PROPOSAL.finditer(text))
+        for m in proposal_hits[:1]:
+            cue("clarity", m, "concrete proposal", "+")
+        stock_hits = list(_STOCK.finditer(text))
+        for m in stock_hits[1:3]:
+            cue("empathy", m, "repeated stock phrase", "-")
+
+        backchannel = n_words <= 6 and _BACKCHANNEL.match(text) is not None
+        small_talk = _SMALL_TALK_ONLY.match(text) is not None
+
+        # --- topic handling
+        shift = _TOPIC_SHIFT.search(text)
+        off_topic = False
+        if len(ctx.content) >= 2 and len(resp_set) >= 3 and not backchannel and not small_talk:
+            if not shared and not refl and er == 0 and ip == 0 and ex == 0:
+                off_topic = True
+            if shift is not None and len(shared) <= 1:
+                off_topic = True
+        if off_topic:
+            if shift is not None:
+                cue("active_listening", shift, "switches topic", "-")
+            elif sent_spans:
+                cue_span("active_listening", *sent_spans[0], "does not connect to their words", "-")
+        ignores_question = False
+        if ctx.question_words is not None and not backchannel:
+            addressed = bool(ctx.question_words & resp_set) or (
+                _ANSWER_START.match(text) is not None
+            )
+            ignores_question = not addressed
+            if ignores_question and sent_spans:
+                cue_span(
+                    "active_listening", *sent_spans[0], "leaves their question unanswered", "-"
+                )
+
+        # --- clarity features
+        syl_total = difficult = long_words = 0
+        for t in _LETTERS.findall(text):
+            n = syllables(t)
+            syl_total += n
+            if n >= 3:
+                difficult += 1
+            if len(t) >= 7:
+                long_words += 1
+        n_letters_words = max(1, len(_LETTERS.findall(text))) if n_words else 0
+        ease = ease_from(n_letters_words, n_sent, syl_total, difficult, long_words)
+        filler_hits = list(_FILLERS.finditer(text))
+        hedge_hits = list(_HEDGES.finditer(text))
+        for m in filler_hits[:2]:
+            cue("clarity", m, "filler", "-")
+        if len(hedge_hits) >= 2:
+            for m in hedge_hits[:2]:
+                cue("clarity", m, "hedge", "-")
+        # Repetition: share of sentences that repeat an earlier one, plus repeated trigrams.
+        seen: set[str] = set()
+        dup_sent = 0
+        for s, e in sent_spans:
+            key = " ".join(_WORD.findall(text[s:e].lower()))
+            if key in seen:
+                dup_sent += 1
+                cue_span("clarity", s, e, "repeats itself", "-")
+            seen.add(key)
+        tri_own = list(zip(low_tokens, low_tokens[1:], low_tokens[2:], strict=False))
+        tri_rep = (1.0 - len(set(tri_own)) / len(tri_own)) if len(tri_own) >= 6 else 0.0
+        repetition = max(dup_sent / n_sent, tri_rep)
+        ask_m = _CLEAR_ASK.search(text)
+        has_ask = ask_m is not None or bool(proposal_hits) or (open_q + closed_q) > 0
+        if ask_m is not None:
+            cue("clarity", ask_m, "clear ask or next step", "+")
+        concrete = _DIGIT.search(text) is not None or bool(proposal_hits)
+        has_point = n_words >= 3 and (
+            n_sent <= 3
+            or has_ask
+            or (sent_spans and len(_WORD.findall(text[sent_spans[0][0] : sent_spans[0][1]])) <= 20)
+        )
+        avg_len = n_words / n_sent if n_words else 0.0
+        if avg_len > 28 and sent_spans:
+            longest = max(sent_spans, key=lambda p: p[1] - p[0])
+            cue_span("clarity", *longest, "very long sentence", "-")
+
+        if open_q + closed_q and (last_kind in ("open", "closed") or not refl):
+            main: MainBehaviour = "question"
+        elif refl:
+            main = "reflection"
+        else:
+            main = "other"
+
+        return Signals(
+            emotional_reactions=er,
+            interpretations=ip,
+            explorations=ex,
+            reflection=reflection,
+            question=question,
+            reflections=refl,
+            complex_reflections=complex_refl,
+            open_questions=open_q,
+            closed_questions=closed_q,
+            main_behaviour=main,
+            advice_without_permission=advice_wo,
+            advice_with_permission=bool(advice_hits) and permission,
+            confrontation=bool(confront_hits),
+            dismissive=bool(dismiss_hits),
+            pressure=bool(pressure_hits),
+            proposal=bool(proposal_hits),
+            builds_on_context=round(builds, 3),
+            parroting=round(parroting, 3),
+            ignores_question=ignores_question,
+            off_topic=off_topic,
+            stock_empathy=len(stock_hits),
+            backchannel=backchannel,
+            words=n_words,
+            sentences=len(sent_spans),
+            avg_sentence_length=round(avg_len, 2),
+            avg_syllables_per_word=round(syl_total / n_letters_words, 3)
+            if n_letters_words
+            else 0.0,
+            difficult_word_share=round(difficult / n_letters_words, 3) if n_letters_words else 0.0,
+            readability=round(ease, 3),
+            fillers=len(filler_hits),
+            hedges=len(hedge_hits),
+            repetition=round(repetition, 3),
+            has_clear_point=bool(has_point),
+            has_clear_ask=has_ask,
+            concrete=concrete,
+            cues=tuple(cues),
+        )
+
+    # ---------------------------------------------------------------- scoring
+
+    def score_sync(self, context: str, response: str) -> TurnScore:
+        """Score one reply synchronously (the async `score` wraps this)."""
+        sig = self.analyse(context, response)
+        ctx = _context(context.replace("’", "'"))
+        return TurnScore(
+            empathy=self._empathy(sig, ctx),
+            active_listening=self._listening(sig, ctx),
+            clarity=self._clarity(sig),
+            scorer=self.name,
+            rubric_version=self.rubric_version,
+        )
+
+    @staticmethod
+    def _evidence(sig: Signals, skill: str) -> tuple[Evidence, ...]:
+        out: list[Evidence] = []
+        seen: set[tuple[int, int, str]] = set()
+        for c in sig.cues:
+            if c.skill != skill:
+                continue
+            key = (c.evidence.start, c.evidence.end, c.evidence.label)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(c.evidence)
+            if len(out) >= _MAX_EVIDENCE:
+                break
+        return tuple(out)
+
+    def _empathy(self, sig: Signals, ctx: _Context) -> SkillScore:
+        # Each mechanism is worth up to ~1.2 points; specifics (building on their words) make
+        # the difference between a formula and real understanding.
+        x = 1.0 + 0.55 * sig.emotional_reactions + 0.6 * sig.interpretations
+        x += 0.55 * sig.explorations + 0.5 * sig.builds_on_context
+        if sig.complex_reflections:
+            x += 0.3
+        if sig.stock_empathy >= 2:
+            x -= 0.4 * (sig.stock_empathy - 1)
+        if sig.dismissive:
+            x -= 1.2
+        if sig.confrontation:
+            x -= 1.2
+        if sig.advice_without_permission:
+            x -= 0.3
+        if sig.off_topic:
+            x -= 0.8
+        if sig.parroting >= 0.7:
+            x -= 0.8
+        if sig.words > _WALL_WORDS:
+            x -= 0.3
+        score = _clamp(x)
+        details = {
+            "emotional_reactions": sig.emotional_reactions,
+            "interpretations": sig.interpretations,
+            "explorations": sig.explorations,
+        }
+        if sig.dismissive:
+            tip = (
+                "Drop the minimising phrase and name the feeling instead: "
+                f"'It sounds like {ctx.salient or 'this'} has really been weighing on you.'"
+            )
+        elif sig.confrontation:
+            tip = (
+                "Replace the judgement with curiosity: 'Help me understand what happened "
+                f"with {ctx.salient or 'this'} from your side.'"
+            )
+        elif sig.stock_empathy >= 2:
+            tip = (
+                "Say the empathy once, in your own words and about their situation, instead "
+                "of repeating a stock phrase."
+            )
+        elif sig.interpretations < 2:
+            tip = (
+                "Show you understood their experience, not just the facts: "
+                f"'That must have felt {'frustrating' if ctx.salient else 'hard'} when "
+                f"{ctx.salient or 'it'} happened.'"
+            )
+        elif sig.explorations == 0:
+            tip = (
+                "Invite them to say more about how it affects them: 'How has "
+                f"{ctx.salient or 'this'} been for you?'"
+            )
+        elif sig.emotional_reactions == 0:
+            tip = (
+                "Add a sentence of warmth or concern, e.g. "
+                "'I'm sorry you've been dealing with this.'"
+            )
+        else:
+            tip = "Keep naming their feelings specifically; tie your concern to what they said."
+        return SkillScore("empathy", score, self._evidence(sig, "empathy"), tip, details)
+
+    def _listening(self, sig: Signals, ctx: _Context) -> SkillScore:
+        x = 1.4
+        if sig.reflection == "complex":
+            x += 1.9
+        elif sig.reflection == "simple":
+            x += 1.1
+        if sig.question == "open":
+            x += 0.8
+        elif sig.question == "closed":
+            x += 0.35
+        x += 0.9 * sig.builds_on_context
+        n_q = sig.open_questions + sig.closed_questions
+        if n_q >= 3 and sig.reflections == 0:
+            x -= 0.35 * (n_q - 2)  # question after question without listening
+        if sig.backchannel:
+            x = max(x, 2.0)
+        if sig.advice_without_permission:
+            x -= 0.7
+        if sig.confrontation:
+            x -= 1.0
+        if sig.dismissive:
+            x -= 0.8
+        if sig.pressure:
+            x -= 0.5
+        if sig.ignores_question:
+            x -= 0.8
+        if sig.off_topic:
+            x -= 1.0
+        if sig.parroting >= 0.7:
+            x = min(x, 3.0)
+        if sig.words > _WALL_WORDS:
+            x -= min(1.0, (sig.words - _WALL_WORDS) / 120)
+        score = _clamp(x)
+        details = {"reflection": sig.reflection, "question": sig.question}
+        what = ctx.salient or "this"
+        if sig.ignores_question:
+            tip = "They asked you something: answer it first, then add your point."
+        elif sig.off_topic:
+            tip = f"Stay with what they raised ('{what}') before moving to your own topic."
+        elif sig.parroting >= 0.7:
+            tip = (
+                "Rephrase rather than repeat: say what you think it means to them, "
+                f"e.g. 'So {what} matters because ...'"
+            )
+        elif sig.reflection == "none":
+            tip = f"Before answering, reflect what you heard: 'It sounds like {what} left you ...'"
+        elif n_q >= 3:
+            tip = "Ask one question at a time, and reflect their answer before the next one."
+        elif sig.advice_without_permission:
+            tip = "Ask before advising: 'Would it help if I shared an idea?'"
+        elif sig.reflection == "simple":
+            tip = (
+                "Go one step beyond their words: add the feeling or meaning you sense, "
+                "e.g. 'and that leaves you worried about ...'"
+            )
+        elif sig.question == "none":
+            tip = (
+                "Follow your reflection with an open question: "
+                f"'What matters most to you about the {what}?'"
+            )
+        else:
+            tip = "Keep the ratio: two reflections for every question."
+        return SkillScore(
+            "active_listening", score, self._evidence(sig, "active_listening"), tip, details
+        )
+
+    def _clarity(self, sig: Signals) -> SkillScore:
+        if sig.words == 0:
+            return SkillScore(
+                "clarity",
+                1.0,
+                (),
+                "Write a reply: say your main point in one sentence.",
+                {"words": 0},
+            )
+        x = 1.6 + 2.0 * sig.readability
+        if sig.has_clear_point:
+            x += 0.4
+        if sig.has_clear_ask:
+            x += 0.4
+        if sig.concrete:
+            x += 0.3
+        x -= 0.25 * min(sig.fillers, 4)
+        x -= 0.12 * max(0, sig.hedges - 1)
+        x -= 2.0 * sig.repetition
+        if sig.avg_sentence_length > 25:
+            x -= min(1.0, (sig.avg_sentence_length - 25) / 20)
+        if sig.words > _WALL_WORDS:
+            x -= min(1.5, (sig.words - _WALL_WORDS) / 100)
+        if sig.words < 3 and not sig.backchannel:
+            x = min(x, 3.0)
+        if sig.off_topic:
+            x -= 0.5
+        score = _clamp(x)
+        details = {
+            "avg_sentence_length": sig.avg_sentence_length,
+            "difficult_word_share": sig.difficult_word_share,
+            "readability": sig.readability,
+            "fillers": sig.fillers,
+            "hedges": sig.hedges,
+            "repetition": sig.repetition,
+            "has_clear_ask": sig.has_clear_ask,
+            "concrete": sig.concrete,
+        }
+        if sig.words > _WALL_WORDS:
+            tip = (
+                "Cut it to your main point and one ask; three short sentences beat a wall of text."
+            )
+        elif sig.repetition >= 0.2:
+            tip = "Say each thing once; cut the repeated sentences."
+        elif sig.fillers >= 2:
+            tip = "Drop fillers like 'um', 'basically', 'you know'; start with your point."
+        elif sig.avg_sentence_length > 25:
+            tip = "Split long sentences: one idea per sentence, under 20 words."
+        elif sig.hedges >= 3:
+            tip = "Commit to your point: remove hedges like 'maybe', 'I guess', 'kind of'."
+        elif not sig.has_clear_ask:
+            tip = (
+                "End with a clear ask or next step, "
+                "e.g. 'Could we agree on Friday for a first draft?'"
+            )
+        elif not sig.concrete:
+            tip = "Make it concrete: add a number, a date or an example."
+        else:
+            tip = "Clear and to the point; keep leading with the main point."
+        return SkillScore("clarity", score, self._evidence(sig, "clarity"), tip, details)
+
+
+def session_metrics(signals: Iterable[Signals]) -> dict[str, float]:
+    """MITI-style summary over a learner's turns (reflections per question and shares).
+
+    DESIGN.md thresholds: reflections per question >= 1 fair, >= 2 good; complex share >= 40%
+    fair, >= 50% good.
+    """
+    turns = refl = cx = oq = cq = 0
+    for s in signals:
+        turns += 1
+        if s.main_behaviour == "reflection":
+            refl += 1
+            cx += 1 if s.reflection == "complex" else 0
+        elif s.main_behaviour == "question":
+            oq += 1 if s.question == "open" else 0
+            cq += 1 if s.question == "closed" else 0
+    q = oq + cq
+    return {
+        "turns": float(turns),
+        "reflections": float(refl),
+        "questions": float(q),
+        "reflection_to_question": refl / q if q else float(refl),
+        "reflection_rate": refl / turns if turns else 0.0,
+        "complex_reflection_share": cx / refl if refl else 0.0,
+        "open_question_share": oq / q if q else 0.0,
+    }

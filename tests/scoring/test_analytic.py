@@ -1,0 +1,213 @@
+"""Unit, gaming-resistance and property tests for the offline analytic scorer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coach.scoring.analytic import AnalyticScorer, session_metrics
+from coach.scoring.rubric import RUBRIC_VERSION
+from coach.scoring.types import SKILLS, TurnScore
+
+S = AnalyticScorer()
+CTX = (
+    "Honestly I'm exhausted. The project deadline moved up again and my manager keeps adding "
+    "features without asking the team. I don't know how we'll ship on time."
+)
+
+
+def _check(ts: TurnScore, response: str) -> None:
+    for skill in SKILLS:
+        sk = ts.skill(skill)
+        assert 1.0 <= sk.score <= 5.0
+        assert sk.tip
+        for ev in sk.evidence:
+            assert 0 <= ev.start <= ev.end <= len(response)
+            assert response[ev.start : ev.end] == ev.quote
+            assert ev.effect in ("+", "-")
+
+
+# ----------------------------------------------------------------- detectors
+
+
+def test_complex_reflection_and_open_question() -> None:
+    r = "It sounds like the moving deadline has left you worn out. What worries you most?"
+    sig = S.analyse(CTX, r)
+    assert sig.reflection == "complex"
+    assert sig.question == "open"
+    assert sig.open_questions == 1
+    assert sig.builds_on_context > 0
+
+
+def test_closed_question() -> None:
+    sig = S.analyse(CTX, "Did you tell your manager?")
+    assert sig.question == "closed"
+    assert sig.closed_questions == 1
+    assert sig.reflection == "none"
+    assert sig.main_behaviour == "question"
+
+
+def test_simple_reflection() -> None:
+    sig = S.analyse("I moved house last week.", "You moved.")
+    assert sig.reflection == "simple"
+
+
+def test_epitome_levels() -> None:
+    sig = S.analyse(CTX, "I'm so sorry. I've been there too. What happened with your manager?")
+    assert sig.emotional_reactions == 2
+    assert sig.interpretations == 2
+    assert sig.explorations == 2
+    none = S.analyse(CTX, "The weather is nice today.")
+    assert (none.emotional_reactions, none.interpretations, none.explorations) == (0, 0, 0)
+
+
+def test_advice_without_and_with_permission() -> None:
+    assert S.analyse(CTX, "You should just quit.").advice_without_permission
+    sig = S.analyse(CTX, "Would you like some ideas? You could try a smaller scope.")
+    assert not sig.advice_without_permission
+    assert sig.advice_with_permission
+
+
+def test_confrontation_dismissive_pressure_proposal() -> None:
+    assert S.analyse(CTX, "That's your own fault, you always do this.").confrontation
+    assert S.analyse(CTX, "Calm down, it's not a big deal.").dismissive
+    assert S.analyse(CTX, "Whatever.").dismissive
+    assert S.analyse(CTX, "Take it or leave it.").pressure
+    assert S.analyse(CTX, "What if we cut two features and ship on Friday?").proposal
+    plain = S.analyse(CTX, "Thanks for telling me.")
+    assert not (plain.confrontation or plain.pressure or plain.dismissive)
+
+
+def test_ignores_question_and_off_topic() -> None:
+    ctx = "Can you move the release to next week?"
+    assert S.analyse(ctx, "Did you see the football game last night?").ignores_question
+    assert not S.analyse(ctx, "Yes, next week works if we cut scope.").ignores_question
+    assert S.analyse(CTX, "Anyway, did you see the football game?").off_topic
+
+
+def test_contract_details_and_names() -> None:
+    ts = S.score_sync(CTX, "That sounds exhausting. What would help most this week?")
+    d = ts.to_dict()
+    assert d["scorer"] == "heuristic" == S.name
+    assert d["rubric_version"] == RUBRIC_VERSION
+    emp = d["scores"]["empathy"]
+    assert {emp["emotional_reactions"], emp["interpretations"], emp["explorations"]} <= {0, 1, 2}
+    al = d["scores"]["active_listening"]
+    assert al["reflection"] in ("none", "simple", "complex")
+    assert al["question"] in ("none", "closed", "open")
+
+
+def test_async_score_equals_sync() -> None:
+    r = "It sounds like you're stretched thin."
+    assert asyncio.run(S.score(CTX, r)) == S.score_sync(CTX, r)
+
+
+def test_good_reply_beats_poor_reply_on_every_scale() -> None:
+    good = S.score_sync(
+        CTX,
+        "I'm sorry, that sounds exhausting: the deadline keeps moving while features pile up. "
+        "What would help most this week?",
+    )
+    poor = S.score_sync(CTX, "Calm down, whatever, just work harder. Um, basically, like, yeah.")
+    for skill in SKILLS:
+        assert good.skill(skill).score > poor.skill(skill).score, skill
+
+
+def test_missing_reflection_tip_is_specific() -> None:
+    tip = S.score_sync(CTX, "Ship it anyway.").active_listening.tip
+    assert "reflect" in tip.lower()
+
+
+def test_session_metrics() -> None:
+    sigs = [
+        S.analyse(CTX, "It sounds like you're worn out."),
+        S.analyse(CTX, "So the deadline feels impossible to you."),
+        S.analyse(CTX, "What would help?"),
+    ]
+    m = session_metrics(sigs)
+    assert m["reflections"] == 2
+    assert m["questions"] == 1
+    assert m["reflection_to_question"] == 2
+
+
+# ----------------------------------------------------------------- gaming resistance
+
+GAMES = {
+    "stock empathy x5": "I understand how you feel. " * 5,
+    "parrot": CTX,
+    "question barrage": "Why? What happened? When? Who decided? Did you ask? Are you sure? How?",
+    "wall of text": " ".join(
+        [
+            "In my view there are many considerations regarding organisational dynamics and "
+            "the multifaceted nature of contemporary project management methodologies."
+        ]
+        * 12
+    ),
+    "off-topic filler": "Anyway, did you see the football game? The weather is great lately.",
+}
+
+
+@pytest.mark.parametrize("name", list(GAMES))
+def test_gaming_does_not_reach_the_top(name: str) -> None:
+    r = GAMES[name]
+    ts = S.score_sync(CTX, r)
+    _check(ts, r)
+    for skill in SKILLS:
+        assert ts.skill(skill).score < 4.5, (name, skill, ts.skill(skill).score)
+
+
+def test_stock_repetition_scores_below_single_use() -> None:
+    once = S.score_sync(CTX, "I understand how you feel.").empathy.score
+    five = S.score_sync(CTX, "I understand how you feel. " * 5).empathy.score
+    assert five < once
+
+
+def test_parrot_is_not_a_complex_reflection() -> None:
+    sig = S.analyse(CTX, CTX)
+    assert sig.parroting >= 0.7
+    assert sig.reflection != "complex"
+
+
+# ----------------------------------------------------------------- properties
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400), st.text(max_size=400))
+def test_any_text_scores_within_bounds(context: str, response: str) -> None:
+    _check(S.score_sync(context, response), response)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "you",
+                "feel",
+                "sorry",
+                "?",
+                ".",
+                "what",
+                "I",
+                "deadline",
+                "’",
+                "İ",
+                "\n",
+                "!",
+                "should",
+                "calm down",
+                "take it or leave it",
+                "um",
+                "5",
+                "$",
+                "it sounds like",
+            ]
+        ),
+        max_size=60,
+    ).map(" ".join)
+)
+def test_lexicon_heavy_text_keeps_offsets(response: str) -> None:
+    _check(S.score_sync(CTX, response), response)
