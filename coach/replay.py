@@ -1,0 +1,351 @@
+"""Bulk re-scoring of stored conversations: the engine behind `coach replay`.
+
+Evaluators re-score hundreds or millions of learner turns, with the same scorers the live app
+uses (so a replay of a transcript with the scorer it was recorded with gives back the recorded
+scores). The work is shaped for that:
+
+- files are imported one by one; a file that cannot be read becomes a `FileFailure` and the
+  others still run;
+- synchronous scorers (the analytic one) run inline: microseconds per turn, nothing to gain
+  from tasks;
+- asynchronous scorers (the LLM judge) run on a fixed pool of `concurrency` workers sharing
+  one semaphore, so never more than N calls are in flight and memory does not grow with the
+  number of turns;
+- the scorer's own on-disk cache is the resume journal: every finished judge call is stored
+  before the next starts, turns found in the cache are counted as done without a call, so a
+  run stopped with Ctrl-C continues where it stopped and a second run makes no calls at all;
+- `--batch` hands the uncached judge turns to the OpenAI Batch API instead (coach.batch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from coach.importers import Conversation, ImportFailure, Turn, load_conversations
+from coach.progress import Progress
+from coach.scoring.types import SKILLS, Scorer, ScoringError, TurnScore
+
+
+@dataclass(frozen=True, slots=True)
+class FileFailure:
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(slots=True)
+class TurnResult:
+    """One (conversation, turn, scorer) outcome: a score, or why there is none."""
+
+    conv: int  # index into ReplayRun.conversations
+    turn: Turn
+    scorer: str
+    score: TurnScore | None = None
+    error: str | None = None
+    cached: bool = False  # found in the scorer's cache: no call was made for it
+
+    @property
+    def ok(self) -> bool:
+        return self.score is not None
+
+    def recorded_delta(self) -> dict[str, float] | None:
+        """Replayed minus recorded score per skill, when the turn was recorded by this scorer."""
+        rec = self.turn.recorded
+        if rec is None or self.score is None or rec.scorer != self.scorer:
+            return None
+        return {s: round(self.score.skill(s).score - rec.skill(s).score, 2) for s in SKILLS}
+
+
+@dataclass
+class ReplayRun:
+    """Everything a report needs; filled in as the run goes, so an interrupt keeps it."""
+
+    scorers: list[str]
+    conversations: list[Conversation] = field(default_factory=list)
+    results: list[TurnResult] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    elapsed: float = 0.0
+    calls: int = 0  # scorer calls actually made (cache misses)
+    interrupted: bool = False
+    fatal: str | None = None  # an error that stopped the run (bad key, unknown model)
+
+    @property
+    def failed_turns(self) -> list[TurnResult]:
+        return [r for r in self.results if r.error is not None]
+
+    @property
+    def scored(self) -> int:
+        return sum(1 for r in self.results if r.ok)
+
+    @property
+    def cached(self) -> int:
+        return sum(1 for r in self.results if r.cached)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failures or self.failed_turns or self.interrupted or self.fatal)
+
+    def reproduction(self) -> tuple[int, int, float]:
+        """(turns compared with a recorded score, how many matched exactly, largest |delta|)."""
+        compared = exact = 0
+        worst = 0.0
+        for r in self.results:
+            delta = r.recorded_delta()
+            if delta is None:
+                continue
+            compared += 1
+            biggest = max(abs(d) for d in delta.values())
+            worst = max(worst, biggest)
+            exact += biggest < 0.005
+        return compared, exact, worst
+
+
+class BatchRunner(Protocol):
+    """Scores many turns at once for one scorer (the Batch API); keys are the scorer's cache
+    keys. Returns, per key, a score or an error message."""
+
+    async def run(
+        self, items: Sequence[tuple[str, str, str]], progress: Progress
+    ) -> dict[str, TurnScore | str]: ...
+
+
+def load_all(
+    paths: Iterable[Path | str], *, learner: str | None = None
+) -> tuple[list[Conversation], list[FileFailure], list[str]]:
+    """Import every file; a bad one becomes a FileFailure, the others still load."""
+    conversations: list[Conversation] = []
+    failures: list[FileFailure] = []
+    warnings: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            convs = load_conversations(path, learner=learner)
+        except ImportFailure as exc:
+            failures.append(FileFailure(path, exc.message))
+            continue
+        except Exception as exc:  # a reader bug must not sink the whole replay
+            failures.append(FileFailure(path, f"unexpected error: {type(exc).__name__}: {exc}"))
+            continue
+        for conv in convs:
+            warnings.extend(conv.warnings)
+            if not conv.turns:
+                warnings.append(f"{path}: no learner turns to score")
+            conversations.append(conv)
+    return conversations, failures, warnings
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    return bool(getattr(exc, "fatal", False))
+
+
+def _cache_probe(scorer: Scorer) -> Callable[[str, str], tuple[str, TurnScore | None]] | None:
+    """(key, cached score) lookup for scorers exposing `key()` and a `cache`, else None."""
+    key_fn: Callable[[str, str], str] | None = getattr(scorer, "key", None)
+    cache: Any = getattr(scorer, "cache", None)
+    if key_fn is None or cache is None or getattr(scorer, "bypass_cache", False):
+        return None
+
+    def probe(context: str, response: str) -> tuple[str, TurnScore | None]:
+        key = key_fn(context, response)
+        hit: TurnScore | None = cache.get(key)
+        return key, hit
+
+    return probe
+
+
+async def replay(
+    conversations: Sequence[Conversation],
+    scorers: Sequence[Scorer],
+    *,
+    concurrency: int = 8,
+    run: ReplayRun | None = None,
+    progress: Progress | None = None,
+    batch: BatchRunner | None = None,
+) -> ReplayRun:
+    """Score every learner turn of every conversation with every scorer.
+
+    `run` may be passed in so that the caller still holds the partial results after a
+    cancellation (Ctrl-C). Results are kept in input order: conversation, turn, scorer.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    run = run if run is not None else ReplayRun(scorers=[s.name for s in scorers])
+    run.conversations = list(conversations)
+    total = sum(len(c.turns) for c in conversations) * len(scorers)
+    progress = progress or Progress(total, enabled=False)
+    progress.total = total
+
+    # Preallocate in final order; workers fill the slots.
+    slots: list[TurnResult] = []
+    for ci, conv in enumerate(conversations):
+        for turn in conv.turns:
+            for scorer in scorers:
+                slots.append(TurnResult(ci, turn, scorer.name))
+    run.results = slots
+    width = len(scorers)
+
+    try:
+        for si, scorer in enumerate(scorers):
+            mine = slots[si::width]
+            score_sync: Callable[[str, str], TurnScore] | None = getattr(scorer, "score_sync", None)
+            if score_sync is not None:
+                _run_sync(score_sync, mine, run, progress)
+                continue
+            pending = _from_cache(scorer, mine, progress)
+            if batch is not None and getattr(scorer, "name", "") == "llm":
+                await _run_batch(scorer, pending, batch, run, progress)
+            else:
+                await _run_async(scorer, pending, concurrency, run, progress)
+            if run.fatal:
+                break
+    except asyncio.CancelledError:
+        run.interrupted = True
+        raise
+    finally:
+        run.elapsed = time.monotonic() - run.started
+        progress.close()
+    return run
+
+
+def _run_sync(
+    score_sync: Callable[[str, str], TurnScore],
+    slots: list[TurnResult],
+    run: ReplayRun,
+    progress: Progress,
+) -> None:
+    for slot in slots:
+        try:
+            slot.score = score_sync(slot.turn.context, slot.turn.response)
+        except ScoringError as exc:
+            slot.error = str(exc)
+        run.calls += 1
+        progress.advance(failed=slot.error is not None)
+
+
+def _from_cache(scorer: Scorer, slots: list[TurnResult], progress: Progress) -> list[TurnResult]:
+    """Fill the slots the cache already holds; return the ones still to score."""
+    probe = _cache_probe(scorer)
+    if probe is None:
+        return slots
+    pending: list[TurnResult] = []
+    hits = 0
+    for slot in slots:
+        _, hit = probe(slot.turn.context, slot.turn.response)
+        if hit is None:
+            pending.append(slot)
+        else:
+            slot.score, slot.cached = hit, True
+            hits += 1
+    if hits:
+        progress.skip(hits)
+    return pending
+
+
+async def _run_async(
+    scorer: Scorer,
+    slots: list[TurnResult],
+    concurrency: int,
+    run: ReplayRun,
+    progress: Progress,
+) -> None:
+    queue: asyncio.Queue[TurnResult] = asyncio.Queue()
+    for slot in slots:
+        queue.put_nowait(slot)
+
+    # A fixed pool of N workers rather than one task per turn: at most N calls in flight,
+    # and memory does not grow with the number of turns.
+    async def worker() -> None:
+        while not run.fatal:
+            try:
+                slot = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await _score_one(scorer.score, slot, run)
+            progress.advance(failed=slot.error is not None)
+
+    workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(slots)))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
+
+
+async def _score_one(
+    score: Callable[[str, str], Awaitable[TurnScore]], slot: TurnResult, run: ReplayRun
+) -> None:
+    try:
+        run.calls += 1
+        slot.score = await score(slot.turn.context, slot.turn.response)
+    except ScoringError as exc:
+        slot.error = str(exc) or type(exc).__name__
+        if _is_fatal(exc):
+            run.fatal = slot.error
+    except (OSError, ValueError) as exc:
+        slot.error = f"{type(exc).__name__}: {exc}"
+
+
+async def _run_batch(
+    scorer: Scorer,
+    slots: list[TurnResult],
+    batch: BatchRunner,
+    run: ReplayRun,
+    progress: Progress,
+) -> None:
+    if not slots:
+        return
+    key_fn: Callable[[str, str], str] = scorer.key  # type: ignore[attr-defined]
+    by_key: dict[str, list[TurnResult]] = {}
+    items: list[tuple[str, str, str]] = []
+    for slot in slots:
+        key = key_fn(slot.turn.context, slot.turn.response)
+        if key not in by_key:
+            items.append((key, slot.turn.context, slot.turn.response))
+        by_key.setdefault(key, []).append(slot)
+    try:
+        outcome = await batch.run(items, progress)
+    except ScoringError as exc:
+        run.fatal = str(exc)
+        outcome = {}
+    run.calls += len(items)
+    for key, group in by_key.items():
+        got = outcome.get(key)
+        for slot in group:
+            if isinstance(got, TurnScore):
+                slot.score = got
+            else:
+                slot.error = got or run.fatal or "no result from the batch"
+    # The runner advanced the progress for what it finished; the rest failed.
+
+
+async def replay_files(
+    paths: Sequence[Path | str],
+    scorers: Sequence[Scorer],
+    *,
+    learner: str | None = None,
+    concurrency: int = 8,
+    run: ReplayRun | None = None,
+    progress_factory: Callable[[int], Progress] | None = None,
+    batch: BatchRunner | None = None,
+) -> ReplayRun:
+    """Import the files, then `replay` them; file failures are recorded in the run."""
+    conversations, failures, warnings = load_all(paths, learner=learner)
+    run = run if run is not None else ReplayRun(scorers=[s.name for s in scorers])
+    run.failures.extend(failures)
+    run.warnings.extend(warnings)
+    total = sum(len(c.turns) for c in conversations) * len(scorers)
+    progress = progress_factory(total) if progress_factory else None
+    return await replay(
+        conversations, scorers, concurrency=concurrency, run=run, progress=progress, batch=batch
+    )

@@ -1,0 +1,545 @@
+"""Reports for a replay: a terminal table, JSON, CSV, Markdown and a self-contained HTML page.
+
+One set of rows feeds every format, so the numbers in a CSV a researcher loads into pandas are
+the numbers in the HTML page a trainer hands to an HR lead:
+
+- a row per scored turn (scores, MITI/EPITOME codes, tips, evidence, delta to the score the
+  learner saw when the transcript recorded one);
+- a row per session and scorer (per-skill means, trend, MITI session metrics, weakest skill);
+- a cohort summary across all files: per-skill distributions, per scenario, and the skills
+  weakest across the group (the skill-gap view).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from coach.replay import ReplayRun, TurnResult
+from coach.scoring.types import SKILL_LABELS, SKILLS, Skill, TurnScore
+
+FORMATS = ("table", "json", "csv", "md", "html")
+
+# MITI session thresholds from DESIGN.md: (fair, good).
+MITI_THRESHOLDS: dict[str, tuple[float, float]] = {
+    "reflections_per_question": (1.0, 2.0),
+    "complex_reflection_share": (0.4, 0.5),
+}
+# A session mean below this is a gap worth training (the rubric's "adequate" level is 3).
+GAP_BELOW = 3.0
+
+
+def overall(score: TurnScore) -> float:
+    return sum(score.skill(s).score for s in SKILLS) / len(SKILLS)
+
+
+def _r(x: float | None, nd: int = 2) -> float | None:
+    return None if x is None or math.isnan(x) else round(x, nd)
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+def turn_rows(run: ReplayRun) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for r in run.results:
+        conv = run.conversations[r.conv]
+        row: dict[str, Any] = {
+            "row": "turn",
+            "file": str(conv.path),
+            "session_id": conv.session_id,
+            "scenario_id": conv.scenario_id,
+            "scorer": r.scorer,
+            "turn_id": r.turn.turn_id,
+            "turn": r.turn.index,
+            "context": r.turn.context,
+            "response": r.turn.response,
+            "cached": r.cached,
+            "error": r.error,
+        }
+        s = r.score
+        for skill in SKILLS:
+            row[skill] = _r(s.skill(skill).score) if s else None
+        row["overall"] = _r(overall(s)) if s else None
+        if s:
+            row["model"] = s.model
+            row["rubric_version"] = s.rubric_version
+            for k in ("emotional_reactions", "interpretations", "explorations"):
+                row[k] = s.empathy.details.get(k)
+            row["reflection"] = s.active_listening.details.get("reflection")
+            row["question"] = s.active_listening.details.get("question")
+            for skill in SKILLS:
+                row[f"{skill}_tip"] = s.skill(skill).tip
+                row[f"{skill}_evidence"] = [e.to_dict() for e in s.skill(skill).evidence]
+        delta = r.recorded_delta()
+        if delta is not None:
+            for skill in SKILLS:
+                row[f"{skill}_recorded_delta"] = delta[skill]
+        rows.append(row)
+    return rows
+
+
+def _miti(scores: Sequence[TurnScore]) -> dict[str, float | None]:
+    refl = cx = oq = cq = 0
+    for s in scores:
+        d = s.active_listening.details
+        if d.get("reflection") in {"simple", "complex"}:
+            refl += 1
+            cx += d.get("reflection") == "complex"
+        if d.get("question") == "open":
+            oq += 1
+        elif d.get("question") == "closed":
+            cq += 1
+    q = oq + cq
+    return {
+        "reflections_per_question": _r(refl / q) if q else None,
+        "complex_reflection_share": _r(cx / refl) if refl else None,
+        "open_question_share": _r(oq / q) if q else None,
+    }
+
+
+def miti_rating(metric: str, value: float | None) -> str:
+    """'good' / 'fair' / 'below' against the MITI thresholds, '' when not applicable."""
+    if value is None or metric not in MITI_THRESHOLDS:
+        return ""
+    fair, good = MITI_THRESHOLDS[metric]
+    return "good" if value >= good else "fair" if value >= fair else "below"
+
+
+def _groups(run: ReplayRun) -> dict[tuple[int, str], list[TurnResult]]:
+    groups: dict[tuple[int, str], list[TurnResult]] = {}
+    for r in run.results:
+        groups.setdefault((r.conv, r.scorer), []).append(r)
+    # Sessions without turns still deserve a row.
+    for ci, conv in enumerate(run.conversations):
+        if not conv.turns:
+            for name in run.scorers:
+                groups.setdefault((ci, name), [])
+    return dict(sorted(groups.items()))
+
+
+def session_rows(run: ReplayRun) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for (ci, scorer), results in _groups(run).items():
+        conv = run.conversations[ci]
+        scored = [r for r in results if r.score is not None]
+        scores = [r.score for r in scored if r.score is not None]
+        row: dict[str, Any] = {
+            "row": "session",
+            "file": str(conv.path),
+            "session_id": conv.session_id,
+            "scenario_id": conv.scenario_id,
+            "scenario_title": conv.scenario_title,
+            "format": conv.format,
+            "outcome": conv.outcome,
+            "scorer": scorer,
+            "turns": len(results),
+            "scored": len(scored),
+            "failed": len(results) - len(scored),
+        }
+        means: dict[Skill, float] = {}
+        for skill in SKILLS:
+            vals = [s.skill(skill).score for s in scores]
+            if vals:
+                means[skill] = statistics.fmean(vals)
+            row[skill] = _r(means.get(skill))
+        row["overall"] = _r(statistics.fmean(means.values())) if means else None
+        if len(scores) >= 2:
+            row["trend"] = _r(overall(scores[-1]) - overall(scores[0]))
+        else:
+            row["trend"] = None
+        row.update(_miti(scores))
+        row["weakest_skill"] = min(means, key=lambda k: means[k]) if means else None
+        if scored:
+            best = max(scored, key=lambda r: overall(r.score) if r.score else 0.0)
+            worst = min(scored, key=lambda r: overall(r.score) if r.score else 0.0)
+            row["best_turn"] = best.turn.turn_id
+            row["weakest_turn"] = worst.turn.turn_id
+        else:
+            row["best_turn"] = row["weakest_turn"] = None
+        rows.append(row)
+    return rows
+
+
+def _quantile(sorted_vals: Sequence[float], q: float) -> float:
+    if len(sorted_vals) == 1:
+        return sorted_vals[0]
+    pos = q * (len(sorted_vals) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_vals) - 1)
+    return sorted_vals[lo] + (sorted_vals[hi] - sorted_vals[lo]) * (pos - lo)
+
+
+def distribution(values: Iterable[float]) -> dict[str, Any]:
+    """n, mean, sd, five-number summary and a 1-5 histogram (scores rounded half up)."""
+    vals = sorted(values)
+    hist = [0, 0, 0, 0, 0]
+    for v in vals:
+        hist[min(5, max(1, math.floor(v + 0.5))) - 1] += 1
+    if not vals:
+        return {"n": 0, "histogram": hist}
+    return {
+        "n": len(vals),
+        "mean": _r(statistics.fmean(vals)),
+        "sd": _r(statistics.pstdev(vals)),
+        "min": _r(vals[0]),
+        "p25": _r(_quantile(vals, 0.25)),
+        "median": _r(_quantile(vals, 0.5)),
+        "p75": _r(_quantile(vals, 0.75)),
+        "max": _r(vals[-1]),
+        "histogram": hist,
+    }
+
+
+def cohort(run: ReplayRun, sessions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The group view, per scorer: distributions, per scenario, weakest skills."""
+    sessions = sessions if sessions is not None else session_rows(run)
+    out: dict[str, Any] = {}
+    for scorer in run.scorers:
+        mine = [s for s in sessions if s["scorer"] == scorer and s["scored"]]
+        turn_scores = [r.score for r in run.results if r.scorer == scorer and r.score is not None]
+        per_skill = {
+            skill: {
+                "turns": distribution(t.skill(skill).score for t in turn_scores),
+                "sessions": distribution(s[skill] for s in mine if s[skill] is not None),
+            }
+            for skill in SKILLS
+        }
+        scenarios: dict[str, dict[str, Any]] = {}
+        for s in mine:
+            key = s["scenario_id"] or "(none)"
+            entry = scenarios.setdefault(
+                key, {"title": s["scenario_title"], "sessions": 0, "turns": 0, "_vals": {}}
+            )
+            entry["sessions"] += 1
+            entry["turns"] += s["scored"]
+            for skill in SKILLS:
+                if s[skill] is not None:
+                    entry["_vals"].setdefault(skill, []).append(s[skill])
+        for entry in scenarios.values():
+            vals = entry.pop("_vals")
+            for skill in SKILLS:
+                entry[skill] = _r(statistics.fmean(vals[skill])) if vals.get(skill) else None
+        weakest: list[dict[str, Any]] = []
+        for skill in SKILLS:
+            vals = [s[skill] for s in mine if s[skill] is not None]
+            if not vals:
+                continue
+            weakest.append(
+                {
+                    "skill": skill,
+                    "mean": _r(statistics.fmean(vals)),
+                    "weakest_in_share": _r(
+                        sum(1 for s in mine if s["weakest_skill"] == skill) / len(mine)
+                    ),
+                    "below_3_share": _r(sum(1 for v in vals if v < GAP_BELOW) / len(vals)),
+                }
+            )
+        weakest.sort(key=lambda w: (w["mean"], -w["weakest_in_share"]))
+        out[scorer] = {
+            "sessions": len(mine),
+            "turns": len(turn_scores),
+            "skills": per_skill,
+            "scenarios": dict(sorted(scenarios.items())),
+            "weakest_skills": weakest,
+        }
+    return out
+
+
+def summary(run: ReplayRun) -> dict[str, Any]:
+    compared, exact, worst = run.reproduction()
+    return {
+        "files_failed": len(run.failures),
+        "sessions": len(run.conversations),
+        "turn_scores": len(run.results),
+        "scored": run.scored,
+        "failed_turns": len(run.failed_turns),
+        "from_cache": run.cached,
+        "calls": run.calls,
+        "seconds": round(run.elapsed, 3),
+        "interrupted": run.interrupted,
+        "fatal": run.fatal,
+        "recorded_compared": compared,
+        "recorded_reproduced": exact,
+        "recorded_max_delta": round(worst, 2),
+    }
+
+
+def report_data(run: ReplayRun) -> dict[str, Any]:
+    sessions = session_rows(run)
+    return {
+        "summary": summary(run),
+        "scorers": run.scorers,
+        "cohort": cohort(run, sessions),
+        "sessions": sessions,
+        "turns": turn_rows(run),
+        "failures": [{"file": str(f.path), "message": f.message} for f in run.failures],
+        "warnings": run.warnings,
+    }
+
+
+# ---------------------------------------------------------------------------- formats
+
+
+def render(run: ReplayRun, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report_data(run), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return render_csv(run)
+    if fmt == "md":
+        return render_markdown(run)
+    if fmt == "html":
+        from coach.report_html import render_html
+
+        return render_html(report_data(run))
+    if fmt == "table":
+        return render_table(run)
+    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+CSV_COLUMNS = [
+    "row",
+    "file",
+    "session_id",
+    "scenario_id",
+    "scorer",
+    "turn_id",
+    "turn",
+    "turns",
+    "scored",
+    "failed",
+    "empathy",
+    "active_listening",
+    "clarity",
+    "overall",
+    "trend",
+    "emotional_reactions",
+    "interpretations",
+    "explorations",
+    "reflection",
+    "question",
+    "reflections_per_question",
+    "complex_reflection_share",
+    "open_question_share",
+    "weakest_skill",
+    "best_turn",
+    "weakest_turn",
+    "empathy_recorded_delta",
+    "active_listening_recorded_delta",
+    "clarity_recorded_delta",
+    "cached",
+    "error",
+    "empathy_tip",
+    "active_listening_tip",
+    "clarity_tip",
+    "evidence",
+    "context",
+    "response",
+]
+
+
+def render_csv(run: ReplayRun) -> str:
+    """One table: a row per turn then a row per session, told apart by the `row` column."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in turn_rows(run):
+        ev = {s: row.get(f"{s}_evidence") for s in SKILLS if row.get(f"{s}_evidence")}
+        writer.writerow({**row, "evidence": json.dumps(ev, ensure_ascii=False) if ev else ""})
+    for row in session_rows(run):
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    return str(v)
+
+
+def _ascii_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+
+    def line(vals: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True)).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def render_table(run: ReplayRun) -> str:
+    data = report_data(run)
+    out: list[str] = []
+    headers = ["session", "scenario", "scorer", "turns", "emp", "listen", "clarity", "weakest"]
+    rows = [
+        [
+            _clip(f"{s['file'].rsplit('/', 1)[-1]}#{s['session_id']}", 40),
+            _clip(s["scenario_id"] or "-", 24),
+            s["scorer"],
+            f"{s['scored']}/{s['turns']}",
+            s["empathy"],
+            s["active_listening"],
+            s["clarity"],
+            SKILL_LABELS[s["weakest_skill"]] if s["weakest_skill"] else "-",
+        ]
+        for s in data["sessions"]
+    ]
+    if rows:
+        out += _ascii_table(headers, rows)
+    out += _cohort_lines(data["cohort"])
+    out += _summary_lines(data)
+    return "\n".join(out) + "\n"
+
+
+def _cohort_lines(cohort_data: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for scorer, c in cohort_data.items():
+        if not c["sessions"]:
+            continue
+        out += ["", f"Cohort ({scorer}): {c['sessions']} sessions, {c['turns']} turns"]
+        rows = []
+        for skill in SKILLS:
+            d = c["skills"][skill]["turns"]
+            rows.append(
+                [
+                    SKILL_LABELS[skill],
+                    d.get("mean"),
+                    d.get("sd"),
+                    d.get("p25"),
+                    d.get("median"),
+                    d.get("p75"),
+                    " ".join(str(h) for h in d["histogram"]),
+                ]
+            )
+        out += _ascii_table(["skill", "mean", "sd", "p25", "median", "p75", "1..5 counts"], rows)
+        if c["weakest_skills"]:
+            parts = [
+                f"{SKILL_LABELS[w['skill']]} (mean {w['mean']:.2f}, weakest in "
+                f"{w['weakest_in_share']:.0%} of sessions, {w['below_3_share']:.0%} below 3)"
+                for w in c["weakest_skills"]
+            ]
+            out.append("Weakest skills: " + "; ".join(parts))
+        if len(c["scenarios"]) > 1:
+            out.append("Per scenario:")
+            for sid, e in c["scenarios"].items():
+                vals = ", ".join(f"{SKILL_LABELS[s]} {_fmt(e[s])}" for s in SKILLS)
+                out.append(f"  {sid}: {e['sessions']} sessions; {vals}")
+    return out
+
+
+def _summary_lines(data: dict[str, Any]) -> list[str]:
+    s = data["summary"]
+    out = [
+        "",
+        f"{s['scored']}/{s['turn_scores']} turn scores in {s['sessions']} sessions, "
+        f"{s['from_cache']} from cache, {s['calls']} scorer calls, {s['seconds']:.1f}s",
+    ]
+    if s["recorded_compared"]:
+        out.append(
+            f"Recorded scores reproduced: {s['recorded_reproduced']}/{s['recorded_compared']} "
+            f"(largest difference {s['recorded_max_delta']:.2f})"
+        )
+    for f in data["failures"]:
+        out.append(f"FAILED {f['file']}: {f['message']}")
+    failed_turns = [t for t in data["turns"] if t["error"]]
+    for t in failed_turns[:20]:
+        out.append(f"FAILED {t['file']} {t['turn_id']} ({t['scorer']}): {t['error']}")
+    if len(failed_turns) > 20:
+        out.append(f"... and {len(failed_turns) - 20} more failed turns")
+    return out
+
+
+def _md(text: Any) -> str:
+    # Table cells: pipes and newlines would break the row; HTML-ish text is escaped too.
+    return (
+        _fmt(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    )
+
+
+def render_markdown(run: ReplayRun) -> str:
+    data = report_data(run)
+    s = data["summary"]
+    out = [
+        "# Replay report",
+        "",
+        f"{s['scored']}/{s['turn_scores']} turn scores in {s['sessions']} sessions "
+        f"(scorers: {', '.join(data['scorers'])}; {s['from_cache']} from cache).",
+        "",
+    ]
+    for scorer, c in data["cohort"].items():
+        if not c["sessions"]:
+            continue
+        out += [f"## Cohort summary ({scorer})", ""]
+        out += [
+            "| skill | mean | sd | median | 1 | 2 | 3 | 4 | 5 |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for skill in SKILLS:
+            d = c["skills"][skill]["turns"]
+            hist = " | ".join(str(h) for h in d["histogram"])
+            out.append(
+                f"| {SKILL_LABELS[skill]} | {_fmt(d.get('mean'))} | {_fmt(d.get('sd'))} "
+                f"| {_fmt(d.get('median'))} | {hist} |"
+            )
+        out.append("")
+        if c["weakest_skills"]:
+            out.append(
+                "**Weakest skills across the group:** "
+                + ", ".join(
+                    f"{SKILL_LABELS[w['skill']]} ({w['mean']:.2f})" for w in c["weakest_skills"]
+                )
+            )
+            out.append("")
+        out += ["| scenario | sessions | empathy | listening | clarity |", "|---|---|---|---|---|"]
+        for sid, e in c["scenarios"].items():
+            out.append(
+                f"| {_md(sid)} | {e['sessions']} | {_fmt(e['empathy'])} "
+                f"| {_fmt(e['active_listening'])} | {_fmt(e['clarity'])} |"
+            )
+        out.append("")
+    out += [
+        "## Sessions",
+        "",
+        "| session | scenario | scorer | turns | empathy | listening | clarity | weakest |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in data["sessions"]:
+        out.append(
+            f"| {_md(r['session_id'])} | {_md(r['scenario_id'])} | {r['scorer']} "
+            f"| {r['scored']}/{r['turns']} | {_fmt(r['empathy'])} "
+            f"| {_fmt(r['active_listening'])} | {_fmt(r['clarity'])} | {_md(r['weakest_skill'])} |"
+        )
+    out += [
+        "",
+        "## Turns",
+        "",
+        "| session | turn | scorer | empathy | listening | clarity | reply |",
+    ]
+    out.append("|---|---|---|---|---|---|---|")
+    for t in data["turns"]:
+        out.append(
+            f"| {_md(t['session_id'])} | {t['turn_id']} | {t['scorer']} | {_fmt(t['empathy'])} "
+            f"| {_fmt(t['active_listening'])} | {_fmt(t['clarity'])} "
+            f"| {_md(_clip(t['response'], 80))} |"
+        )
+    if data["failures"] or any(t["error"] for t in data["turns"]):
+        out += ["", "## Failures", ""]
+        out += [f"- `{_md(f['file'])}`: {_md(f['message'])}" for f in data["failures"]]
+        out += [
+            f"- `{_md(t['file'])}` {t['turn_id']} ({t['scorer']}): {_md(t['error'])}"
+            for t in data["turns"]
+            if t["error"]
+        ]
+    return "\n".join(out) + "\n"
