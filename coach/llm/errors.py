@@ -71,3 +71,22 @@ class StreamCutError(LLMError):
     """The connection closed mid-reply; `partial_text` holds what arrived (incomplete)."""
 
     kind = "stream_cut"
+
+
+class NotConfiguredError(LLMError):
+    """No endpoint is usable (e.g. no key and no base URL): use --offline or configure one."""
+
+    kind = "not_configured"
+    retryable = False
+
+
+class BadRequestError(LLMError):
+    """The endpoint refused the request for another reason (400/422)."""
+
+    kind = "bad_request"
+    retryable = False
+
+
+def error_record(exc: LLMError) -> dict[str, str]:
+    """The `error` object of a transcript `counterpart` event."""
+    return {"kind": exc.kind, "message": exc.message}

@@ -8,9 +8,8 @@ turn so transcripts from both are comparable. Keeping the classifier and the sta
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from coach.scenario import Move, Outcome, Scenario
@@ -242,59 +241,3 @@ class CounterpartTracker:
         if ending == "walk_out":
             return Outcome.walk_out
         return Outcome.partial if state.stage_index > 0 else Outcome.impasse
-
-    def restore(self, state: TrackerState, **changes: object) -> TrackerState:
-        return replace(state, **changes)  # type: ignore[arg-type]
-
-    def from_record(
-        self,
-        *,
-        trust: int,
-        tension: int,
-        mood: str,
-        stage: str,
-        move: str | None,
-        revealed: tuple[str, ...] | list[str],
-        learner_turns: int,
-    ) -> TrackerState:
-        """Rebuild a state from a transcript `state` event (resume, rewind)."""
-        ids = [s.id for s in self.script.stages]
-        index = ids.index(stage) if stage in ids else 0
-        return TrackerState(
-            trust=trust,
-            tension=tension,
-            mood=mood,
-            stage_index=index,
-            stage=ids[index],
-            # Unknown after a resume; 1 keeps "min_turns_in_stage: 1" stages moving.
-            turns_in_stage=1,
-            learner_turns=learner_turns,
-            move=Move(move) if move in Move.__members__ else None,
-            revealed=tuple(revealed),
-            reached_stages=tuple(ids[: index + 1]),
-        )
-
-
-# ------------------------------------------------------------------ fallback detector
-
-_WORD = re.compile(r"[a-z']+")
-
-
-def simple_move(text: str) -> Move:
-    """A tiny keyword detector for tests and fakes that must not depend on the scorer."""
-    lower = text.lower()
-    if re.search(r"calm down|not a big deal|overreact|whatever", lower):
-        return Move.dismiss
-    if re.search(r"your fault|you always|you never|ridiculous", lower):
-        return Move.blame
-    if re.search(r"take it or leave it|right now|or else|final offer|deadline", lower):
-        return Move.pressure
-    if re.search(r"how about|what if we|i propose|i suggest|could we|would it work", lower):
-        return Move.proposal
-    if re.search(r"sounds like|it seems|you feel|you're feeling|frustrat|worried|upset", lower):
-        return Move.acknowledge
-    if re.search(r"^(what|how|tell me)\b|\b(what|how) (do|did|would|is|are)\b", lower):
-        return Move.open_question
-    if lower.rstrip().endswith("?"):
-        return Move.closed_question
-    return Move.neutral if _WORD.search(lower) else Move.neutral
