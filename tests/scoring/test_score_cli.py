@@ -1,0 +1,240 @@
+"""`coach score`: the DESIGN.md JSONL contract, order, ids, bad lines, exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from coach.cli import main
+from coach.exitcodes import ExitCode
+from coach.scoring import factory
+from coach.scoring.judge import reset_mode_memory
+from coach.scoring.rubric import RUBRIC_VERSION
+from coach.scoring.types import ScoringError, SkillScore, TurnScore
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LINES = [
+    {"id": "a", "context": "I'm worried about the deadline.", "response": "What worries you most?"},
+    {"id": 2, "context": "The release slipped again.", "response": "So it slipped again."},
+    {"id": None, "context": "", "response": "Hi, thanks for making time today."},
+]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COACH_HOME", str(tmp_path / "home"))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COACH_MODEL", "COACH_JUDGE_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    reset_mode_memory()
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def output(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_heuristic_contract_order_and_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", LINES)
+    assert main(["score", str(src)]) == ExitCode.OK
+    rows = output(capsys)
+    assert [r["id"] for r in rows] == ["a", 2, None]
+    for row in rows:
+        assert row["scorer"] == "heuristic"
+        assert row["rubric_version"] == RUBRIC_VERSION
+        scores = row["scores"]
+        assert set(scores) == {"empathy", "active_listening", "clarity"}
+        for skill in scores.values():
+            assert 1 <= skill["score"] <= 5
+            assert isinstance(skill["evidence"], list) and isinstance(skill["tip"], str)
+        for k in ("emotional_reactions", "interpretations", "explorations"):
+            assert scores["empathy"][k] in (0, 1, 2)
+        assert scores["active_listening"]["reflection"] in ("none", "simple", "complex")
+        assert scores["active_listening"]["question"] in ("none", "closed", "open")
+    assert rows[0]["scores"]["active_listening"]["question"] == "open"
+
+
+def test_malformed_lines_become_error_lines_in_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            LINES[0],
+            "{not json",
+            "",
+            {"id": "x", "context": "hi"},
+            ["a", "list"],
+            {"id": "y", "context": 3, "response": "ok"},
+            LINES[1],
+        ],
+    )
+    assert main(["score", str(src)]) == ExitCode.FAILURES
+    rows = output(capsys)
+    assert [r["id"] for r in rows] == ["a", None, "x", None, "y", 2]
+    assert rows[1]["error"].startswith("line 2: invalid JSON")
+    assert rows[2]["error"] == 'line 4: "response" must be a string'
+    assert rows[3]["error"].startswith("line 5: expected a JSON object")
+    assert rows[4]["error"] == 'line 6: "context" must be a string'
+    assert "scores" in rows[0] and "scores" in rows[5] and "error" not in rows[5]
+
+
+def test_reads_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = "\n".join(json.dumps(r) for r in LINES).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["score", "-"]) == ExitCode.OK
+    assert [r["id"] for r in output(capsys)] == ["a", 2, None]
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", str(tmp_path / "nope.jsonl")]) == ExitCode.USAGE
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_llm_without_endpoint_says_how_to_fix_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", LINES)
+    assert main(["score", "--scorer", "llm", str(src)]) == ExitCode.CONFIG
+    assert "OPENAI_BASE_URL" in capsys.readouterr().err
+
+
+def _turn(value: float) -> TurnScore:
+    return TurnScore(
+        empathy=SkillScore("empathy", value, details={"emotional_reactions": 0}),
+        active_listening=SkillScore("active_listening", value),
+        clarity=SkillScore("clarity", value),
+        scorer="llm",
+        rubric_version=RUBRIC_VERSION,
+    )
+
+
+class SlowFirstScorer:
+    """The first reply finishes only after every other one started: order must still hold."""
+
+    name = "llm"
+    rubric_version = RUBRIC_VERSION
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.started = 0
+        self.max_in_flight = 0
+        self.in_flight = 0
+        self.others_started = asyncio.Event()
+
+    async def score(self, context: str, response: str) -> TurnScore:
+        self.started += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.started == min(self.total, 3):
+            self.others_started.set()
+        if response == "r0":
+            await self.others_started.wait()
+        for _ in range(int(response[1:]) % 3):
+            await asyncio.sleep(0)
+        self.in_flight -= 1
+        if response == "r4":
+            raise ScoringError("the judge's reply was unusable after one repair")
+        return _turn(1 + int(response[1:]) % 5)
+
+
+def test_llm_output_keeps_input_order_under_bounded_concurrency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = SlowFirstScorer(total=12)
+    monkeypatch.setattr(factory, "make_scorer", lambda *a, **k: fake)
+    rows_in = [{"id": f"t{i}", "context": "c", "response": f"r{i}"} for i in range(12)]
+    src = write_jsonl(tmp_path / "in.jsonl", rows_in)
+    code = main(
+        [
+            "--base-url",
+            "http://x.test/v1",
+            "score",
+            "--scorer",
+            "llm",
+            "--concurrency",
+            "3",
+            str(src),
+        ]
+    )
+    assert code == ExitCode.FAILURES  # r4 failed
+    rows = output(capsys)
+    assert [r["id"] for r in rows] == [f"t{i}" for i in range(12)]
+    assert rows[4] == {
+        "id": "t4",
+        "error": "line 5: the judge's reply was unusable after one repair",
+    }
+    assert rows[7]["scores"]["clarity"]["score"] == 3
+    assert 1 < fake.max_in_flight <= 3
+
+
+def test_llm_end_to_end_with_the_real_sdk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reply = (FIXTURES / "judge_reply.json").read_text(encoding="utf-8")
+    ok = httpx.Response(
+        200,
+        json={
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply},
+                    "finish_reason": "stop",
+                }
+            ],
+        },
+    )
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": 1, "context": "c", "response": "I'm sorry, that sounds exhausting."}] * 2,
+    )
+    with respx.mock(base_url="http://judge.test/v1") as api:
+        route = api.post("/chat/completions").mock(return_value=ok)
+        code = main(["--base-url", "http://judge.test/v1", "score", "--scorer", "llm", str(src)])
+    assert code == ExitCode.OK
+    rows = output(capsys)
+    assert len(rows) == 2 and all(r["scorer"] == "llm" for r in rows)
+    assert rows[0]["scores"]["empathy"]["evidence"][0]["quote"] == "that sounds exhausting"
+    assert route.call_count == 1  # the identical second line came from the cache (or in-flight)
+
+
+def test_a_refused_key_stops_the_batch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-FAKEKEY-cli-0123456789")
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": i, "context": "c", "response": f"reply {i}"} for i in range(20)],
+    )
+    with respx.mock(base_url="http://judge.test/v1") as api:
+        route = api.post("/chat/completions").mock(
+            return_value=httpx.Response(401, json={"error": {"message": "bad key"}})
+        )
+        code = main(["--base-url", "http://judge.test/v1", "score", "--scorer", "llm", str(src)])
+    assert code == ExitCode.BACKEND
+    captured = capsys.readouterr()
+    assert "refused the API key" in captured.err
+    assert "FAKEKEY" not in captured.err + captured.out
+    assert route.call_count < 20
