@@ -1,16 +1,177 @@
-"""`coach replay`: placeholder until its issue lands."""
+"""`coach replay`: re-score stored conversations in bulk and write a report.
+
+Exit codes (coach.exitcodes.ExitCode): 0 everything scored; 1 some file or turn failed (the
+rest was scored and reported); 2 bad command line; 3 settings problem (e.g. `--scorer llm`
+without an endpoint); 4 the endpoint failed for good (bad key, unknown model); 130
+interrupted: what was scored is in the cache, run the same command again to continue.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
+
+INPUT_SUFFIXES = (".jsonl", ".json", ".txt")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("replay", help="(not yet available)")
+    p = sub.add_parser(
+        "replay",
+        help="re-score transcripts in bulk and report (table, json, csv, md, html)",
+        description="Re-score learner turns from coach transcripts, OpenAI-style message "
+        "lists (the learner is the user role) or plain-text 'Name: text' transcripts. "
+        "Judge calls are cached, so a second run is free and an interrupted run resumes. "
+        "Exit codes: 0 ok, 1 some inputs failed, 2 usage, 3 settings, 4 endpoint, "
+        "130 interrupted.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="files or folders to replay")
+    p.add_argument(
+        "--scorer",
+        choices=("heuristic", "llm", "both"),
+        help="scorer to use (default: the configured one; heuristic when offline)",
+    )
+    p.add_argument(
+        "--concurrency", type=int, default=8, metavar="N", help="judge calls in flight (8)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "md", "html"),
+        help="report format (default: from --out's extension, else table)",
+    )
+    p.add_argument("--out", type=Path, metavar="PATH", help="write the report here")
+    p.add_argument("--learner", metavar="NAME", help="the learner's name in plain-text files")
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        help="send judge calls through the OpenAI Batch API (cheaper, up to 24h)",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_run)
 
 
+def expand_inputs(items: list[str]) -> list[Path]:
+    """Folders become their transcript-like files; unmatched globs are expanded here (shells
+    on Windows do not)."""
+    import glob
+
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
+            )
+        elif not path.exists() and any(ch in item for ch in "*?["):
+            out += [Path(p) for p in sorted(glob.glob(item, recursive=True))] or [path]
+        else:
+            out.append(path)
+    return out
+
+
+_SUFFIX_FORMATS = {
+    "html": "html",
+    "htm": "html",
+    "json": "json",
+    "csv": "csv",
+    "md": "md",
+    "markdown": "md",
+}
+
+
+def _format_for(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.out is not None:
+        return _SUFFIX_FORMATS.get(args.out.suffix.lower().lstrip("."), "table")
+    return "table"
+
+
 def _run(args: argparse.Namespace) -> int:
-    print("coach replay is not available yet")
-    return 2
+    import asyncio
+
+    from coach.commands._common import error, settings_from_args
+    from coach.exitcodes import ExitCode
+    from coach.progress import Progress
+    from coach.replay import ReplayRun, replay_files
+    from coach.report import render, summary_text
+    from coach.scoring.factory import close_scorer, make_scorer
+    from coach.scoring.types import Scorer, ScoringError
+
+    if args.concurrency < 1:
+        error("--concurrency must be at least 1")
+        return ExitCode.USAGE
+    settings = settings_from_args(args).settings
+    choice = args.scorer or ("heuristic" if not settings.use_llm else settings.scorer)
+    names = ["heuristic", "llm"] if choice == "both" else [choice]
+    if args.batch and "llm" not in names:
+        error("--batch sends judge calls; use it with --scorer llm or both")
+        return ExitCode.USAGE
+    fmt = _format_for(args)
+    paths = expand_inputs(args.files)
+    run = ReplayRun(scorers=names)
+    show = not args.quiet
+
+    def progress_factory(total: int) -> Progress:
+        return Progress(total, label="replay", enabled=None if show else False)
+
+    async def go() -> None:
+        scorers: list[Scorer] = []
+        try:
+            for name in names:
+                scorers.append(make_scorer(name, settings))
+            batch = None
+            if args.batch:
+                from coach.batch import BatchJudgeRunner
+
+                judge = next(s for s in scorers if s.name == "llm")
+                batch = BatchJudgeRunner.for_judge(judge, settings, quiet=args.quiet)
+            await replay_files(
+                paths,
+                scorers,
+                learner=args.learner,
+                concurrency=args.concurrency,
+                run=run,
+                progress_factory=progress_factory,
+                batch=batch,
+            )
+        finally:
+            for s in scorers:
+                await close_scorer(s)
+
+    try:
+        asyncio.run(go())
+    except ScoringError as exc:
+        error(str(exc))
+        return ExitCode.CONFIG
+    except KeyboardInterrupt:
+        done = run.scored
+        print(
+            f"\ninterrupted: {done} turn scores done and cached; "
+            "run the same command again to continue where it stopped",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERRUPTED
+
+    text = render(run, fmt)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_name(args.out.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(args.out)
+    else:
+        sys.stdout.write(text)
+    if show and (args.out is not None or fmt != "table"):
+        # The report went elsewhere; the terminal still gets the summary.
+        print(summary_text(run), file=sys.stderr)
+        if args.out is not None:
+            print(f"report written to {args.out}", file=sys.stderr)
+    for w in run.warnings if show else []:
+        print(f"warning: {w}", file=sys.stderr)
+    for f in run.failures:
+        print(f"{f.path}: {f.message}", file=sys.stderr)
+    if run.fatal:
+        error(run.fatal)
+        return ExitCode.BACKEND
+    return ExitCode.OK if run.ok else ExitCode.FAILURES
