@@ -1,16 +1,364 @@
-"""`coach play`: placeholder until its issue lands."""
+"""`coach play SCENARIO`: a headless session, one learner turn per input line.
+
+For trainers trying a scenario, scripted regression runs and evaluators who want transcripts
+without the TUI. Replies stream to stdout with a compact score line per turn; the transcript is
+written (and fsync'd) as the session goes, so a killed run can be continued with `--resume`.
+Lines starting with `/` are commands: /hint, /retry, /rewind L2, /end; `#` lines are comments.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import asyncio
+import json
+import random
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from coach.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from coach.scenario import Scenario
+    from coach.scoring.types import Skill, TurnScore
+    from coach.session import Session
+    from coach.settings import Settings
+
+SHORT_LABELS = {"empathy": "empathy", "active_listening": "listening", "clarity": "clarity"}
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("play", help="(not yet available)")
+    p = sub.add_parser(
+        "play",
+        help="play a scenario headless: learner lines in, replies and scores out",
+        description=(
+            "Play a scenario without the app. Each input line is one learner turn; the "
+            "counterpart's replies and per-turn scores go to stdout and the transcript is "
+            "written as the session goes. Lines starting with / are commands: /hint, "
+            "/retry, /rewind L2, /end. Lines starting with # are ignored."
+        ),
+    )
+    p.add_argument("scenario", nargs="?", help="scenario id, or path to a YAML file")
+    p.add_argument(
+        "--offline",
+        dest="play_offline",
+        action="store_true",
+        help="use the offline scripted counterpart even if an endpoint is configured",
+    )
+    p.add_argument("--script", metavar="FILE|-", help="learner lines (default: stdin)")
+    p.add_argument("--transcript", type=Path, metavar="OUT.jsonl", help="where to write it")
+    p.add_argument("--seed", type=int, help="seed for the offline counterpart (recorded)")
+    p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    p.add_argument("--resume", metavar="SESSION", help="continue a session (file, id, latest)")
+    p.add_argument(
+        "--keep-open",
+        action="store_true",
+        help="at the end of input, leave the session open for --resume instead of ending it",
+    )
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    print("coach play is not available yet")
-    return 2
+    from coach.commands._common import error, settings_from_args
+
+    if args.play_offline:
+        args.settings_flags = {**(getattr(args, "settings_flags", None) or {}), "offline": True}
+    settings = settings_from_args(args).settings
+    if args.scenario is None and args.resume is None:
+        error("give a SCENARIO (id or file) or --resume SESSION")
+        return ExitCode.USAGE
+    scenario: Scenario | None = None
+    scenario_path: Path | None = None
+    if args.scenario is not None:
+        loaded = _load_scenario(args.scenario, settings)
+        if isinstance(loaded, int):
+            return loaded
+        scenario, scenario_path = loaded
+    lines = _open_script(args.script)
+    if lines is None:
+        return ExitCode.USAGE
+    try:
+        return asyncio.run(_play(args, settings, scenario, scenario_path, lines))
+    finally:
+        if lines is not sys.stdin:
+            lines.close()
+
+
+def _load_scenario(ref: str, settings: Settings) -> tuple[Scenario, Path | None] | int:
+    from coach.commands._common import error
+    from coach.library import ScenarioNotFound, resolve_scenario
+    from coach.scenario_loader import ScenarioError
+
+    try:
+        loaded = resolve_scenario(ref, settings.user_scenarios_dir)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return ExitCode.FAILURES
+    except ScenarioNotFound as exc:
+        error(str(exc))
+        return ExitCode.FAILURES
+    path = Path(ref).expanduser()
+    return loaded.scenario, path.resolve() if path.is_file() else None
+
+
+def _open_script(ref: str | None) -> IO[str] | None:
+    from coach.commands._common import error
+
+    if ref is None or ref == "-":
+        return sys.stdin
+    try:
+        return Path(ref).expanduser().open(encoding="utf-8")
+    except OSError as exc:
+        error(f"cannot read script {ref}: {exc.strerror}")
+        return None
+
+
+class _Out:
+    """Human-readable or JSON-lines output; untrusted text is printed as plain text."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.json = as_json
+
+    def emit(self, record: dict[str, Any], text: str | None = None) -> None:
+        if self.json:
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        elif text is not None:
+            print(text, flush=True)
+
+    def stream(self, piece: str) -> None:
+        if not self.json:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+
+
+def score_line(score: TurnScore) -> str:
+    """`empathy 3.8  listening 4.1  clarity 3.5`."""
+    from coach.scoring.types import SKILLS
+
+    return "  ".join(f"{SHORT_LABELS[s]} {score.skill(s).score:.1f}" for s in SKILLS)
+
+
+async def _play(
+    args: argparse.Namespace,
+    settings: Settings,
+    scenario: Scenario | None,
+    scenario_path: Path | None,
+    lines: IO[str],
+) -> int:
+    from coach.commands._common import error
+    from coach.library import ScenarioNotFound
+    from coach.llm.errors import LLMError
+    from coach.scenario_loader import ScenarioError
+    from coach.session import Session, SessionError
+    from coach.sessions_store import SessionNotFound, find_session
+    from coach.transcript import TranscriptError
+
+    out = _Out(args.json)
+    scorer = _make_scorer(settings)
+    try:
+        if args.resume:
+            path = find_session(args.resume, settings.sessions_dir)
+            session = _resume(path, settings, scenario, scorer, args.play_offline)
+        else:
+            assert scenario is not None
+            seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
+            from coach.llm.factory import make_backend
+
+            backend = make_backend(settings, scenario, seed=seed)
+            session = Session(
+                scenario,
+                backend,
+                scorer,
+                args.transcript,
+                settings=settings,
+                seed=seed,
+                scenario_path=scenario_path,
+            )
+            await session.start()
+    except (SessionNotFound, TranscriptError, ScenarioNotFound, LLMError, OSError) as exc:
+        error(str(exc))
+        return ExitCode.FAILURES
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return ExitCode.FAILURES
+
+    name = session.scenario.counterpart.name
+    out.emit(
+        {
+            "type": "session",
+            "session_id": session.session_id,
+            "transcript": str(session.path),
+            "scenario_id": session.scenario.id,
+            "backend": session.backend.name,
+            "resumed": bool(args.resume),
+            "turns": session.turn_count,
+        },
+        f"# {session.scenario.title} — transcript: {session.path}",
+    )
+    if not args.resume:
+        out.emit(
+            {"type": "counterpart", "turn_id": "C0", "text": session.last_counterpart_text},
+            f"{name}: {session.last_counterpart_text}",
+        )
+    code: int = ExitCode.OK
+    try:
+        if session.needs_retry:
+            code = await _reply(session, session.retry(), out, None)
+        while code == ExitCode.OK and session.phase.value == "active":
+            raw = await asyncio.to_thread(lines.readline)
+            if raw == "":
+                if not args.keep_open:
+                    ended = await session.end("the script ended")
+                    _print_end(out, ended.outcome.value, ended.reason, list(ended.objectives_met))
+                break
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                if line.startswith("/"):
+                    code = await _command(session, line, out)
+                    continue
+                out.emit({"type": "learner", "text": line}, f"You: {line}")
+                stream = session.send(line)
+                code = await _reply(session, stream, out, stream)
+            except SessionError as exc:
+                error(str(exc))
+                code = ExitCode.FAILURES
+    finally:
+        await session.aclose()
+    return code
+
+
+def _resume(
+    path: Path,
+    settings: Settings,
+    scenario: Scenario | None,
+    scorer: Any,
+    force_offline: bool,
+) -> Session:
+    from coach.llm.factory import make_backend
+    from coach.session import Session, _scenario_from_header
+    from coach.transcript import read_transcript
+
+    header = read_transcript(path).header
+    if scenario is None:
+        scenario = _scenario_from_header(header, settings)
+    offline = force_offline or header.get("backend") == "offline" or not settings.use_llm
+    seed = header.get("seed") if isinstance(header.get("seed"), int) else None
+    backend = make_backend(settings, scenario, seed=seed, offline=offline)
+    return Session.resume(path, backend, scorer, scenario=scenario, settings=settings)
+
+
+def _make_scorer(settings: Settings) -> Any:
+    from coach.scoring.factory import make_scorer
+
+    # The judge needs an endpoint; offline sessions are scored by the analytic scorer.
+    name = settings.scorer if settings.use_llm else "heuristic"
+    return make_scorer(name, settings)
+
+
+async def _reply(session: Session, stream: Any, out: _Out, _: Any) -> int:
+    from coach.commands._common import error
+    from coach.session import (
+        Ended,
+        LearnerRecorded,
+        ReplyDelta,
+        ReplyDone,
+        ReplyFailed,
+        ReplyStarted,
+        StateChanged,
+    )
+
+    name = session.scenario.counterpart.name
+    code: int = ExitCode.OK
+    learner_id: str | None = None
+    ended: Ended | None = None
+    async for event in stream:
+        if isinstance(event, LearnerRecorded):
+            learner_id = event.turn.turn_id
+        elif isinstance(event, StateChanged):
+            learner_id = event.state.after
+        elif isinstance(event, ReplyStarted):
+            out.stream(f"{name}: ")
+            learner_id = learner_id or "L" + event.turn_id[1:]
+        elif isinstance(event, ReplyDelta):
+            out.stream(event.text)
+        elif isinstance(event, ReplyDone):
+            out.stream("\n")
+            out.emit(
+                {
+                    "type": "counterpart",
+                    "turn_id": event.turn.turn_id,
+                    "reply_to": event.turn.reply_to,
+                    "text": event.turn.text,
+                }
+            )
+        elif isinstance(event, ReplyFailed):
+            out.stream("\n")
+            error(event.message)
+            out.emit({"type": "error", "kind": event.kind, "message": event.message})
+            code = ExitCode.BACKEND
+        elif isinstance(event, Ended):
+            ended = event
+    if learner_id is not None:
+        score = await session.score_for(learner_id)
+        state = session.state
+        record: dict[str, Any] = {
+            "type": "turn",
+            "turn_id": learner_id,
+            "state": {
+                "trust": state.trust,
+                "tension": state.tension,
+                "mood": state.mood,
+                "stage": state.stage,
+                "move": state.move,
+            },
+        }
+        text = None
+        if score is not None:
+            record["scores"] = {s: round(score.skill(s).score, 2) for s in _skills()}
+            text = f"  [{score_line(score)}]"
+            if session.scenario.show_state:
+                text += f"  trust {state.trust}  tension {state.tension}"
+        out.emit(record, text)
+    if ended is not None:
+        _print_end(out, ended.outcome.value, ended.reason, list(ended.objectives_met))
+    return code
+
+
+def _skills() -> tuple[Skill, ...]:
+    from coach.scoring.types import SKILLS
+
+    return SKILLS
+
+
+def _print_end(out: _Out, outcome: str, reason: str, met: list[str]) -> None:
+    objectives = ", ".join(met) or "none"
+    out.emit(
+        {"type": "end", "outcome": outcome, "reason": reason, "objectives_met": met},
+        f"-- ended: {outcome} ({reason}); objectives met: {objectives}",
+    )
+
+
+async def _command(session: Session, line: str, out: _Out) -> int:
+    from coach.commands._common import error
+
+    word, _, rest = line[1:].partition(" ")
+    if word == "hint":
+        text = await session.hint()
+        out.emit({"type": "hint", "text": text}, f"(hint) {text}")
+        return ExitCode.OK
+    if word == "retry":
+        return await _reply(session, session.retry(), out, None)
+    if word == "rewind":
+        turn = session.rewind(rest.strip())
+        out.emit({"type": "rewind", "to": turn.turn_id}, f"(rewound to before {turn.turn_id})")
+        return ExitCode.OK
+    if word == "end":
+        ended = await session.end(rest.strip() or "the learner ended the session")
+        _print_end(out, ended.outcome.value, ended.reason, list(ended.objectives_met))
+        return ExitCode.OK
+    error(f"unknown command /{word} (try /hint, /retry, /rewind L2, /end)")
+    return ExitCode.OK

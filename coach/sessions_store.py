@@ -1,0 +1,106 @@
+"""The learner's saved sessions: listing, finding and summarising transcripts on disk.
+
+`coach sessions`, `coach play --resume` and the TUI's history screen all need the same view of
+settings.sessions_dir: which sessions exist, how far each got, and how it went. A damaged file
+is listed with its problem rather than hiding the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import fmean
+
+from coach.scoring.types import SKILLS, Skill
+from coach.transcript import Transcript, TranscriptError, read_transcript
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One saved session as shown in a list."""
+
+    session_id: str
+    path: Path
+    scenario_id: str = ""
+    scenario_title: str = ""
+    created_at: str = ""
+    backend: str = ""
+    model: str = ""
+    turns: int = 0
+    outcome: str | None = None  # None: not ended (resumable)
+    mean_scores: dict[Skill, float] = field(default_factory=dict)
+    problem: str | None = None  # why the file could not be read
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ended(self) -> bool:
+        return self.outcome is not None
+
+
+def summarise(transcript: Transcript) -> SessionInfo:
+    header = transcript.header
+    path = transcript.active_path()
+    means: dict[Skill, float] = {}
+    scored = [x.score for x in path if x.score is not None]
+    if scored:
+        for skill in SKILLS:
+            means[skill] = round(fmean(s.skill(skill).score for s in scored), 2)
+    assert transcript.path is not None
+    return SessionInfo(
+        session_id=str(header.get("session_id") or transcript.path.stem),
+        path=transcript.path,
+        scenario_id=str(header.get("scenario_id", "")),
+        scenario_title=str(header.get("scenario_title", "")),
+        created_at=str(header.get("created_at", "")),
+        backend=str(header.get("backend", "")),
+        model=str(header.get("model", "")),
+        turns=len(path),
+        outcome=transcript.outcome,
+        mean_scores=means,
+        warnings=tuple(transcript.warnings),
+    )
+
+
+def session_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.jsonl") if p.is_file())
+
+
+def list_sessions(folder: Path) -> list[SessionInfo]:
+    """Every session under `folder`, newest first; unreadable files carry a `problem`."""
+    out: list[SessionInfo] = []
+    for path in session_files(folder):
+        try:
+            out.append(summarise(read_transcript(path)))
+        except (TranscriptError, OSError) as exc:
+            out.append(SessionInfo(session_id=path.stem, path=path, problem=str(exc)))
+    out.sort(key=lambda s: (s.created_at, s.session_id), reverse=True)
+    return out
+
+
+class SessionNotFound(Exception):
+    pass
+
+
+def find_session(ref: str, folder: Path) -> Path:
+    """A session by path, id, or unique id prefix ("latest" is the newest one)."""
+    candidate = Path(ref).expanduser()
+    if candidate.is_file():
+        return candidate
+    files = session_files(folder)
+    if ref == "latest":
+        sessions = [s for s in list_sessions(folder) if s.problem is None]
+        if not sessions:
+            raise SessionNotFound(f"no sessions in {folder}")
+        return sessions[0].path
+    exact = [p for p in files if p.stem == ref]
+    if exact:
+        return exact[0]
+    matches = [p for p in files if p.stem.startswith(ref) or ref in p.stem]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise SessionNotFound(f"no session matching {ref!r} in {folder}; see `coach sessions`")
+    names = ", ".join(p.stem for p in matches[:5])
+    raise SessionNotFound(f"{ref!r} matches several sessions: {names}")
