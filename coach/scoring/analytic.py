@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Literal
 
 from coach.scoring import lexicons as lx
+from coach.scoring.analytic_matcher import PhraseMatcher
 from coach.scoring.readability import ease_from, syllables
 from coach.scoring.rubric import RUBRIC_VERSION
 from coach.scoring.types import Evidence, SkillScore, TurnScore
@@ -54,27 +55,33 @@ def _compile_start(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile(rf"(?:{_alt(patterns)})(?![\w'])", re.IGNORECASE)
 
 
-_ER_STRONG = _compile(lx.EMOTIONAL_STRONG)
-_ER_WEAK = _compile(lx.EMOTIONAL_WEAK)
-_IP_STRONG = _compile(lx.INTERPRET_STRONG)
-_IP_WEAK = _compile(lx.INTERPRET_WEAK)
-_EX_GENERIC = _compile(lx.EXPLORE_GENERIC)
-_REFLECT = _compile(lx.REFLECTION_STEMS)
-_FEELING = _compile(lx.FEELING_WORDS)
 _OPEN_START = _compile_start(lx.OPEN_QUESTION_STARTS)
 _CLOSED_START = _compile_start(lx.CLOSED_QUESTION_STARTS)
 _OPEN_ANY = _compile(lx.OPEN_QUESTION_ANYWHERE)
-_ADVICE = _compile(lx.ADVICE)
-_PERMISSION = _compile(lx.PERMISSION)
-_CONFRONT = _compile(lx.CONFRONT)
-_DISMISSIVE = _compile(lx.DISMISSIVE)
-_PRESSURE = _compile(lx.PRESSURE)
-_PROPOSAL = _compile(lx.PROPOSAL)
-_FILLERS = _compile(lx.FILLERS)
-_HEDGES = _compile(lx.HEDGES)
-_CLEAR_ASK = _compile(lx.CLEAR_ASK)
-_STOCK = _compile(lx.STOCK_EMPATHY)
-_TOPIC_SHIFT = _compile(lx.TOPIC_SHIFT)
+_MATCHER = PhraseMatcher(
+    {
+        "er_strong": lx.EMOTIONAL_STRONG,
+        "er_weak": lx.EMOTIONAL_WEAK,
+        "ip_strong": lx.INTERPRET_STRONG,
+        "ip_weak": lx.INTERPRET_WEAK,
+        "ex_generic": lx.EXPLORE_GENERIC,
+        "reflect": lx.REFLECTION_STEMS,
+        "feeling": lx.FEELING_WORDS,
+        "advice": lx.ADVICE,
+        "permission": lx.PERMISSION,
+        "confront": lx.CONFRONT,
+        "dismissive": lx.DISMISSIVE,
+        "pressure": lx.PRESSURE,
+        "proposal": lx.PROPOSAL,
+        "fillers": lx.FILLERS,
+        "hedges": lx.HEDGES,
+        "clear_ask": lx.CLEAR_ASK,
+        "stock": lx.STOCK_EMPATHY,
+        "topic_shift": lx.TOPIC_SHIFT,
+        "second": (r"you|your|you're|you've|yourself|you'd|you'll",),
+    }
+)
+_NO_SPANS: list[tuple[int, int]] = []
 _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$", re.IGNORECASE)
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
@@ -87,9 +94,6 @@ _LEAD = re.compile(
     r"^(?:\W*(?:so|and|but|okay|ok|well|um+|uh+|hmm+|mm-?hmm|yeah|yes|right|alright|now|"
     r"then|oh|also|just|hey|and so|sure|anyway|anyways|by the way|btw)(?![\w'])[\s,\-—–.]*)+",
     re.IGNORECASE,
-)
-_SECOND_PERSON = re.compile(
-    r"(?<![\w'])(?:you|your|you're|you've|yourself|you'd|you'll)(?![\w'])", re.IGNORECASE
 )
 _FIRST_PERSON_START = re.compile(
     r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?![\w'])", re.IGNORECASE
@@ -239,8 +243,19 @@ class AnalyticScorer:
         ctx = _context(context)
         cues: list[Cue] = []
 
-        def cue(skill: str, m: re.Match[str], label: str, effect: Literal["+", "-"]) -> None:
-            s, e = m.span()
+        hits = _MATCHER.find(text)
+
+        def get(name: str) -> list[tuple[int, int]]:
+            return hits.get(name, _NO_SPANS)
+
+        def within(name: str, s: int, e: int) -> tuple[int, int] | None:
+            for sp in hits.get(name, _NO_SPANS):
+                if sp[0] >= s and sp[1] <= e:
+                    return sp
+            return None
+
+        def cue(skill: str, m: tuple[int, int], label: str, effect: Literal["+", "-"]) -> None:
+            s, e = m
             cues.append(Cue(skill, Evidence(s, e, response[s:e], label, effect)))
 
         def cue_span(skill: str, s: int, e: int, label: str, effect: Literal["+", "-"]) -> None:
@@ -295,8 +310,8 @@ class AnalyticScorer:
             imperative_open = core.lower().startswith(
                 ("tell me", "describe", "walk me through", "help me understand")
             )
-            refl_m = _REFLECT.search(sent)
-            second = _SECOND_PERSON.search(core) is not None
+            refl_m = within("reflect", s, e)
+            second = within("second", s + off, e) is not None
             kind = ""
             if is_q or imperative_open:
                 if is_open_start or imperative_open or _OPEN_ANY.search(core):
@@ -309,7 +324,11 @@ class AnalyticScorer:
                     kind = "closed"
             elif (
                 refl_m is not None
-                or (second and core[:4].lower().startswith("you") and not _ADVICE.match(core))
+                or (
+                    second
+                    and core[:4].lower().startswith("you")
+                    and within("advice", s + off, s + off + 12) is None
+                )
                 or (
                     ctx.content
                     and not _FIRST_PERSON_START.match(core)
@@ -317,7 +336,7 @@ class AnalyticScorer:
                 )
             ):
                 kind = "reflection"
-            if kind == "reflection" and _ADVICE.search(sent):
+            if kind == "reflection" and within("advice", s, e) is not None:
                 kind = ""
             if kind == "open":
                 open_q += 1
@@ -330,10 +349,10 @@ class AnalyticScorer:
                 core_words = set(_content_words(core))
                 new_words = core_words - ctx.content
                 is_complex = (
-                    _FEELING.search(core) is not None
+                    within("feeling", s + off, e) is not None
                     or (
                         refl_m is not None
-                        and refl_m.group()
+                        and text[refl_m[0] : refl_m[1]]
                         .lower()
                         .startswith(("sound", "it sound", "it seem", "that sound", "part", "on "))
                     )
@@ -358,70 +377,70 @@ class AnalyticScorer:
 
         # --- empathy mechanisms
         er = 0
-        for m in _ER_STRONG.finditer(text):
+        for sp in get("er_strong"):
             er = 2
-            cue("empathy", m, "emotional reaction", "+")
+            cue("empathy", sp, "emotional reaction", "+")
         if er == 0:
-            for m in _ER_WEAK.finditer(text):
+            for sp in get("er_weak"):
                 er = 1
-                cue("empathy", m, "warmth", "+")
+                cue("empathy", sp, "warmth", "+")
         ip = 0
-        for m in _IP_STRONG.finditer(text):
+        for sp in get("ip_strong"):
             ip = 2
-            cue("empathy", m, "interpretation", "+")
+            cue("empathy", sp, "interpretation", "+")
         if ip == 0:
-            for m in _IP_WEAK.finditer(text):
+            for sp in get("ip_weak"):
                 ip = 1
-                cue("empathy", m, "generic understanding", "+")
+                cue("empathy", sp, "generic understanding", "+")
         if ip < 2 and complex_refl:
             ip = 2
         elif ip < 1 and refl:
             ip = 1
         ex = 0
-        for m in _EX_GENERIC.finditer(text):
+        for sp in get("ex_generic"):
             ex = 1
-            cue("empathy", m, "invites more", "+")
+            cue("empathy", sp, "invites more", "+")
         if open_q + closed_q:
             for s, e in sent_spans:
                 sent = text[s:e]
-                if sent.endswith("?") and _SECOND_PERSON.search(sent):
+                if sent.endswith("?") and within("second", s, e) is not None:
                     ex = 2
                     cue_span("empathy", s, e, "explores their experience", "+")
                     break
 
         # --- costs
-        permission = _PERMISSION.search(text) is not None
-        advice_hits = list(_ADVICE.finditer(text))
+        permission = bool(get("permission"))
+        advice_hits = get("advice")
         advice_wo = bool(advice_hits) and not permission
-        for m in advice_hits[:2]:
+        for sp in advice_hits[:2]:
             cue(
                 "active_listening",
-                m,
+                sp,
                 "advice with permission" if permission else "advice without permission",
                 "+" if permission else "-",
             )
-        confront_hits = list(_CONFRONT.finditer(text))
-        for m in confront_hits[:2]:
-            cue("active_listening", m, "confrontation", "-")
-            cue("empathy", m, "blaming or judging", "-")
-        dismiss_hits = list(_DISMISSIVE.finditer(text))
-        for m in dismiss_hits[:2]:
-            cue("empathy", m, "minimises feelings", "-")
-        pressure_hits = list(_PRESSURE.finditer(text))
-        for m in pressure_hits[:2]:
-            cue("active_listening", m, "pressure", "-")
-        proposal_hits = list(_PROPOSAL.finditer(text))
-        for m in proposal_hits[:1]:
-            cue("clarity", m, "concrete proposal", "+")
-        stock_hits = list(_STOCK.finditer(text))
-        for m in stock_hits[1:3]:
-            cue("empathy", m, "repeated stock phrase", "-")
+        confront_hits = get("confront")
+        for sp in confront_hits[:2]:
+            cue("active_listening", sp, "confrontation", "-")
+            cue("empathy", sp, "blaming or judging", "-")
+        dismiss_hits = get("dismissive")
+        for sp in dismiss_hits[:2]:
+            cue("empathy", sp, "minimises feelings", "-")
+        pressure_hits = get("pressure")
+        for sp in pressure_hits[:2]:
+            cue("active_listening", sp, "pressure", "-")
+        proposal_hits = get("proposal")
+        for sp in proposal_hits[:1]:
+            cue("clarity", sp, "concrete proposal", "+")
+        stock_hits = get("stock")
+        for sp in stock_hits[1:3]:
+            cue("empathy", sp, "repeated stock phrase", "-")
 
         backchannel = n_words <= 6 and _BACKCHANNEL.match(text) is not None
         small_talk = _SMALL_TALK_ONLY.match(text) is not None
 
         # --- topic handling
-        shift = _TOPIC_SHIFT.search(text)
+        shift = get("topic_shift")[0] if get("topic_shift") else None
         off_topic = False
         if len(ctx.content) >= 2 and len(resp_set) >= 3 and not backchannel and not small_talk:
             if not shared and not refl and er == 0 and ip == 0 and ex == 0:
@@ -455,13 +474,13 @@ class AnalyticScorer:
                 long_words += 1
         n_letters_words = max(1, len(_LETTERS.findall(text))) if n_words else 0
         ease = ease_from(n_letters_words, n_sent, syl_total, difficult, long_words)
-        filler_hits = list(_FILLERS.finditer(text))
-        hedge_hits = list(_HEDGES.finditer(text))
-        for m in filler_hits[:2]:
-            cue("clarity", m, "filler", "-")
+        filler_hits = get("fillers")
+        hedge_hits = get("hedges")
+        for sp in filler_hits[:2]:
+            cue("clarity", sp, "filler", "-")
         if len(hedge_hits) >= 2:
-            for m in hedge_hits[:2]:
-                cue("clarity", m, "hedge", "-")
+            for sp in hedge_hits[:2]:
+                cue("clarity", sp, "hedge", "-")
         # Repetition: share of sentences that repeat an earlier one, plus repeated trigrams.
         seen: set[str] = set()
         dup_sent = 0
@@ -474,7 +493,7 @@ class AnalyticScorer:
         tri_own = list(zip(low_tokens, low_tokens[1:], low_tokens[2:], strict=False))
         tri_rep = (1.0 - len(set(tri_own)) / len(tri_own)) if len(tri_own) >= 6 else 0.0
         repetition = max(dup_sent / n_sent, tri_rep)
-        ask_m = _CLEAR_ASK.search(text)
+        ask_m = get("clear_ask")[0] if get("clear_ask") else None
         has_ask = ask_m is not None or bool(proposal_hits) or (open_q + closed_q) > 0
         if ask_m is not None:
             cue("clarity", ask_m, "clear ask or next step", "+")

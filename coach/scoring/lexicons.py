@@ -19,7 +19,7 @@ EMOTIONAL_STRONG: tuple[str, ...] = (
     r"sorry (?:man|dude|friend)",
     r"my heart (?:goes|breaks|aches)",
     r"sending (?:you )?(?:love|hugs|virtual|good vibes|strength)",
-    r"\*?hugs?\*?(?= |$|!|\.)",
+    r"hugs?",
     r"love you",
     r"i (?:really )?(?:hope|wish) (?:you|that you|things|it|your)",
     r"hope (?:you|things|it gets|everything)",
@@ -89,7 +89,7 @@ INTERPRET_WEAK: tuple[str, ...] = (
     r"i (?:completely |totally |fully )?(?:understand|get it|get that|get you|hear you|know)",
     r"i know (?:how|what) you(?:'re| are)? (?:feel|mean|going)",
     r"(?:that|it) makes sense",
-    r"(?:i )?(?:totally |completely )?relate",
+    r"relate",
     r"i see",
 )
 
@@ -100,7 +100,7 @@ INTERPRET_WEAK: tuple[str, ...] = (
 EXPLORE_GENERIC: tuple[str, ...] = (
     r"what(?:'s| is) (?:up|wrong|going on|happening|bothering you)",
     r"what happened",
-    r"(?:do you |would you |you )?(?:want|wanna|like) to talk",
+    r"(?:want|wanna|like) to talk",
     r"tell (?:me|us) (?:more|about)",
     r"how are you(?: doing| feeling)?",
     r"what(?:'s| has) been going on",
@@ -112,18 +112,18 @@ EXPLORE_GENERIC: tuple[str, ...] = (
 
 # Openers that frame a statement as the listener's understanding of the speaker.
 REFLECTION_STEMS: tuple[str, ...] = (
-    r"(?:it |that )?sounds (?:to me )?like",
-    r"(?:it |that )?sounds as (?:if|though)",
+    r"sounds (?:to me )?like",
+    r"sounds as (?:if|though)",
     r"it (?:seems|sounds|looks) (?:to me )?(?:like|that|as if)",
-    r"(?:so |and )?(?:it seems|seems like) you",
+    r"(?:it seems|seems like) you",
     r"what i(?:'m| am) hearing",
     r"i(?:'m| am) hearing",
     r"if i (?:understand|hear|heard|get) (?:you|this|that)",
-    r"(?:so |and )?you(?:'re| are) (?:saying|telling me|feeling|not sure|worried|concerned|"
+    r"you(?:'re| are) (?:saying|telling me|feeling|not sure|worried|concerned|"
     r"afraid|scared|frustrated|upset|tired|angry|hoping|wondering|thinking|struggling|unsure|"
     r"torn|stuck|ready|really|pretty|quite|kind of|sort of|still|finding|trying|wanting|"
     r"considering|realizing|noticing|unhappy|happy|disappointed|overwhelmed|hurt|annoyed)",
-    r"(?:so |and )?you (?:feel|felt|think|thought|believe|want|wanted|wish|need|don'?t|didn'?t|"
+    r"you (?:feel|felt|think|thought|believe|want|wanted|wish|need|don'?t|didn'?t|"
     r"can'?t|worry|worried|hope|like|love|hate|see|value|care|enjoy|know|mean|find|found|"
     r"have (?:been|tried|had|a)|'ve (?:been|tried|had)|would (?:like|rather)|really|just|also|"
     r"still|kind of|sort of|seem|sound|get|got|are|were)",
@@ -136,9 +136,9 @@ REFLECTION_STEMS: tuple[str, ...] = (
     r"you(?:'re| are) the kind of",
     r"(?:you'?ve|you have) been (?:feeling|thinking|struggling|trying)",
     r"your (?:concern|worry|fear|feeling|sense|goal|hope|frustration)s? (?:is|are|was)",
-    r"(?:so )?(?:this|that|it) (?:has been|is|was) (?:really )?(?:hard|difficult|tough|"
+    r"(?:this|that|it) (?:has been|is|was) (?:really )?(?:hard|difficult|tough|"
     r"frustrating|stressful|important|a lot) for you",
-    r"(?:so )?it'?s (?:been )?(?:hard|difficult|tough|frustrating|stressful) (?:for you )?to",
+    r"it'?s (?:been )?(?:hard|difficult|tough|frustrating|stressful) (?:for you )?to",
 )
 
 # Meaning-adding words: feelings, values, ambivalence. A reflection carrying these goes beyond
@@ -319,7 +319,7 @@ CONFRONT: tuple[str, ...] = (
     r"how (?:could|can) you (?:not|be so)",
     r"don'?t you know",
     r"excuses?",
-    r"(?:i )?told you so",
+    r"told you so",
     r"you (?:clearly|obviously) (?:don'?t|didn'?t|can'?t)",
     r"(?:you'?re|you are) putting (?:your|them|everyone)",
     r"bad advice",
@@ -393,7 +393,7 @@ PROPOSAL: tuple[str, ...] = (
     r"(?:in exchange|in return)",
     r"\d+(?:[.,]\d+)?\s?(?:%|percent|k\b|dollars|euros|usd|eur|days?|weeks?|hours?|minutes?|"
     r"months?|pm|am)",
-    r"[$€£]\s?\d",
+    r"[$€£]\s?\d+(?:[.,]\d+)?",
 )
 
 # Filler words and verbal tics that dilute a message.
@@ -451,7 +451,7 @@ CLEAR_ASK: tuple[str, ...] = (
     r"(?:i|we) (?:need|want|would like|'d like|propose|suggest|ask|recommend|request) ",
     r"(?:my|the) (?:point|ask|request|proposal|suggestion|goal|plan|priority) (?:is|would be)",
     r"(?:please|let'?s|let us) ",
-    r"(?:the )?next step",
+    r"next step",
     r"(?:by|before|on) (?:monday|tuesday|wednesday|thursday|friday|tomorrow|the end of|next)",
     r"(?:what if|how about) ",
     r"(?:i'?ll|i will|we'?ll|we will) ",
@@ -488,7 +488,7 @@ TOPIC_SHIFT: tuple[str, ...] = (
     r"speaking of|random(?:ly)?|unrelated|off topic|forget (?:that|it|about it))",
     r"(?:let'?s|can we) (?:talk about|move on to|change the subject|get (?:back )?to)",
     r"did you (?:see|watch|hear about) (?:the|that|last)",
-    r"(?:the )?weather",
+    r"weather",
 )
 
 # Function words ignored when measuring overlap with the other person's content.
