@@ -1,0 +1,141 @@
+"""`coach replay` end to end through the CLI: formats, exit codes, the FILE: message contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import respx
+
+from coach.cli import main
+from coach.exitcodes import ExitCode
+
+from .conftest import BASE, KEY, FakeJudgeEndpoint, write_transcript
+
+HOSTILE = "<script>alert(1)</script> & \"quotes\" </td></table> [bold]x[/bold]"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    a = write_transcript(tmp_path / "a.jsonl", record_scores=True)
+    b = write_transcript(
+        tmp_path / "b.jsonl",
+        [("Why is this late?", HOSTILE), ("Pardon?", "I mean: what happened on your side?")],
+        scenario_id="angry-customer",
+    )
+    return [a, b]
+
+
+def test_table_default_and_exit_ok(files: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", *map(str, files), "--quiet"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "a.jsonl#a" in out and "Cohort (heuristic)" in out
+    assert "Recorded scores reproduced: 3/3" in out
+
+
+def test_bad_file_reported_others_scored(
+    files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{nope\n", encoding="utf-8")
+    code = main(["replay", str(bad), *map(str, files), "--format", "json", "--quiet"])
+    assert code == ExitCode.FAILURES
+    captured = capsys.readouterr()
+    assert f"{bad}: line 1: invalid JSON" in captured.err
+    data = json.loads(captured.out)
+    assert data["summary"]["scored"] == 5
+    assert data["failures"] == [{"file": str(bad), "message": data["failures"][0]["message"]}]
+
+
+def test_json_and_csv_have_a_row_per_turn_and_per_session(
+    files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["replay", *map(str, files), "--format", "json", "--quiet"])
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["turns"]) == 5 and len(data["sessions"]) == 2
+    turn = data["turns"][0]
+    assert 1 <= turn["empathy"] <= 5 and turn["empathy_tip"]
+    assert turn["empathy_recorded_delta"] == 0.0
+    cohort = data["cohort"]["heuristic"]
+    assert {w["skill"] for w in cohort["weakest_skills"]} == {
+        "empathy", "active_listening", "clarity"
+    }
+    assert set(cohort["scenarios"]) == {"status-update", "angry-customer"}
+    assert sum(cohort["skills"]["clarity"]["turns"]["histogram"]) == 5
+
+    main(["replay", *map(str, files), "--format", "csv", "--quiet"])
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["row"] for r in rows].count("turn") == 5
+    assert [r["row"] for r in rows].count("session") == 2
+    assert any(r["response"] == HOSTILE for r in rows)
+
+
+def test_markdown_escapes_table_breakers(
+    files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["replay", *map(str, files), "--format", "md", "--quiet"])
+    out = capsys.readouterr().out
+    assert "## Cohort summary (heuristic)" in out
+    assert "<script>" not in out
+
+
+def test_html_is_self_contained_and_escaped(files: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert main(["replay", *map(str, files), "--out", str(out), "--quiet"]) == ExitCode.OK
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page  # the hostile reply is escaped, and we add none
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    for external in ("src=", "href=", "@import", "url("):
+        assert external not in page
+    assert page.count("<svg") >= 2 + 3  # one chart per session, one histogram per skill
+    assert "Weakest skills across the group" in page
+
+
+def test_llm_scorer_without_endpoint_is_a_config_error(
+    files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", str(files[0]), "--scorer", "llm"]) == ExitCode.CONFIG
+    assert "OPENAI_API_KEY" in capsys.readouterr().err
+
+
+def test_batch_needs_the_llm_scorer(files: list[Path]) -> None:
+    assert main(["replay", str(files[0]), "--batch"]) == ExitCode.USAGE
+
+
+def test_llm_via_cli_second_run_makes_no_requests(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    endpoint = FakeJudgeEndpoint()
+    args = ["replay", *map(str, files), "--scorer", "both", "--format", "json", "--quiet"]
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/chat/completions").mock(side_effect=endpoint)
+        assert main(args) == ExitCode.OK
+        assert route.call_count == 5
+        capsys.readouterr()
+        assert main(args) == ExitCode.OK
+        assert route.call_count == 5
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["from_cache"] == 5
+    assert KEY not in json.dumps(data)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_html_renders_in_headless_chromium(files: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    main(["replay", *map(str, files), "--out", str(out), "--quiet"])
+    proc = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+         out.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Replay report" in proc.stdout and "Cohort summary" in proc.stdout
+    assert "<svg" in proc.stdout

@@ -1,0 +1,145 @@
+"""Every input format replay accepts, and the failures it reports instead of crashing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coach.importers import ImportFailure, load_conversations
+from coach.replay import load_all
+
+from .conftest import EXCHANGES, write_transcript
+
+
+def test_coach_transcript_turns_context_and_recorded_scores(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "s.jsonl", record_scores=True)
+    [conv] = load_conversations(path)
+    assert conv.format == "coach" and conv.scenario_id == "status-update"
+    assert [t.turn_id for t in conv.turns] == ["L1", "L2", "L3"]
+    assert [(t.context, t.response) for t in conv.turns] == EXCHANGES
+    assert all(t.recorded is not None and t.recorded.scorer == "heuristic" for t in conv.turns)
+
+
+def test_coach_transcript_follows_the_active_path_after_a_rewind(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "s.jsonl")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"type": "rewind", "seq": 90, "ts": "", "to": "L2"}) + "\n")
+        fh.write(
+            json.dumps(
+                {"type": "learner", "seq": 91, "ts": "", "turn_id": "L4", "parent": "C1",
+                 "text": "Let me try that again: what would help you most?"}
+            )
+            + "\n"
+        )
+    [conv] = load_conversations(path)
+    assert [t.turn_id for t in conv.turns] == ["L1", "L4"]
+    assert conv.turns[1].context == EXCHANGES[1][0]
+
+
+def test_torn_last_line_is_a_warning(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "s.jsonl")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"type": "learner", "turn_id": "L9", "te')
+    [conv] = load_conversations(path)
+    assert len(conv.turns) == 3
+    assert any("incomplete last line" in w for w in conv.warnings)
+
+
+def test_openai_json_list_and_multipart_content(tmp_path: Path) -> None:
+    path = tmp_path / "chat.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"role": "system", "content": "You are an upset customer."},
+                {"role": "assistant", "content": "My order is late again."},
+                {"role": "user", "content": "I'm sorry, that is frustrating."},
+                {"role": "assistant", "content": [{"type": "text", "text": "It is."}]},
+                {"role": "assistant", "content": "Three times now."},
+                {"role": "user", "content": [{"type": "text", "text": "What would help?"}]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    [conv] = load_conversations(path)
+    assert conv.format == "openai"
+    assert [(t.context, t.response) for t in conv.turns] == [
+        ("My order is late again.", "I'm sorry, that is frustrating."),
+        ("It is.\nThree times now.", "What would help?"),
+    ]
+
+
+def test_openai_messages_object_and_jsonl_forms(tmp_path: Path) -> None:
+    msgs = [{"role": "assistant", "content": "Hi."}, {"role": "user", "content": "Hello!"}]
+    obj = tmp_path / "obj.json"
+    obj.write_text(json.dumps({"messages": msgs}), encoding="utf-8")
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text("\n".join(json.dumps(m) for m in msgs) + "\n", encoding="utf-8")
+    many = tmp_path / "many.jsonl"
+    many.write_text(
+        "\n".join(json.dumps({"messages": msgs}) for _ in range(3)) + "\n", encoding="utf-8"
+    )
+    for path in (obj, lines):
+        [conv] = load_conversations(path)
+        assert [(t.context, t.response) for t in conv.turns] == [("Hi.", "Hello!")]
+    convs = load_conversations(many)
+    assert len(convs) == 3 and len({c.digest for c in convs}) == 3
+
+
+def test_plain_text_with_learner_name(tmp_path: Path) -> None:
+    path = tmp_path / "talk.txt"
+    path.write_text(
+        "Dana: I can't take on another project.\n"
+        "I'm already at sixty hours.\n"
+        "sam: Sixty hours is a lot. What is eating most of it?\n"
+        "Dana: Meetings, mostly.\n"
+        "Lee: Same for me.\n"
+        "Sam: So meetings are the problem for both of you.\n",
+        encoding="utf-8",
+    )
+    [conv] = load_conversations(path, learner="Sam")
+    assert conv.format == "text" and conv.learner == "Sam"
+    assert [(t.context, t.response) for t in conv.turns] == [
+        (
+            "I can't take on another project.\nI'm already at sixty hours.",
+            "Sixty hours is a lot. What is eating most of it?",
+        ),
+        ("Meetings, mostly.\nSame for me.", "So meetings are the problem for both of you."),
+    ]
+    with pytest.raises(ImportFailure, match="--learner"):
+        load_conversations(path)
+    with pytest.raises(ImportFailure, match="speakers: Dana"):
+        load_conversations(path, learner="Alex")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty file"),
+        ('{"broken": \n', "invalid JSON"),
+        ('{"type": "header", "schema_version": 7}\n', "schema_version"),
+        ('[{"role": "wizard", "content": "x"}]', "unknown role"),
+        ('[{"role": "assistant", "content": "only me"}]', "no `user` messages"),
+        ("just some prose without speakers", "Name: text"),
+    ],
+)
+def test_malformed_files_are_reported(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ImportFailure, match=message) as info:
+        load_conversations(path, learner="Sam")
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_a_malformed_file_among_good_ones(tmp_path: Path) -> None:
+    good1 = write_transcript(tmp_path / "a.jsonl")
+    bad = tmp_path / "b.json"
+    bad.write_text("[1, 2", encoding="utf-8")
+    good2 = tmp_path / "c.txt"
+    good2.write_text("Boss: Numbers are down.\nSam: What changed this quarter?\n", "utf-8")
+    missing = tmp_path / "nope.jsonl"
+    convs, failures, _ = load_all([good1, bad, good2, missing], learner="Sam")
+    assert [c.path for c in convs] == [good1, good2]
+    assert [f.path for f in failures] == [bad, missing]
+    assert str(failures[0]).startswith(f"{bad}: ")

@@ -1,0 +1,138 @@
+"""Replay with the real LLM judge and openai SDK against a respx endpoint: bounded
+concurrency, 429 retries, the cache making a second run free, and resuming after Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import respx
+
+from coach.importers import Conversation, Turn
+from coach.replay import replay, replay_files
+from coach.scoring.analytic import AnalyticScorer
+from coach.scoring.factory import make_scorer
+from coach.scoring.judge import LLMJudge
+from coach.settings import Settings
+
+from .conftest import BASE, FakeJudgeEndpoint, write_transcript
+
+
+def conversation(n: int, tag: str = "t") -> Conversation:
+    turns = tuple(
+        Turn(f"L{i}", i, f"Counterpart line {i} about the delay.", f"Reply{tag}{i} I hear you.")
+        for i in range(1, n + 1)
+    )
+    return Conversation(path=Path(f"{tag}.jsonl"), format="coach", session_id=tag, turns=turns,
+                        digest=tag)
+
+
+def judge(settings: Settings) -> LLMJudge:
+    async def no_sleep(_s: float) -> None:
+        return None
+
+    return LLMJudge(settings, sleep=no_sleep)
+
+
+async def test_concurrency_is_bounded(settings: Settings) -> None:
+    endpoint = FakeJudgeEndpoint(delay=0.01)
+    convs = [conversation(10, f"s{i}") for i in range(4)]
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        run = await replay(convs, [judge(settings)], concurrency=3)
+    assert run.ok and run.scored == 40
+    assert endpoint.calls == 40
+    assert endpoint.peak <= 3
+    assert endpoint.peak == 3  # the pool is actually used, not serialised
+
+
+async def test_429_is_retried(settings: Settings) -> None:
+    endpoint = FakeJudgeEndpoint(fail_429_first=3)
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        run = await replay([conversation(4)], [judge(settings)], concurrency=1)
+    assert run.ok and run.scored == 4
+    assert endpoint.calls == 4 + 3
+
+
+async def test_second_run_makes_zero_requests(settings: Settings) -> None:
+    endpoint = FakeJudgeEndpoint()
+    convs = [conversation(6, "a"), conversation(5, "b")]
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/chat/completions").mock(side_effect=endpoint)
+        first = await replay(convs, [judge(settings)], concurrency=4)
+        assert route.call_count == 11
+        second = await replay(convs, [judge(settings)], concurrency=4)
+        assert route.call_count == 11  # nothing new went out
+    assert second.cached == 11 and second.calls == 0
+    assert [r.score for r in second.results] == [r.score for r in first.results]
+
+
+async def test_interrupted_run_resumes_without_rescoring(settings: Settings) -> None:
+    convs = [conversation(30, "big")]
+    endpoint = FakeJudgeEndpoint(delay=0.005)
+    task: asyncio.Task[object] | None = None
+
+    def stop_after_some(ep: FakeJudgeEndpoint) -> None:
+        if ep.calls >= 8 and task is not None:
+            task.cancel()  # what asyncio.run does on Ctrl-C
+
+    endpoint.after_calls = stop_after_some
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        task = asyncio.create_task(replay(convs, [judge(settings)], concurrency=2))
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+        probe = judge(settings)
+        assert probe.cache is not None
+        done = {
+            t.response
+            for t in convs[0].turns
+            if probe.cache.get(probe.key(t.context, t.response)) is not None
+        }
+        assert 0 < len(done) < 30
+
+        again = FakeJudgeEndpoint()
+        mock.post("/chat/completions").mock(side_effect=again)
+        run = await replay(convs, [judge(settings)], concurrency=2)
+    assert run.ok and run.scored == 30
+    assert again.calls == 30 - len(done)
+    assert not done & set(again.responses)  # finished turns were not scored again
+    assert run.cached == len(done)
+
+
+async def test_fatal_auth_error_stops_the_run(settings: Settings) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/chat/completions").respond(401, json={"error": {"message": "no"}})
+        run = await replay([conversation(20)], [judge(settings)], concurrency=2)
+    assert run.fatal and "API key" in run.fatal
+    assert route.call_count <= 2
+    assert not run.ok
+
+
+async def test_heuristic_replay_reproduces_recorded_scores(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "rec.jsonl", record_scores=True)
+    run = await replay_files([path], [AnalyticScorer()])
+    compared, exact, worst = run.reproduction()
+    assert compared == 3 and exact == 3 and worst == 0.0
+    for r in run.results:
+        assert r.score is not None and r.turn.recorded is not None
+        assert r.score.to_dict() == r.turn.recorded.to_dict()
+
+
+async def test_both_scorers_and_a_bad_file(tmp_path: Path, settings: Settings) -> None:
+    good = write_transcript(tmp_path / "good.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "header", "schema_version": 99}\n', encoding="utf-8")
+    endpoint = FakeJudgeEndpoint()
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        scorers = [make_scorer("heuristic", settings), make_scorer("llm", settings)]
+        run = await replay_files([bad, good], scorers, concurrency=2)
+    assert [f.path for f in run.failures] == [bad]
+    assert "schema_version" in run.failures[0].message
+    assert [r.scorer for r in run.results] == ["heuristic", "llm"] * 3
+    assert run.scored == 6 and endpoint.calls == 3
+    assert not run.ok  # a file failed, so the exit code will say so
