@@ -1,0 +1,772 @@
+"""The end-of-session debrief: one strength, one improvement, and the weakest turn rewritten.
+
+Numbers alone do not change behaviour; a learner needs to see their own words next to what a
+better reply would have said. The debrief picks the strongest and the weakest skill of the
+session, anchors each in a quote from the learner's own turns, and rewrites the weakest turn
+for its weakest skill: with an LLM when one is configured (`prompts/debrief.md`, fenced data,
+the judge's fallback/repair/retry handling), otherwise offline from the evidence and the
+rubric (reflect the other person's words, acknowledge the feeling, cut fillers and hedges,
+ask permission before advice, turn a closed question into an open one, add a clear next
+step). When a scorer is given the rewrite is re-scored, and offline the variant that scores
+best on the targeted skill is kept, so the "better version" is better by the same measure.
+
+Plain dataclasses with `to_dict()` and a Markdown export; no UI imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from coach.scoring import lexicons as lx
+from coach.scoring.aggregate import ScoredTurn, SessionSummary, Weights, aggregate
+from coach.scoring.rubric import RUBRIC
+from coach.scoring.rubric import render_markdown as render_rubric
+from coach.scoring.types import (
+    SKILL_LABELS,
+    SKILLS,
+    Evidence,
+    Scorer,
+    ScoringError,
+    Skill,
+    TurnScore,
+)
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+    from coach.scoring.judge import Sleep
+    from coach.settings import Settings
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """A strength or an improvement, anchored in a quote of the learner's turn.
+
+    `start`/`end` are offsets of `quote` in that turn's text (-1 when there is no quote).
+    """
+
+    kind: Literal["strength", "improvement"]
+    skill: Skill
+    turn: int
+    quote: str
+    start: int
+    end: int
+    message: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "skill": self.skill,
+            "turn": self.turn,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "message": self.message,
+            "score": round(self.score, 2),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteDraft:
+    text: str
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """A better version of one turn, aimed at one skill, and how the scorer rated both."""
+
+    turn: int
+    skill: Skill
+    context: str
+    original: str
+    rewritten: str
+    method: Literal["llm", "offline"]
+    changes: tuple[str, ...]
+    original_score: float
+    rewritten_score: float | None = None
+    scorer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "turn": self.turn,
+            "skill": self.skill,
+            "original": self.original,
+            "rewritten": self.rewritten,
+            "method": self.method,
+            "changes": list(self.changes),
+            "original_score": round(self.original_score, 2),
+            "rewritten_score": (
+                None if self.rewritten_score is None else round(self.rewritten_score, 2)
+            ),
+            "scorer": self.scorer,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Debrief:
+    summary: SessionSummary
+    strength: Highlight | None
+    improvement: Highlight | None
+    rewrite: Rewrite | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary.to_dict(),
+            "strength": self.strength.to_dict() if self.strength else None,
+            "improvement": self.improvement.to_dict() if self.improvement else None,
+            "rewrite": self.rewrite.to_dict() if self.rewrite else None,
+        }
+
+
+class Rewriter(Protocol):
+    name: Literal["llm", "offline"]
+
+    async def rewrite(
+        self, context: str, response: str, score: TurnScore, skill: Skill
+    ) -> list[RewriteDraft]:
+        """Candidate rewrites, best guess first (the debrief may re-score and pick)."""
+        ...
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def _compile(patterns: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(
+        r"(?<![\w'])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![\w'])", re.IGNORECASE
+    )
+
+
+_FILLER = _compile(lx.FILLERS)
+_HEDGE = _compile(lx.HEDGES)
+_ADVICE = _compile(lx.ADVICE)
+_PERMISSION = _compile(lx.PERMISSION)
+_DISMISSIVE = _compile(lx.DISMISSIVE)
+_CLOSED_START = re.compile(
+    r"^\W*(?:" + "|".join(f"(?:{p})" for p in lx.CLOSED_QUESTION_STARTS) + r")(?![\w'])",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+
+# Feeling stems -> (how the situation sounds, how the person feels).
+_FEELINGS: tuple[tuple[str, str, str], ...] = (
+    (r"frustrat\w*", "frustrating", "frustrated"),
+    (r"worr\w*|anxi\w*|nervous|scared|afraid", "worrying", "worried"),
+    (r"stress\w*|pressure", "stressful", "under pressure"),
+    (r"exhaust\w*|tired|drained|burn(?:ed|t)? out", "exhausting", "worn out"),
+    (r"disappoint\w*|let down", "disappointing", "let down"),
+    (r"angry|furious|annoy\w*|upset|fed up", "upsetting", "upset"),
+    (r"overwhelm\w*|too much", "overwhelming", "overwhelmed"),
+    (r"unfair|ignored|overlooked|undervalued", "unfair", "overlooked"),
+    (r"hurt\w*|sad|unhappy", "painful", "hurt"),
+    (r"confus\w*|unclear|lost", "confusing", "unsure where you stand"),
+    (r"embarrass\w*|ashamed", "embarrassing", "embarrassed"),
+    (r"late|delay\w*|slipp\w*|again|waiting|wait", "frustrating", "frustrated"),
+)
+
+_SWAPS = {
+    "i am": "you are",
+    "i was": "you were",
+    "i'm": "you're",
+    "i've": "you've",
+    "i'd": "you'd",
+    "i'll": "you'll",
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "we're": "you're",
+    "we've": "you've",
+    "we": "you",
+    "us": "you",
+    "our": "your",
+    "ours": "yours",
+    "you're": "we're",
+    "you've": "we've",
+    "you": "we",
+    "your": "our",
+    "yours": "ours",
+}
+_SWAP_RE = re.compile(
+    r"(?<![\w'])("
+    + "|".join(sorted((re.escape(k) for k in _SWAPS), key=len, reverse=True))
+    + r")(?![\w'])",
+    re.IGNORECASE,
+)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def _norm(text: str) -> str:
+    return text.replace("’", "'").replace("‘", "'")
+
+
+def _swap_person(text: str) -> str:
+    """Reflect someone's words back: "I lost my weekend" -> "you lost your weekend"."""
+    return _SWAP_RE.sub(lambda m: _SWAPS[m.group(1).lower()], _norm(text))
+
+
+def _feeling(text: str) -> tuple[str, str] | None:
+    for pattern, sounds, feels in _FEELINGS:
+        if re.search(rf"(?<![\w']){pattern}(?![\w'])", text, re.IGNORECASE):
+            return sounds, feels
+    return None
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+([,.!?;:])", r"\1", text)
+    text = re.sub(r"([,;:])\s*([,.!?;:])", r"\2", text)
+    text = re.sub(r"^[\s,;:.-]+", "", text)
+    text = re.sub(r"\s{2,}", " ", text).strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def _clause_to_reflect(context: str) -> str | None:
+    """The counterpart's most reflectable statement: feelings and first person first."""
+    best: tuple[int, int, str] | None = None
+    for i, s in enumerate(sentences(context)):
+        if s.endswith("?") or _words(s) < 3:
+            continue
+        score = 2 * (_feeling(s) is not None) + bool(re.search(r"\b(i|my|me|we|our)\b", s, re.I))
+        if best is None or (score, i) >= best[:2]:
+            best = (score, i, s)
+    if best is None:
+        return None
+    clause = best[2].rstrip(".!? ")
+    words = clause.split()
+    if len(words) > 18:
+        cut = clause.find(",", 0, len(" ".join(words[:18])))
+        clause = clause[:cut] if cut > 20 else " ".join(words[:18])
+    clause = _swap_person(clause)
+    if clause[:1].isupper() and not clause.startswith(("I ", "I'")):
+        clause = clause[:1].lower() + clause[1:]
+    return clause
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    reflection_simple: str | None
+    reflection_complex: str | None
+    acknowledgement: str
+    exploration: str
+    core_sentences: tuple[str, ...]  # cleaned, closed questions and advice kept
+    closed_questions: tuple[str, ...]
+    advice: tuple[str, ...]
+    removed_fillers: tuple[str, ...]
+    dismissive: tuple[str, ...]
+    has_permission: bool
+
+
+def _parts(context: str, response: str) -> _Parts:
+    clause = _clause_to_reflect(context)
+    feeling = _feeling(context)
+    sounds, feels = feeling or ("hard", "")
+    simple = f"It sounds like {clause}." if clause else None
+    if clause is None:
+        complex_ = None
+        asked = [q for q in sentences(context) if q.endswith("?")]
+        if asked:  # nothing to reflect but a question: show it was heard
+            q = _swap_person(asked[-1].rstrip("?! "))
+            q = q[:1].lower() + q[1:] if not q.startswith(("I ", "I'")) else q
+            simple = complex_ = f"You're asking {q}, and that's a fair question."
+    elif feeling and _feeling(clause) is None:
+        complex_ = f"It sounds like {clause}, and that has left you feeling {feels}."
+    else:
+        complex_ = f"It sounds like {clause}, and that this really matters to you."
+    ack = f"I'm sorry, that sounds really {sounds}." if context.strip() else ""
+    exploration = (
+        "What has been the hardest part of this for you?"
+        if feeling
+        else "What would a good outcome look like for you?"
+    )
+    removed: list[str] = []
+    core: list[str] = []
+    closed: list[str] = []
+    advice: list[str] = []
+    dismissive: list[str] = []
+    seen: set[str] = set()
+    text = _norm(response)
+    for s in sentences(text):
+        if _DISMISSIVE.search(s):
+            dismissive.append(s)
+            continue
+        removed += [m.group(0) for m in _FILLER.finditer(s)]
+        removed += [m.group(0) for m in _HEDGE.finditer(s)]
+        cleaned = _tidy(_HEDGE.sub("", _FILLER.sub("", s)))
+        if cleaned and cleaned[-1] not in ".!?":
+            cleaned += "."
+        key = re.sub(r"\W+", " ", cleaned.lower()).strip()
+        if _words(cleaned) == 0 or key in seen:
+            continue
+        seen.add(key)
+        if cleaned.endswith("?") and _CLOSED_START.search(cleaned):
+            closed.append(cleaned)
+        if _ADVICE.search(cleaned) and not _PERMISSION.search(text):
+            advice.append(cleaned)
+        core.append(cleaned)
+    return _Parts(
+        simple,
+        complex_,
+        ack,
+        exploration,
+        tuple(core),
+        tuple(closed),
+        tuple(advice),
+        tuple(dict.fromkeys(r.lower() for r in removed)),
+        tuple(dismissive),
+        bool(_PERMISSION.search(text)),
+    )
+
+
+def _shorten(core: Sequence[str], limit: int) -> list[str]:
+    """Keep the point (first sentence) and the ask (last), then fill up to `limit`."""
+    if len(core) <= limit:
+        return list(core)
+    keep = [core[0], *core[1 : limit - 1], core[-1]]
+    return keep[:limit]
+
+
+def _split_long(sentence: str, limit: int = 22) -> list[str]:
+    if _words(sentence) <= limit:
+        return [sentence]
+    pieces = re.split(r",\s+(?:and|but|so|because)\s+|;\s+", sentence)
+    if len(pieces) == 1:
+        return [sentence]
+    out = []
+    end = sentence[-1] if sentence[-1] in ".!?" else "."
+    for p in pieces:
+        p = _tidy(p.rstrip(".!?"))
+        if p:
+            out.append(p + end if p is pieces[-1] else p + ".")
+    return out
+
+
+class OfflineRewriter:
+    """Rewrites from rules: what the rubric rewards, built from the context and the reply."""
+
+    name: Literal["llm", "offline"] = "offline"
+
+    async def rewrite(
+        self, context: str, response: str, score: TurnScore, skill: Skill
+    ) -> list[RewriteDraft]:
+        return self.candidates(context, response, skill)
+
+    def candidates(self, context: str, response: str, skill: Skill) -> list[RewriteDraft]:
+        p = _parts(context, response)
+        cleaning: list[str] = []
+        if p.removed_fillers:
+            cleaning.append(
+                "Cut fillers and hedges: " + ", ".join(f"“{w}”" for w in p.removed_fillers)
+            )
+        if p.dismissive:
+            cleaning.append(
+                "Dropped dismissive wording: " + " ".join(f"“{s}”" for s in p.dismissive)
+            )
+
+        def listening_core(keep_advice: bool) -> tuple[list[str], list[str]]:
+            notes: list[str] = []
+            out: list[str] = []
+            asked_permission = False
+            for s in p.core_sentences:
+                if s in p.closed_questions:
+                    notes.append(f"Replaced the closed question “{s}” with an open one")
+                    continue
+                if s in p.advice:
+                    if not keep_advice:
+                        notes.append(f"Held back the advice “{s}” until they ask for it")
+                        continue
+                    if not asked_permission:
+                        out.append("Would it help if I shared one idea?")
+                        notes.append("Asked permission before giving advice")
+                        asked_permission = True
+                out.append(s)
+            return _shorten(out, 3), notes
+
+        drafts: dict[str, RewriteDraft] = {}
+        reflect_notes = []
+        if p.reflection_complex:
+            reflect_notes.append(f"Opened by reflecting their words: “{p.reflection_complex}”")
+
+        core, notes = listening_core(keep_advice=True)
+        drafts["empathy"] = RewriteDraft(
+            _join([p.acknowledgement, p.reflection_complex, *core, p.exploration]),
+            (
+                "Acknowledged how it feels for them",
+                *reflect_notes,
+                *cleaning,
+                *notes,
+                "Asked about their experience with an open question",
+            ),
+        )
+        core, notes = listening_core(keep_advice=False)
+        drafts["active_listening"] = RewriteDraft(
+            _join([p.reflection_complex or p.acknowledgement, *core, p.exploration]),
+            (*reflect_notes, *cleaning, *notes, "Closed with an open question"),
+        )
+        drafts["reflect_only"] = RewriteDraft(
+            _join([p.reflection_complex or p.acknowledgement, p.exploration]),
+            (*reflect_notes, "Let them lead with an open question instead of moving on"),
+        )
+        clear: list[str] = []
+        for s in p.core_sentences:
+            clear += _split_long(s)
+        clear = _shorten(clear, 3)
+        clarity_notes = list(cleaning)
+        if not clear and p.reflection_simple:
+            clear = [p.reflection_simple]
+        if not any(_ask(s) for s in clear):
+            clear.append("Let's agree on one next step today.")
+            clarity_notes.append("Ended with a clear next step")
+        if len(clear) < len(p.core_sentences):
+            clarity_notes.append("Kept the main point and the ask, dropped the rest")
+        drafts["clarity"] = RewriteDraft(_join(clear), tuple(clarity_notes))
+
+        order = [
+            skill,
+            *(k for k in ("empathy", "active_listening", "reflect_only", "clarity") if k != skill),
+        ]
+        seen: set[str] = set()
+        out: list[RewriteDraft] = []
+        for k in order:
+            d = drafts[k]
+            if d.text and d.text != response.strip() and d.text not in seen:
+                seen.add(d.text)
+                out.append(d)
+        return out
+
+
+_ASK = _compile(lx.CLEAR_ASK)
+
+
+def _ask(sentence: str) -> bool:
+    return bool(_ASK.search(sentence)) or sentence.endswith("?")
+
+
+def _join(parts: Sequence[str | None]) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+# --------------------------------------------------------------------------- LLM rewriter
+
+
+_REWRITE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rewrite": {"type": "string"},
+        "changes": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["rewrite", "changes"],
+    "additionalProperties": False,
+}
+
+
+class LLMRewriter:
+    """Asks the configured model for a better version of the turn (`prompts/debrief.md`)."""
+
+    name: Literal["llm", "offline"] = "llm"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: AsyncOpenAI | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        from coach.prompts import load_prompt
+        from coach.scoring.judge import JsonChat, endpoint_id, make_client
+
+        self.model = settings.effective_judge_model
+        self._owns_client = client is None
+        self.client = client if client is not None else make_client(settings)
+        self.prompt = load_prompt("debrief", settings.user_prompts_dir)
+        self._chat = JsonChat(
+            self.client,
+            model=self.model,
+            endpoint=endpoint_id(settings.base_url, self.model),
+            max_retries=settings.max_retries,
+            max_tokens=700,
+            sleep=sleep,
+            secret=settings.api_key_value(),
+        )
+
+    def messages(
+        self, context: str, response: str, score: TurnScore, skill: Skill
+    ) -> list[dict[str, str]]:
+        from coach.scoring.judge import fence, split_prompt
+
+        nonce = secrets.token_hex(8)
+        s = score.skill(skill)
+        feedback = json.dumps(
+            {"skill": skill, "score": round(s.score, 2), "tip": s.tip, **s.details},
+            ensure_ascii=False,
+        )
+        system, user = split_prompt(
+            self.prompt,
+            rubric=render_rubric([skill]),
+            skill=SKILL_LABELS[skill],
+            nonce=nonce,
+            feedback=feedback,
+            counterpart=fence("COUNTERPART", context, nonce)
+            if context.strip()
+            else "(No counterpart text: the learner's reply opens the conversation.)",
+            learner=fence("LEARNER_REPLY", response, nonce),
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    async def rewrite(
+        self, context: str, response: str, score: TurnScore, skill: Skill
+    ) -> list[RewriteDraft]:
+        from coach.scoring.judge import _Invalid
+
+        def validate(data: dict[str, Any]) -> RewriteDraft:
+            text = data.get("rewrite")
+            if not isinstance(text, str) or not text.strip():
+                raise _Invalid('"rewrite" must be a non-empty string')
+            if text.strip() == response.strip():
+                raise _Invalid('"rewrite" must differ from the original reply')
+            changes = data.get("changes") or []
+            if not isinstance(changes, list):
+                raise _Invalid('"changes" must be a list of strings')
+            return RewriteDraft(text.strip(), tuple(str(c) for c in changes if str(c).strip()))
+
+        draft = await self._chat.complete(
+            self.messages(context, response, score, skill),
+            schema_name="rewrite",
+            schema=_REWRITE_SCHEMA,
+            validate=validate,
+        )
+        return [draft]
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.client.close()
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _first_sentence_span(text: str) -> tuple[str, int, int]:
+    m = _SENTENCE.search(text)
+    if not m or not m.group(0).strip():
+        return "", -1, -1
+    raw = m.group(0)
+    lead = len(raw) - len(raw.lstrip())
+    quote = raw.strip()
+    return quote, m.start() + lead, m.start() + lead + len(quote)
+
+
+def _pick_evidence(turn: ScoredTurn, skill: Skill, effect: Literal["+", "-"]) -> Evidence | None:
+    for ev in turn.score.skill(skill).evidence:
+        if ev.effect == effect and turn.response[ev.start : ev.end] == ev.quote:
+            return ev
+    return None
+
+
+def _highlight(
+    summary: SessionSummary, kind: Literal["strength", "improvement"]
+) -> Highlight | None:
+    skill = summary.strongest_skill if kind == "strength" else summary.weakest_skill
+    if skill is None:
+        return None
+    turns = summary.turns
+    if kind == "strength":
+        pick = max(range(len(turns)), key=lambda i: (turns[i].score.skill(skill).score, -i))
+    else:
+        pick = min(range(len(turns)), key=lambda i: (turns[i].score.skill(skill).score, -i))
+    turn = turns[pick]
+    s = turn.score.skill(skill)
+    ev = _pick_evidence(turn, skill, "+" if kind == "strength" else "-")
+    if ev is not None:
+        quote, start, end, label = ev.quote, ev.start, ev.end, ev.label
+    else:
+        quote, start, end = _first_sentence_span(turn.response)
+        label = ""
+    rubric = RUBRIC.skill(skill)
+    mean = summary.skills[skill].mean
+    said = f"In turn {turn.index + 1} you wrote “{quote}”" if quote else f"In turn {turn.index + 1}"
+    label_part = f" ({label})" if label else ""
+    if kind == "strength":
+        level = rubric.level(s.score)
+        message = (
+            f"{rubric.title} was your strongest skill (session mean {mean:.1f}/5). "
+            f"{said}{label_part}: {level.label.lower()} — {level.description}"
+        )
+    else:
+        nxt = rubric.level(min(5, round(s.score) + 1))
+        tip = f" {s.tip}" if s.tip else ""
+        message = (
+            f"{rubric.title} is the skill to work on (session mean {mean:.1f}/5). "
+            f"{said}{label_part}.{tip} To reach “{nxt.label}”: {nxt.description}"
+        )
+    return Highlight(kind, skill, turn.index, quote, start, end, message, s.score)
+
+
+def _target_skill(turn: ScoredTurn, summary: SessionSummary) -> Skill:
+    rated = [s for s in SKILLS if summary.weights[s] > 0]
+    return min(rated, key=lambda s: (turn.score.skill(s).score, -summary.weights[s]))
+
+
+async def build_debrief(
+    items: Sequence[ScoredTurn | tuple[str, str, TurnScore]],
+    weights: Weights | None = None,
+    *,
+    rewriter: Rewriter | None = None,
+    scorer: Scorer | None = None,
+) -> Debrief:
+    """Aggregate the session and write its debrief.
+
+    `rewriter` defaults to the offline one; if an LLM rewriter fails, the offline rewrite is
+    used instead (a debrief never fails because an endpoint did). With `scorer`, candidates
+    are re-scored and the one best on the targeted skill is kept.
+    """
+    summary = aggregate(items, weights)
+    if not summary.turns or summary.weakest_turn is None:
+        return Debrief(summary, None, None, None)
+    turn = summary.turns[summary.weakest_turn]
+    skill = _target_skill(turn, summary)
+    rewriter = rewriter or OfflineRewriter()
+    method = rewriter.name
+    try:
+        drafts = await rewriter.rewrite(turn.context, turn.response, turn.score, skill)
+    except ScoringError:
+        method = "offline"
+        drafts = OfflineRewriter().candidates(turn.context, turn.response, skill)
+    rewrite: Rewrite | None = None
+    if drafts:
+        chosen, new_score = drafts[0], None
+        if scorer is not None:
+            scored = []
+            for d in drafts:
+                ts = await scorer.score(turn.context, d.text)
+                scored.append((ts.skill(skill).score, _overall(ts, summary), d))
+            best = max(scored, key=lambda x: (x[0], x[1]))
+            new_score, _, chosen = best
+        rewrite = Rewrite(
+            turn=turn.index,
+            skill=skill,
+            context=turn.context,
+            original=turn.response,
+            rewritten=chosen.text,
+            method=method,
+            changes=chosen.changes,
+            original_score=turn.score.skill(skill).score,
+            rewritten_score=new_score,
+            scorer=scorer.name if scorer is not None else None,
+        )
+    return Debrief(
+        summary, _highlight(summary, "strength"), _highlight(summary, "improvement"), rewrite
+    )
+
+
+def _overall(score: TurnScore, summary: SessionSummary) -> float:
+    from coach.scoring.aggregate import weighted_overall
+
+    return weighted_overall(score, summary.weights)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _quote_block(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
+
+
+def render_markdown(debrief: Debrief, *, title: str = "Session debrief") -> str:
+    """The debrief as Markdown, for `coach sessions export` and sharing with a trainer."""
+    s = debrief.summary
+    out = [f"# {title}", ""]
+    if not s.turns:
+        return "\n".join([*out, "No learner turns were scored.", ""])
+    out += [
+        f"{len(s.turns)} turn(s), overall {s.overall:.1f}/5.",
+        "",
+        "| Skill | Weight | Mean | First half → second half | Trend |",
+        "|---|---|---|---|---|",
+    ]
+    for sk in s.skills.values():
+        out.append(
+            f"| {SKILL_LABELS[sk.skill]} | {sk.weight:g} | {sk.mean:.1f} | "
+            f"{sk.first_half:.1f} → {sk.second_half:.1f} | {sk.trend} |"
+        )
+    m = s.miti
+
+    def fmt(x: float | None, pct: bool) -> str:
+        if x is None:
+            return "n/a"
+        return f"{x:.0%}" if pct else f"{x:.2f}"
+
+    out += [
+        "",
+        "## Listening (MITI)",
+        "",
+        "| Metric | Value | Level |",
+        "|---|---|---|",
+        f"| Reflections per question ({m.reflections}:{m.questions}) | "
+        f"{fmt(m.reflections_per_question, False)} | {m.levels['reflections_per_question']} |",
+        f"| Complex reflections | {fmt(m.complex_reflection_share, True)} | "
+        f"{m.levels['complex_reflection_share']} |",
+        f"| Open questions | {fmt(m.open_question_share, True)} | "
+        f"{m.levels['open_question_share']} |",
+        "",
+    ]
+    if s.best_turn is not None and s.weakest_turn is not None:
+        best, weak = s.turns[s.best_turn], s.turns[s.weakest_turn]
+        out += [
+            f"**Best turn:** {best.index + 1} ({s.turn_overall[s.best_turn]:.1f}/5)",
+            "",
+            _quote_block(best.response),
+            "",
+            f"**Weakest turn:** {weak.index + 1} ({s.turn_overall[s.weakest_turn]:.1f}/5)",
+            "",
+            _quote_block(weak.response),
+            "",
+        ]
+    if debrief.strength:
+        out += ["## Strength", "", debrief.strength.message, ""]
+    if debrief.improvement:
+        out += ["## To work on", "", debrief.improvement.message, ""]
+    r = debrief.rewrite
+    if r:
+        out += [
+            f"## A better version of turn {r.turn + 1} ({SKILL_LABELS[r.skill]})",
+            "",
+            "They said:",
+            "",
+            _quote_block(r.context),
+            "",
+            "You said:",
+            "",
+            _quote_block(r.original),
+            "",
+            "Try:",
+            "",
+            _quote_block(r.rewritten),
+            "",
+        ]
+        if r.rewritten_score is not None:
+            out += [
+                f"{SKILL_LABELS[r.skill]}: {r.original_score:.1f} → {r.rewritten_score:.1f} "
+                f"({r.scorer} scorer).",
+                "",
+            ]
+        if r.changes:
+            out += ["What changed:", "", *(f"- {c}" for c in r.changes), ""]
+    return "\n".join(out).rstrip() + "\n"
