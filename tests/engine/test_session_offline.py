@@ -1,0 +1,244 @@
+"""The session engine with the offline counterpart: outcomes, determinism, rewind, resume."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from coach.llm.base import ChatMessage, ReplyResult, Usage
+from coach.llm.offline import OfflineBackend
+from coach.scenario import Outcome, Scenario
+from coach.scoring.analytic import AnalyticScorer
+from coach.session import (
+    EndMarkerFilter,
+    Phase,
+    ReplyDelta,
+    Session,
+    SessionError,
+)
+from coach.transcript import read_transcript
+
+from .helpers import DISMISSIVE, EMPATHETIC
+
+RANK = {
+    Outcome.agreement: 4,
+    Outcome.partial: 3,
+    Outcome.impasse: 2,
+    Outcome.learner_ended: 1,
+    Outcome.walk_out: 0,
+}
+
+
+async def play(scenario: Scenario, lines: list[str], tmp_path: Path, seed: int = 1) -> Session:
+    path = tmp_path / f"{scenario.id}-{seed}-{lines[0][:8]}.jsonl"
+    session = Session(scenario, OfflineBackend(scenario, seed=seed), AnalyticScorer(), path, seed=seed)
+    await session.start()
+    for line in lines:
+        if session.phase is Phase.ended:
+            break
+        await session.send(line).run()
+    if session.phase is not Phase.ended:
+        await session.end()
+    await session.aclose()
+    return session
+
+
+async def test_library_has_ten_scenarios(scenarios: list[Scenario]) -> None:
+    assert len(scenarios) >= 10
+
+
+async def test_listening_beats_pushing_in_every_scenario(scenarios: list[Scenario], tmp_path: Path) -> None:
+    for scenario in scenarios:
+        good = await play(scenario, EMPATHETIC, tmp_path)
+        bad = await play(scenario, DISMISSIVE, tmp_path)
+        assert good.outcome is not None and bad.outcome is not None
+        assert RANK[good.outcome] > RANK[bad.outcome], scenario.id
+        assert good.state.trust > bad.state.trust, scenario.id
+        assert good.state.tension < bad.state.tension, scenario.id
+        assert good.outcome is Outcome.agreement, scenario.id
+        assert bad.outcome is Outcome.walk_out, scenario.id
+        # Listening earns the hidden information; pushing does not.
+        assert len(good.revealed) > len(bad.revealed), scenario.id
+
+
+async def test_deterministic_per_seed_and_varied_across_seeds(salary: Scenario, tmp_path: Path) -> None:
+    lines = ["Okay.", "Right.", "I see.", "Okay then.", "Fine."]
+
+    runs = iter(range(100))
+
+    async def replies(seed: int) -> list[str]:
+        s = await play(salary, lines, tmp_path / str(next(runs)), seed=seed)
+        return [x.reply.text for x in s.turns if x.reply]
+
+    first = await replies(3)
+    assert first == await replies(3)
+    others = [await replies(seed) for seed in range(4, 10)]
+    assert any(o != first for o in others)
+    # Never the same line twice in a row.
+    for run in [first, *others]:
+        assert all(a != b for a, b in zip(run, run[1:], strict=False))
+
+
+async def test_transcript_records_every_event(salary: Scenario, tmp_path: Path) -> None:
+    session = await play(salary, EMPATHETIC[:3], tmp_path)
+    t = read_transcript(session.path)
+    h = t.header
+    assert h["schema_version"] == 1 and h["backend"] == "offline" and h["scenario_id"] == salary.id
+    assert h["scenario_hash"] == salary.content_hash() and set(h["prompt_hashes"]) >= {"persona", "hint"}
+    kinds = [e["type"] for e in t.events]
+    assert kinds[0] == "counterpart" and kinds[-1] == "end"
+    assert [e["seq"] for e in t.events] == list(range(1, len(t.events) + 1))
+    path = t.active_path()
+    assert [x.learner.turn_id for x in path] == ["L1", "L2", "L3"]
+    assert path[0].learner.parent == "C0" and path[1].learner.parent == "C1"
+    assert all(x.reply and x.reply.complete and x.score and x.state for x in path)
+    assert path[1].context == path[0].reply.text  # type: ignore[union-attr]
+    assert t.outcome == "learner_ended"
+
+
+async def test_rewind_branches_and_keeps_both(salary: Scenario, tmp_path: Path) -> None:
+    session = Session(salary, OfflineBackend(salary, seed=2), AnalyticScorer(), tmp_path / "r.jsonl", seed=2)
+    await session.start()
+    for line in DISMISSIVE[:2]:
+        await session.send(line).run()
+    trust_after_bad = session.state.trust
+    rewound = session.rewind("L2")
+    assert rewound.text == DISMISSIVE[1] and session.turn_count == 1
+    await session.send(EMPATHETIC[0]).run()
+    assert session.state.trust > trust_after_bad
+    await session.aclose()
+    t = read_transcript(session.path)
+    assert [x.learner.turn_id for x in t.active_path()] == ["L1", "L3"]
+    assert t.learner_turns()["L3"].parent == "C1"
+    assert t.branches() == [["L1", "L2"], ["L1", "L3"]]
+    with pytest.raises(SessionError):
+        session.rewind("L2")  # no longer on the active path
+
+
+async def test_hint_is_recorded(salary: Scenario, tmp_path: Path) -> None:
+    session = Session(salary, OfflineBackend(salary), AnalyticScorer(), tmp_path / "h.jsonl")
+    await session.start()
+    await session.send("Calm down, it's not a big deal.").run()
+    hint = await session.hint()
+    assert "tension" in hint.lower() and "Dana" in hint
+    await session.aclose()
+    t = read_transcript(session.path)
+    assert [e["after"] for e in t.events if e["type"] == "hint"] == ["C1"]
+
+
+async def test_send_rules(salary: Scenario, tmp_path: Path) -> None:
+    session = Session(salary, OfflineBackend(salary), None, tmp_path / "x.jsonl")
+    with pytest.raises(SessionError):
+        session.send("too early")
+    await session.start()
+    with pytest.raises(SessionError):
+        session.send("   ")
+    await session.end()
+    with pytest.raises(SessionError):
+        session.send("after the end")
+    session.self_assess({"empathy": 4, "active_listening": 3, "clarity": 5})
+    with pytest.raises(SessionError):
+        session.self_assess({"empathy": 9, "active_listening": 3, "clarity": 5})
+    await session.aclose()
+    assert read_transcript(session.path).self_assessment == {"empathy": 4, "active_listening": 3, "clarity": 5}
+
+
+class _SlowBackend:
+    """Streams forever until cancelled (a stand-in for a slow model)."""
+
+    name = "openai"
+    model = "slow"
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    def stream_reply(self, messages: list[ChatMessage]) -> _SlowStream:
+        return _SlowStream(self)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class _SlowStream:
+    def __init__(self, backend: _SlowBackend) -> None:
+        self.backend = backend
+        self.result = ReplyResult()
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._run()
+
+    async def _run(self) -> AsyncIterator[str]:
+        yield "Well, "
+        yield "I suppose "
+        self.backend.started.set()
+        await asyncio.Event().wait()  # never finishes by itself
+        yield "never"
+        self.result.usage = Usage()
+
+
+async def test_cancel_saves_partial_reply_as_incomplete(salary: Scenario, tmp_path: Path) -> None:
+    backend = _SlowBackend()
+    session = Session(salary, backend, AnalyticScorer(), tmp_path / "c.jsonl")
+    await session.start()
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async for event in session.send("What matters most to you?"):
+            if isinstance(event, ReplyDelta):
+                seen.append(event.text)
+
+    task = asyncio.create_task(consume())
+    await backend.started.wait()
+    await asyncio.sleep(0)  # let the consumer take the second delta
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert session.needs_retry
+    await session.aclose()
+    (turn,) = read_transcript(session.path).active_path()
+    assert turn.learner.text == "What matters most to you?"
+    assert turn.reply is not None and not turn.reply.complete
+    assert turn.reply.text == "Well, I suppose" and turn.reply.error == {"kind": "cancelled", "message": "The reply was interrupted."}
+
+
+async def test_resume_continues_from_transcript(salary: Scenario, tmp_path: Path) -> None:
+    path = tmp_path / "resume.jsonl"
+    first = Session(salary, OfflineBackend(salary, seed=5), AnalyticScorer(), path, seed=5)
+    await first.start()
+    for line in EMPATHETIC[:3]:
+        await first.send(line).run()
+    await first.aclose()
+    state = first.state
+    # Simulate a crash mid-write: a torn last line.
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"type":"learner","seq":99,"turn_id":"L4","te')
+
+    resumed = Session.resume(path, OfflineBackend(salary, seed=5), AnalyticScorer())
+    assert resumed.turn_count == 3 and resumed.state == state and resumed.phase is Phase.active
+    assert resumed.resume_warnings and "incomplete last line" in resumed.resume_warnings[0]
+    await resumed.send(EMPATHETIC[3]).run()
+    await resumed.aclose()
+    t = read_transcript(path)
+    assert t.warnings == []  # the torn tail was cut before appending
+    assert [x.learner.turn_id for x in t.active_path()] == ["L1", "L2", "L3", "L4"]
+    assert t.active_path()[-1].learner.parent == "C3"
+
+
+@pytest.mark.parametrize(
+    ("chunks", "shown", "outcome"),
+    [
+        (["Deal. <<END:agreement>>"], "Deal. ", "agreement"),
+        (["I'm done. <", "<EN", "D:walk", "_out", ">>"], "I'm done. ", "walk_out"),
+        (["a < b and <<", "not a marker"], "a < b and <<not a marker", None),
+        (["Bye <<END: walk-out >> extra"], "Bye ", "walk_out"),
+    ],
+)
+def test_end_marker_filter(chunks: list[str], shown: str, outcome: str | None) -> None:
+    f = EndMarkerFilter()
+    out = "".join(f.feed(c) for c in chunks) + f.finish()
+    assert out == shown
+    assert "END" not in out
+    assert (f.outcome.value if f.outcome else None) == outcome
