@@ -1,0 +1,189 @@
+"""Debrief: strength and improvement quote the learner; the rewrite is really better."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from pydantic import SecretStr
+
+from coach.scoring.analytic import AnalyticScorer
+from coach.scoring.debrief import (
+    LLMRewriter,
+    OfflineRewriter,
+    build_debrief,
+    render_markdown,
+)
+from coach.scoring.judge import reset_mode_memory
+from coach.scoring.types import SKILLS, TurnScore
+from coach.settings import Settings
+
+SCORER = AnalyticScorer()
+SESSION = [
+    (
+        "I've been on hold three times this week and nobody called back. I'm exhausted.",
+        "I'm so sorry, being left on hold three times sounds exhausting. "
+        "What happened on the last call?",
+    ),
+    (
+        "They told me twice the part had shipped. I lost my whole weekend waiting.",
+        "Um, well, basically you should just call the courier. Did you call them?",
+    ),
+    (
+        "Fine. So what will you do about it?",
+        "You want to know what happens now, and you've waited long enough. I'll ship a "
+        "replacement today and call you by 5 pm. What else would help?",
+    ),
+]
+BASE = "http://judge.test/v1"
+
+
+def scored() -> list[tuple[str, str, TurnScore]]:
+    return [(c, r, SCORER.score_sync(c, r)) for c, r in SESSION]
+
+
+async def test_offline_rewrite_is_different_and_better_on_the_weakest_skill() -> None:
+    debrief = await build_debrief(scored(), scorer=SCORER)
+    summary = debrief.summary
+    assert summary.weakest_turn == 1
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline" and rw.turn == 1
+    weakest = summary.turns[1].score
+    assert rw.skill == min(SKILLS, key=lambda s: weakest.skill(s).score)
+    assert rw.rewritten != rw.original
+    assert "Um" not in rw.rewritten and "Did you call them?" not in rw.rewritten
+    again = SCORER.score_sync(rw.context, rw.rewritten)
+    assert again.skill(rw.skill).score > weakest.skill(rw.skill).score
+    assert rw.rewritten_score == again.skill(rw.skill).score
+    assert rw.changes
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        ("I'm worried my team won't hit the deadline.", "Calm down, it's not a big deal."),
+        (
+            "We can't go above 58k for this role.",
+            "I guess I was sort of hoping maybe for something kind of higher, you know, like, "
+            "maybe more, if that's possible, I don't know, I think maybe it could be more.",
+        ),
+        ("Why is the report late again?", "Ok."),
+        ("", "hi"),
+    ],
+)
+async def test_offline_rewrite_improves_any_weak_turn(context: str, reply: str) -> None:
+    debrief = await build_debrief(
+        [(context, reply, SCORER.score_sync(context, reply))], scorer=SCORER
+    )
+    rw = debrief.rewrite
+    assert rw is not None and rw.rewritten != reply
+    assert rw.rewritten_score is not None and rw.rewritten_score > rw.original_score
+
+
+async def test_strength_and_improvement_quote_the_learner() -> None:
+    debrief = await build_debrief(scored())
+    for h in (debrief.strength, debrief.improvement):
+        assert h is not None
+        text = SESSION[h.turn][1]
+        assert h.quote and text[h.start : h.end] == h.quote
+        assert f"“{h.quote}”" in h.message
+    assert debrief.strength is not None and debrief.improvement is not None
+    assert debrief.strength.skill == debrief.summary.strongest_skill
+    assert debrief.improvement.skill == debrief.summary.weakest_skill
+    assert debrief.strength.skill != debrief.improvement.skill
+    assert "To reach" in debrief.improvement.message
+
+
+async def test_without_a_scorer_the_first_candidate_is_used() -> None:
+    debrief = await build_debrief(scored())
+    assert debrief.rewrite is not None and debrief.rewrite.rewritten_score is None
+    c, r = SESSION[1]
+    first = OfflineRewriter().candidates(c, r, debrief.rewrite.skill)[0]
+    assert debrief.rewrite.rewritten == first.text
+
+
+async def test_export_and_dict() -> None:
+    debrief = await build_debrief(
+        scored(), {"empathy": 2, "active_listening": 1, "clarity": 1}, scorer=SCORER
+    )
+    md = render_markdown(debrief)
+    assert "## Listening (MITI)" in md and "## Strength" in md and "## To work on" in md
+    assert "> Um, well, basically you should just call the courier." in md
+    assert debrief.rewrite is not None and debrief.rewrite.rewritten in md
+    data = json.loads(json.dumps(debrief.to_dict()))
+    assert data["summary"]["weights"]["empathy"] == 2
+    assert data["rewrite"]["method"] == "offline"
+
+
+async def test_empty_session_has_no_highlights() -> None:
+    debrief = await build_debrief([])
+    assert debrief.strength is None and debrief.rewrite is None
+    assert "No learner turns" in render_markdown(debrief)
+
+
+def _completion(content: str) -> httpx.Response:
+    return httpx.Response(
+        200,
+        json={
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+        },
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    reset_mode_memory()
+    return Settings(
+        home=tmp_path,
+        base_url=BASE,
+        api_key=SecretStr("sk-test-FAKEKEY-debrief-0001"),
+        max_retries=0,
+    )
+
+
+async def test_llm_rewrite_with_fenced_data(settings: Settings) -> None:
+    better = "It sounds like losing your weekend to this was maddening. What would help most now?"
+    reply = json.dumps({"rewrite": better, "changes": ["Reflected their lost weekend"]})
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    with respx.mock(base_url=BASE) as api:
+        route = api.post("/chat/completions").mock(return_value=_completion(reply))
+        debrief = await build_debrief(
+            scored(), rewriter=LLMRewriter(settings, sleep=no_sleep), scorer=SCORER
+        )
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "llm" and rw.rewritten == better
+    assert rw.changes == ("Reflected their lost weekend",)
+    sent: dict[str, Any] = json.loads(route.calls[0].request.content)
+    system, user = (m["content"] for m in sent["messages"])
+    assert SESSION[1][1] not in system
+    nonce = user.split("<<<LEARNER_REPLY ")[1].split(">>>")[0]
+    assert f"<<<LEARNER_REPLY {nonce}>>>\n{SESSION[1][1]}\n<<<END LEARNER_REPLY {nonce}>>>" in user
+    assert "Scoring rubric" in system
+
+
+async def test_llm_failure_falls_back_to_the_offline_rewrite(settings: Settings) -> None:
+    with respx.mock(base_url=BASE) as api:
+        route = api.post("/chat/completions").mock(
+            side_effect=[_completion("no json here"), _completion('{"rewrite": ""}')]
+        )
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    assert route.call_count == 2  # one repair, then give up
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline" and rw.rewritten != rw.original
