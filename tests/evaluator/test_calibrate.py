@@ -1,0 +1,158 @@
+"""Calibration statistics (checked against independent formulas) and the command, including
+`--repeat` measuring the judge's variance with the cache bypassed."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from coach.calibrate import (
+    LabelError,
+    confusion,
+    load_labels,
+    quadratic_kappa,
+    ranks,
+    spearman,
+)
+from coach.cli import main
+from coach.exitcodes import ExitCode
+
+from .conftest import BASE, KEY, completion, judge_payload, learner_text
+
+
+def test_ranks_average_ties() -> None:
+    assert ranks([10, 20, 20, 5]) == [2.0, 3.5, 3.5, 1.0]
+
+
+def test_spearman_known_values() -> None:
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # rho = 1 - 6*sum(d^2)/(n(n^2-1)) without ties: d = (0,0,1,-1) -> 1 - 12/60
+    assert spearman([1, 2, 3, 4], [1, 2, 4, 3]) == pytest.approx(0.8)
+    assert spearman([1, 1, 1], [1, 2, 3]) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]),
+        ([1, 1, 2, 2, 3, 3, 4, 5], [1, 2, 2, 3, 3, 3, 5, 4]),
+        ([5, 4, 3, 2, 1, 3], [1, 2, 3, 4, 5, 3]),
+        ([2, 3, 3, 4], [3, 3, 4, 5]),
+    ],
+)
+def test_quadratic_kappa_matches_the_moment_identity(a: list[int], b: list[int]) -> None:
+    # For quadratic weights, kappa = 2 cov / (var a + var b + (mean a - mean b)^2).
+    ma, mb = statistics.fmean(a), statistics.fmean(b)
+    cov = statistics.fmean((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
+    expected = 2 * cov / (statistics.pvariance(a) + statistics.pvariance(b) + (ma - mb) ** 2)
+    assert quadratic_kappa(a, b) == pytest.approx(expected)
+
+
+def test_confusion_rows_are_human_levels() -> None:
+    m = confusion([1, 1, 5], [2, 2, 5])
+    assert m[0][1] == 2 and m[4][4] == 1 and sum(map(sum, m)) == 3
+
+
+def write_rows(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+SIMPLE = [
+    {"context": "I failed the exam.", "response": "Ok.",
+     "human": {"empathy": 1, "clarity": 3, "active_listening": 1}},
+    {"context": "I failed the exam.", "response": "That sounds really painful. What happened?",
+     "human": {"empathy": 4, "clarity": 4, "active_listening": 4}},
+    {"context": "I failed the exam.",
+     "response": "You worked so hard and it still slipped away, that must hurt. "
+                 "What do you make of it?",
+     "human": {"empathy": 5, "clarity": 4, "active_listening": 5}},
+    {"context": "I failed the exam.", "response": "Well, um, maybe, you know, study more I guess.",
+     "human": {"empathy": 1, "clarity": 2, "active_listening": 1}},
+]
+
+
+def test_simple_format_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_rows(tmp_path / "h.jsonl", SIMPLE)
+    assert main(["calibrate", str(path), "--format", "json", "--quiet"]) == ExitCode.OK
+    data = json.loads(capsys.readouterr().out)
+    assert data["items"] == 4 and data["scorer"] == "heuristic"
+    by_skill = {s["skill"]: s for s in data["skills"]}
+    assert set(by_skill) == {"empathy", "active_listening", "clarity"}
+    assert by_skill["empathy"]["spearman"] > 0.5  # the analytic scorer ranks these sensibly
+    assert sum(map(sum, by_skill["empathy"]["confusion"])) == 4
+
+
+def test_research_labels_are_mapped(tmp_path: Path) -> None:
+    path = write_rows(
+        tmp_path / "epi.jsonl",
+        [
+            {"id": "a", "context": "c", "response": "r",
+             "labels": {"emotional_reactions": 2, "interpretations": 2, "explorations": 2,
+                        "total": 6}},
+            {"id": "b", "context": "c", "response": "r",
+             "labels": {"emotional_reactions": 0, "interpretations": 0, "explorations": 0,
+                        "total": 0}},
+            {"id": "p", "context": "c", "response": "r", "labels": {"reflection_level": 1}},
+            {"id": "m", "context": "", "response": "r",
+             "labels": {"main_behaviour": "reflection", "reflection_subtype": "complex"}},
+            {"id": "q", "context": "", "response": "r", "labels": {"mi_code": "Open Question"}},
+        ],
+    )
+    items, used = load_labels(path)
+    assert [it.human for it in items] == [
+        {"empathy": 5}, {"empathy": 1}, {"active_listening": 3}, {"active_listening": 5},
+        {"active_listening": 3},
+    ]
+    assert used == {"epitome", "pair", "annomi", "mi_gold"}
+
+
+def test_clear_easiness_uses_quintiles(tmp_path: Path) -> None:
+    rows = [{"response": f"text {i}", "labels": {"bt_easiness": i / 10 - 2}} for i in range(50)]
+    items, _ = load_labels(write_rows(tmp_path / "c.jsonl", rows))
+    levels = [it.level["clarity"] for it in items]
+    assert [levels.count(k) for k in range(1, 6)] == [10, 10, 10, 10, 10]
+    assert items[0].human["clarity"] == -2.0
+
+
+def test_unusable_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_rows(tmp_path / "x.jsonl", [{"response": "r", "labels": {"liking": 4}}])
+    with pytest.raises(LabelError, match="no mapping"):
+        load_labels(path)
+    assert main(["calibrate", str(path)]) == ExitCode.CONFIG
+    assert f"{path}:1" in capsys.readouterr().err
+
+
+def test_repeat_bypasses_the_cache_and_reports_variance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    path = write_rows(tmp_path / "h.jsonl", SIMPLE)
+    calls = 0
+
+    def noisy(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        payload = judge_payload(learner_text(request))
+        payload["empathy"]["score"] = 1 + (calls - 1) // 4 % 2 * 2  # 1 then 3 then 1 per run
+        return completion(json.dumps(payload))
+
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=noisy)
+        code = main(
+            ["calibrate", str(path), "--scorer", "llm", "--repeat", "3", "--format", "json",
+             "--quiet", "--concurrency", "1"]
+        )
+    assert code == ExitCode.OK
+    assert calls == 3 * 4  # every repeat asked the model: the cache was bypassed
+    data = json.loads(capsys.readouterr().out)
+    assert data["variance"]["empathy"]["mean_variance"] > 0
+    assert data["variance"]["clarity"]["mean_variance"] == 0
+    assert data["variance"]["clarity"]["stable_level_share"] == 1.0
