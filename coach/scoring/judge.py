@@ -23,7 +23,6 @@ number is wrong, so:
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import re
@@ -105,25 +104,14 @@ class _Invalid(ValueError):
 
 
 def make_client(settings: Settings) -> AsyncOpenAI:
-    """The engine's client factory when present, else a plain SDK client without SDK retries
-    (the judge retries itself, with an injectable sleep)."""
-    try:
-        factory = importlib.import_module("coach.llm.factory")
-    except ImportError:
-        factory = None
-    make = getattr(factory, "make_openai_client", None)
-    if make is not None:
-        client: AsyncOpenAI = make(settings)
-        return client
-    import httpx
-    from openai import AsyncOpenAI
+    """The engine's client (same timeouts, no SDK retries: the judge retries itself)."""
+    from coach.llm.errors import LLMError
+    from coach.llm.factory import make_openai_client
 
-    return AsyncOpenAI(
-        base_url=settings.base_url,
-        api_key=settings.api_key_value() or "not-needed",
-        max_retries=0,
-        timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
-    )
+    try:
+        return make_openai_client(settings)
+    except LLMError as exc:  # no endpoint configured
+        raise ScoringError(str(exc)) from None
 
 
 def endpoint_id(base_url: str | None, model: str) -> str:
