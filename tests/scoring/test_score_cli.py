@@ -238,3 +238,20 @@ def test_a_refused_key_stops_the_batch(
     assert "refused the API key" in captured.err
     assert "FAKEKEY" not in captured.err + captured.out
     assert route.call_count < 20
+
+
+def test_make_scorer_names(tmp_path: Path) -> None:
+    from coach.scoring.analytic import AnalyticScorer
+    from coach.scoring.judge import LLMJudge
+    from coach.settings import Settings
+
+    offline = Settings(home=tmp_path)
+    assert isinstance(factory.make_scorer("heuristic", offline), AnalyticScorer)
+    with pytest.raises(ScoringError, match="needs an endpoint"):
+        factory.make_scorer("llm", offline)
+    with pytest.raises(ScoringError, match="unknown scorer"):
+        factory.make_scorer("vibes", offline)
+    local = Settings(home=tmp_path, base_url="http://localhost:8080/v1")  # no key needed
+    judge = factory.make_scorer("llm", local, bypass_cache=True)
+    assert isinstance(judge, LLMJudge) and judge.bypass_cache and judge.name == "llm"
+    asyncio.run(factory.close_scorer(judge))
