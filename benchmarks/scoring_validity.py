@@ -151,6 +151,7 @@ def annomi(scorer: AnalyticScorer) -> list[Row]:
     for key, base in [
         ("reflection_to_question", "human codes 0.85"),
         ("reflection_rate", "human codes 0.90"),
+        ("listening_index", ""),
     ]:
         pos = [metrics[t][key] for t in metrics if quality[t] == "high"]
         neg = [metrics[t][key] for t in metrics if quality[t] == "low"]

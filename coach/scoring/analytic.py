@@ -78,6 +78,7 @@ _MATCHER = PhraseMatcher(
         "clear_ask": lx.CLEAR_ASK,
         "stock": lx.STOCK_EMPATHY,
         "topic_shift": lx.TOPIC_SHIFT,
+        "warm": lx.WARM_WORDS,
         "second": (r"you|your|you're|you've|yourself|you'd|you'll",),
     }
 )
@@ -114,6 +115,8 @@ _BACKCHANNEL = re.compile(
 _MAX_EVIDENCE = 6
 # Above this many words a reply reads as a monologue rather than a conversational turn.
 _WALL_WORDS = 120
+# A turn this long in a counselling or coaching exchange is a lecture, not listening.
+_MONOLOGUE_WORDS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +387,9 @@ class AnalyticScorer:
             for sp in get("er_weak"):
                 er = 1
                 cue("empathy", sp, "warmth", "+")
+        if er == 0 and get("second") and get("warm"):
+            er = 1
+            cue("empathy", get("warm")[0], "warmth", "+")
         ip = 0
         for sp in get("ip_strong"):
             ip = 2
@@ -781,9 +787,13 @@ def session_metrics(signals: Iterable[Signals]) -> dict[str, float]:
     DESIGN.md thresholds: reflections per question >= 1 fair, >= 2 good; complex share >= 40%
     fair, >= 50% good.
     """
-    turns = refl = cx = oq = cq = 0
+    turns = refl = cx = oq = cq = enc = warm = costs = mono = 0
     for s in signals:
         turns += 1
+        enc += s.backchannel
+        warm += s.emotional_reactions > 0
+        costs += s.advice_without_permission or s.confrontation or s.dismissive
+        mono += s.words > _MONOLOGUE_WORDS
         if s.main_behaviour == "reflection":
             refl += 1
             cx += 1 if s.reflection == "complex" else 0
@@ -799,4 +809,12 @@ def session_metrics(signals: Iterable[Signals]) -> dict[str, float]:
         "reflection_rate": refl / turns if turns else 0.0,
         "complex_reflection_share": cx / refl if refl else 0.0,
         "open_question_share": oq / q if q else 0.0,
+        "minimal_encourager_rate": enc / turns if turns else 0.0,
+        "warmth_rate": warm / turns if turns else 0.0,
+        "advice_or_confront_rate": costs / turns if turns else 0.0,
+        "monologue_rate": mono / turns if turns else 0.0,
+        # MI-consistent listening: let them talk (encouragers), warmth; MI-inconsistent:
+        # unsolicited advice, confrontation, lectures. The best separator of high- from
+        # low-quality AnnoMI sessions among the scorer's own codes.
+        "listening_index": (enc + warm - costs - mono) / turns if turns else 0.0,
     }

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
+
+try:  # Python 3.11+: the parser moved under re; it is stable across 3.11-3.13.
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre_parse
 
 Span = tuple[int, int]
 
 _WORD_START = re.compile(r"(?<![\w'])\w")
+_TOKEN = re.compile(r"\w+(?:'\w+)*")
+_MAX_EXPANSIONS = 64
 _END = r"(?![\w'])"
 
 
@@ -87,29 +95,90 @@ def first_letters(p: str) -> frozenset[str] | None:
     return None
 
 
+def _expand(seq: Any) -> list[tuple[str, bool]] | None:
+    """Literal expansions of a parsed regex prefix up to the end of its first word.
+
+    Each item is (text, ended): `ended` once a non-word character closes the first word.
+    None when the prefix is not a small finite set of literals.
+    """
+    states: list[tuple[str, bool]] = [("", False)]
+    for op, av in seq:
+        name = str(op)
+        if all(ended for _, ended in states):
+            break
+        if name == "LITERAL":
+            ch = chr(av)
+            # A non-word character closes the first word.
+            part = [(ch.lower(), False)] if ch.isalnum() or ch in "_'" else [("", True)]
+        elif name == "SUBPATTERN":
+            sub = _expand(av[-1])
+            if sub is None:
+                return None
+            part = sub
+        elif name == "BRANCH":
+            part = []
+            for branch in av[1]:
+                sub = _expand(branch)
+                if sub is None:
+                    return None
+                part.extend(sub)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] == 0 and av[1] == 1:
+            sub = _expand(av[2])
+            if sub is None:
+                return None
+            part = [("", False), *sub]
+        else:
+            return None
+        nxt: list[tuple[str, bool]] = []
+        for pre, ended in states:
+            if ended:
+                nxt.append((pre, ended))
+                continue
+            for text, e in part:
+                nxt.append((pre + text, e))
+        if len(nxt) > _MAX_EXPANSIONS:
+            return None
+        states = nxt
+    return states
+
+
+def first_words(p: str) -> frozenset[str] | None:
+    """The lowercase first words a phrase pattern can start with, or None if not enumerable."""
+    try:
+        states = _expand(_sre_parse.parse(p))
+    except Exception:  # an unusual construct: fall back to the letter buckets
+        return None
+    if not states:
+        return None
+    words = frozenset(w for w, _ in states)
+    if "" in words or any(not _TOKEN.fullmatch(w) for w in words):
+        return None
+    return words
+
+
 class PhraseMatcher:
     """Finds every lexicon phrase in a text, returning spans per lexicon name."""
 
     def __init__(self, lexicons: Mapping[str, Sequence[str]]) -> None:
         self.names = tuple(lexicons)
         by_letter: dict[str, dict[str, list[str]]] = {}
+        by_word: dict[str, dict[str, list[str]]] = {}
         residual: dict[str, list[str]] = {}
         for name, patterns in lexicons.items():
             for p in patterns:
+                words = first_words(p)
+                if words is not None:
+                    for w in words:
+                        by_word.setdefault(w, {}).setdefault(name, []).append(p)
+                    continue
                 letters = first_letters(p)
                 if letters is None:
                     residual.setdefault(name, []).append(p)
                     continue
                 for ch in letters:
                     by_letter.setdefault(ch, {}).setdefault(name, []).append(p)
-        self._by_letter: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {}
-        for ch, groups in by_letter.items():
-            names = tuple(groups)
-            parts = [
-                "(?:(?=((?:" + "|".join(f"(?:{p})" for p in groups[n]) + f"){_END})))?"
-                for n in names
-            ]
-            self._by_letter[ch] = (re.compile("".join(parts)), names)
+        self._by_letter = {ch: self._combine(g) for ch, g in by_letter.items()}
+        self._by_word = {w: self._combine(g) for w, g in by_word.items()}
         self._residual = tuple(
             (
                 name,
@@ -120,6 +189,15 @@ class PhraseMatcher:
             for name, pats in residual.items()
         )
 
+    @staticmethod
+    def _combine(groups: dict[str, list[str]]) -> tuple[re.Pattern[str], tuple[str, ...]]:
+        # Each lexicon in its own optional lookahead: one match call reports all of them.
+        names = tuple(groups)
+        parts = [
+            "(?:(?=((?:" + "|".join(f"(?:{p})" for p in groups[n]) + f"){_END})))?" for n in names
+        ]
+        return re.compile("".join(parts)), names
+
     def find(self, text: str) -> dict[str, list[Span]]:
         """Spans of each lexicon's matches in `text` (offsets into `text`)."""
         low = text.lower()
@@ -127,20 +205,22 @@ class PhraseMatcher:
             # A few characters lowercase to two (e.g. "İ"): keep offsets aligned.
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         hits: dict[str, list[Span]] = {}
-        table = self._by_letter
-        for m in _WORD_START.finditer(low):
-            entry = table.get(m.group())
-            if entry is None:
-                continue
-            pat, names = entry
-            mm = pat.match(low, m.start())
-            if mm is None:
-                continue
-            regs = mm.regs
-            for i, name in enumerate(names, 1):
-                s, e = regs[i]
-                if s >= 0 and e > s:
-                    hits.setdefault(name, []).append((s, e))
+        by_letter = self._by_letter
+        by_word = self._by_word
+        for m in _TOKEN.finditer(low):
+            tok = m.group()
+            for entry in (by_word.get(tok), by_letter.get(tok[0])):
+                if entry is None:
+                    continue
+                pat, names = entry
+                mm = pat.match(low, m.start())
+                if mm is None:
+                    continue
+                regs = mm.regs
+                for i, name in enumerate(names, 1):
+                    s, e = regs[i]
+                    if s >= 0 and e > s:
+                        hits.setdefault(name, []).append((s, e))
         for name, rx in self._residual:
             for m in rx.finditer(low):
                 if m.end() > m.start():

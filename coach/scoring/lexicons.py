@@ -63,6 +63,24 @@ EMOTIONAL_WEAK: tuple[str, ...] = (
     r"take care",
 )
 
+# Supportive words that signal mild warmth when the reply is addressed to the person ("you").
+WARM_WORDS: tuple[str, ...] = (
+    r"here for you",
+    r"i'?m here",
+    r"(?:feel|get|feeling|getting) better",
+    r"talk to",
+    r"get through",
+    r"keep going",
+    r"be (?:ok|okay|alright|fine)",
+    r"proud",
+    r"alone",
+    r"hope",
+    r"better",
+    r"hugs?",
+    r"love",
+    r"care",
+)
+
 # --- Empathy: interpretations (EPITOME "IP") -----------------------------------------------
 
 # Conveys understanding through a specific inference or a shared experience (IP level 2).
