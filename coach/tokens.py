@@ -90,6 +90,8 @@ class TokenCounter:
         else:
             self.name = ESTIMATE_LABEL
         self._encoding: Any = None
+        # The same history is counted on every turn; remember message sizes.
+        self._memo: dict[str, int] = {}
 
     def _ensure(self) -> Any:
         if self._encoding is None and self._loader is not None:
@@ -102,10 +104,18 @@ class TokenCounter:
         return self._encoding
 
     def count(self, text: str) -> int:
+        hit = self._memo.get(text)
+        if hit is not None:
+            return hit
         encoding = self._ensure()
         if encoding is None:
-            return (len(text) + 3) // 4
-        return len(encoding.encode(text, disallowed_special=()))
+            n = (len(text) + 3) // 4
+        else:
+            n = len(encoding.encode(text, disallowed_special=()))
+        if len(self._memo) > 4096:
+            self._memo.clear()
+        self._memo[text] = n
+        return n
 
     def count_messages(self, messages: Sequence[ChatMessage]) -> int:
         return _PER_REQUEST + sum(_PER_MESSAGE + self.count(m.content) for m in messages)

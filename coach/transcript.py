@@ -25,6 +25,9 @@ from coach.scoring.types import TurnScore
 
 SCHEMA_VERSION = 1
 
+# fdatasync is enough for appends (it flushes the size too) and is cheaper where it exists.
+_sync = getattr(os, "fdatasync", os.fsync)
+
 EVENT_TYPES = frozenset(
     {
         "learner",
@@ -431,7 +434,7 @@ class TranscriptWriter:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         self._handle.write(line + "\n")
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        _sync(self._handle.fileno())
 
     def close(self) -> None:
         if not self._handle.closed:

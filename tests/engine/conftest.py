@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import pytest
 
 from coach.library import load_library
 from coach.scenario import Scenario
 
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     home = tmp_path_factory.mktemp("coach-home")
     monkeypatch.setenv("COACH_HOME", str(home))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COACH_MODEL", "COACH_OFFLINE"):
@@ -27,4 +31,3 @@ def scenarios() -> list[Scenario]:
 @pytest.fixture(scope="session")
 def salary(scenarios: list[Scenario]) -> Scenario:
     return next(s for s in scenarios if s.id == "salary-offer-negotiation")
-

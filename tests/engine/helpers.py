@@ -41,7 +41,6 @@ DISMISSIVE = [
 ]
 
 
-
 def sse(name: str) -> bytes:
     """A recorded SSE stream from tests/engine/sse/."""
     return (SSE_DIR / name).read_bytes()

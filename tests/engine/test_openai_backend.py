@@ -38,13 +38,15 @@ LEARNER = "It sounds like this offer matters a lot to you. What would make it wo
 
 
 def ok_stream(name: str = "normal.sse") -> httpx.Response:
-    return httpx.Response(
-        200, content=sse(name), headers={"content-type": "text/event-stream"}
-    )
+    return httpx.Response(200, content=sse(name), headers={"content-type": "text/event-stream"})
 
 
-def error_response(status: int, message: str, code: str | None = None, **headers: str) -> httpx.Response:
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
+def error_response(
+    status: int, message: str, code: str | None = None, **headers: str
+) -> httpx.Response:
+    body = {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    }
     return httpx.Response(status, json=body, headers=headers)
 
 
@@ -60,13 +62,17 @@ class Sleeps:
 
 def make_backend(sleeps: Sleeps, key: str | None = FAKE_KEY, max_retries: int = 3) -> OpenAIBackend:
     client = openai.AsyncOpenAI(
-        api_key=key or "not-needed", base_url=BASE_URL, max_retries=0,
+        api_key=key or "not-needed",
+        base_url=BASE_URL,
+        max_retries=0,
         timeout=httpx.Timeout(5.0, connect=1.0),
     )
     return OpenAIBackend(client, "gpt-4o-mini", max_retries=max_retries, sleep=sleeps, secret=key)
 
 
-async def run_turn(scenario: Scenario, tmp_path: Path, backend: OpenAIBackend) -> tuple[Session, list[SessionEvent]]:
+async def run_turn(
+    scenario: Scenario, tmp_path: Path, backend: OpenAIBackend
+) -> tuple[Session, list[SessionEvent]]:
     settings = Settings(api_key=FAKE_KEY, base_url=BASE_URL, home=tmp_path)
     session = Session(scenario, backend, AnalyticScorer(), tmp_path / "t.jsonl", settings=settings)
     await session.start()
@@ -95,7 +101,9 @@ def failed(events: list[SessionEvent]) -> ReplyFailed:
 
 
 @respx.mock
-async def test_normal_stream_records_reply_usage_and_request(salary: Scenario, tmp_path: Path) -> None:
+async def test_normal_stream_records_reply_usage_and_request(
+    salary: Scenario, tmp_path: Path
+) -> None:
     route = respx.post(URL).mock(return_value=ok_stream())
     session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
     text = "".join(e.text for e in events if isinstance(e, ReplyDelta))
@@ -106,7 +114,10 @@ async def test_normal_stream_records_reply_usage_and_request(salary: Scenario, t
     assert session.usage.usage.total_tokens == 823 and session.usage.cost_usd > 0
     sent = json.loads(route.calls[0].request.content)
     assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
-    assert sent["messages"][0]["role"] == "system" and "Dana Whitfield" in sent["messages"][0]["content"]
+    assert (
+        sent["messages"][0]["role"] == "system"
+        and "Dana Whitfield" in sent["messages"][0]["content"]
+    )
     assert sent["messages"][-1] == {"role": "user", "content": LEARNER}
     assert route.calls[0].request.headers["authorization"] == f"Bearer {FAKE_KEY}"
 
@@ -115,7 +126,12 @@ async def test_normal_stream_records_reply_usage_and_request(salary: Scenario, t
 async def test_429_with_retry_after_then_success(salary: Scenario, tmp_path: Path) -> None:
     sleeps = Sleeps()
     respx.post(URL).mock(
-        side_effect=[error_response(429, "Rate limit reached", "rate_limit_exceeded", **{"retry-after": "7"}), ok_stream()]
+        side_effect=[
+            error_response(
+                429, "Rate limit reached", "rate_limit_exceeded", **{"retry-after": "7"}
+            ),
+            ok_stream(),
+        ]
     )
     session, events = await run_turn(salary, tmp_path, make_backend(sleeps))
     assert any(isinstance(e, ReplyDone) for e in events)
@@ -126,7 +142,9 @@ async def test_429_with_retry_after_then_success(salary: Scenario, tmp_path: Pat
 @respx.mock
 async def test_500_then_success_backs_off(salary: Scenario, tmp_path: Path) -> None:
     sleeps = Sleeps()
-    respx.post(URL).mock(side_effect=[error_response(500, "boom"), error_response(503, "busy"), ok_stream()])
+    respx.post(URL).mock(
+        side_effect=[error_response(500, "boom"), error_response(503, "busy"), ok_stream()]
+    )
     session, events = await run_turn(salary, tmp_path, make_backend(sleeps))
     assert any(isinstance(e, ReplyDone) for e in events)
     assert len(sleeps.calls) == 2 and 0 < sleeps.calls[0] <= 0.5 < sleeps.calls[1] <= 1.0
@@ -156,7 +174,9 @@ async def test_read_timeout(salary: Scenario, tmp_path: Path) -> None:
 
 
 @respx.mock
-async def test_stream_cut_quietly_keeps_partial_as_incomplete_then_retry(salary: Scenario, tmp_path: Path) -> None:
+async def test_stream_cut_quietly_keeps_partial_as_incomplete_then_retry(
+    salary: Scenario, tmp_path: Path
+) -> None:
     respx.post(URL).mock(side_effect=[ok_stream("cut.sse"), ok_stream()])
     session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
     fail = failed(events)
@@ -178,7 +198,9 @@ class _BreakingStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self.data[: self.cut_at]
-        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body"
+        )
 
 
 @respx.mock
@@ -187,7 +209,9 @@ async def test_stream_broken_mid_reply_raises_cut(salary: Scenario, tmp_path: Pa
     cut_at = data.index(b'"content": " is"')
     cut_at = data.rfind(b"\n\n", 0, cut_at) + 2
     respx.post(URL).mock(
-        return_value=httpx.Response(200, stream=_BreakingStream(data, cut_at), headers={"content-type": "text/event-stream"})
+        return_value=httpx.Response(
+            200, stream=_BreakingStream(data, cut_at), headers={"content-type": "text/event-stream"}
+        )
     )
     session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
     fail = failed(events)
@@ -198,7 +222,9 @@ async def test_stream_broken_mid_reply_raises_cut(salary: Scenario, tmp_path: Pa
 @respx.mock
 async def test_401_bad_key(salary: Scenario, tmp_path: Path) -> None:
     respx.post(URL).mock(
-        return_value=error_response(401, f"Incorrect API key provided: {FAKE_KEY}.", "invalid_api_key")
+        return_value=error_response(
+            401, f"Incorrect API key provided: {FAKE_KEY}.", "invalid_api_key"
+        )
     )
     session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
     fail = failed(events)
@@ -208,10 +234,14 @@ async def test_401_bad_key(salary: Scenario, tmp_path: Path) -> None:
 
 @respx.mock
 async def test_404_unknown_model(salary: Scenario, tmp_path: Path) -> None:
-    respx.post(URL).mock(return_value=error_response(404, "The model `gpt-nope` does not exist", "model_not_found"))
+    respx.post(URL).mock(
+        return_value=error_response(404, "The model `gpt-nope` does not exist", "model_not_found")
+    )
     session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
     fail = failed(events)
-    assert fail.kind == "model_not_found" and "'gpt-4o-mini'" in fail.message and "404" in fail.message
+    assert (
+        fail.kind == "model_not_found" and "'gpt-4o-mini'" in fail.message and "404" in fail.message
+    )
     assert_intact(session.path, complete=False)
 
 
@@ -230,7 +260,11 @@ async def test_connection_refused_names_the_url(salary: Scenario, tmp_path: Path
 async def test_context_length_error_then_retry_sends_less(salary: Scenario, tmp_path: Path) -> None:
     route = respx.post(URL).mock(
         side_effect=[
-            error_response(400, "This model's maximum context length is 16385 tokens.", "context_length_exceeded"),
+            error_response(
+                400,
+                "This model's maximum context length is 16385 tokens.",
+                "context_length_exceeded",
+            ),
             ok_stream(),
         ]
     )
@@ -246,7 +280,10 @@ async def test_context_length_error_then_retry_sends_less(salary: Scenario, tmp_
 @respx.mock
 async def test_server_rejecting_stream_options_falls_back(salary: Scenario, tmp_path: Path) -> None:
     route = respx.post(URL).mock(
-        side_effect=[error_response(400, "Unrecognized request argument supplied: stream_options"), ok_stream("no_usage.sse")]
+        side_effect=[
+            error_response(400, "Unrecognized request argument supplied: stream_options"),
+            ok_stream("no_usage.sse"),
+        ]
     )
     session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
     assert any(isinstance(e, ReplyDone) for e in events)
@@ -256,7 +293,9 @@ async def test_server_rejecting_stream_options_falls_back(salary: Scenario, tmp_
 
 
 @respx.mock
-async def test_end_marker_is_never_shown_and_ends_the_session(salary: Scenario, tmp_path: Path) -> None:
+async def test_end_marker_is_never_shown_and_ends_the_session(
+    salary: Scenario, tmp_path: Path
+) -> None:
     respx.post(URL).mock(return_value=ok_stream("end_marker.sse"))
     session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
     shown = "".join(e.text for e in events if isinstance(e, ReplyDelta))
@@ -269,7 +308,9 @@ async def test_end_marker_is_never_shown_and_ends_the_session(salary: Scenario, 
 
 
 @respx.mock
-async def test_local_endpoint_without_key(salary: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_local_endpoint_without_key(
+    salary: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from coach.llm.factory import make_backend as factory_backend
     from coach.settings import load_settings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,7 +35,9 @@ RANK = {
 
 async def play(scenario: Scenario, lines: list[str], tmp_path: Path, seed: int = 1) -> Session:
     path = tmp_path / f"{scenario.id}-{seed}-{lines[0][:8]}.jsonl"
-    session = Session(scenario, OfflineBackend(scenario, seed=seed), AnalyticScorer(), path, seed=seed)
+    session = Session(
+        scenario, OfflineBackend(scenario, seed=seed), AnalyticScorer(), path, seed=seed
+    )
     await session.start()
     for line in lines:
         if session.phase is Phase.ended:
@@ -50,7 +53,9 @@ async def test_library_has_ten_scenarios(scenarios: list[Scenario]) -> None:
     assert len(scenarios) >= 10
 
 
-async def test_listening_beats_pushing_in_every_scenario(scenarios: list[Scenario], tmp_path: Path) -> None:
+async def test_listening_beats_pushing_in_every_scenario(
+    scenarios: list[Scenario], tmp_path: Path
+) -> None:
     for scenario in scenarios:
         good = await play(scenario, EMPATHETIC, tmp_path)
         bad = await play(scenario, DISMISSIVE, tmp_path)
@@ -64,7 +69,9 @@ async def test_listening_beats_pushing_in_every_scenario(scenarios: list[Scenari
         assert len(good.revealed) > len(bad.revealed), scenario.id
 
 
-async def test_deterministic_per_seed_and_varied_across_seeds(salary: Scenario, tmp_path: Path) -> None:
+async def test_deterministic_per_seed_and_varied_across_seeds(
+    salary: Scenario, tmp_path: Path
+) -> None:
     lines = ["Okay.", "Right.", "I see.", "Okay then.", "Fine."]
 
     runs = iter(range(100))
@@ -79,7 +86,7 @@ async def test_deterministic_per_seed_and_varied_across_seeds(salary: Scenario, 
     assert any(o != first for o in others)
     # Never the same line twice in a row.
     for run in [first, *others]:
-        assert all(a != b for a, b in zip(run, run[1:], strict=False))
+        assert all(a != b for a, b in itertools.pairwise(run))
 
 
 async def test_transcript_records_every_event(salary: Scenario, tmp_path: Path) -> None:
@@ -87,7 +94,10 @@ async def test_transcript_records_every_event(salary: Scenario, tmp_path: Path) 
     t = read_transcript(session.path)
     h = t.header
     assert h["schema_version"] == 1 and h["backend"] == "offline" and h["scenario_id"] == salary.id
-    assert h["scenario_hash"] == salary.content_hash() and set(h["prompt_hashes"]) >= {"persona", "hint"}
+    assert h["scenario_hash"] == salary.content_hash() and set(h["prompt_hashes"]) >= {
+        "persona",
+        "hint",
+    }
     kinds = [e["type"] for e in t.events]
     assert kinds[0] == "counterpart" and kinds[-1] == "end"
     assert [e["seq"] for e in t.events] == list(range(1, len(t.events) + 1))
@@ -100,7 +110,9 @@ async def test_transcript_records_every_event(salary: Scenario, tmp_path: Path) 
 
 
 async def test_rewind_branches_and_keeps_both(salary: Scenario, tmp_path: Path) -> None:
-    session = Session(salary, OfflineBackend(salary, seed=2), AnalyticScorer(), tmp_path / "r.jsonl", seed=2)
+    session = Session(
+        salary, OfflineBackend(salary, seed=2), AnalyticScorer(), tmp_path / "r.jsonl", seed=2
+    )
     await session.start()
     for line in DISMISSIVE[:2]:
         await session.send(line).run()
@@ -143,7 +155,11 @@ async def test_send_rules(salary: Scenario, tmp_path: Path) -> None:
     with pytest.raises(SessionError):
         session.self_assess({"empathy": 9, "active_listening": 3, "clarity": 5})
     await session.aclose()
-    assert read_transcript(session.path).self_assessment == {"empathy": 4, "active_listening": 3, "clarity": 5}
+    assert read_transcript(session.path).self_assessment == {
+        "empathy": 4,
+        "active_listening": 3,
+        "clarity": 5,
+    }
 
 
 class _SlowBackend:
@@ -201,7 +217,10 @@ async def test_cancel_saves_partial_reply_as_incomplete(salary: Scenario, tmp_pa
     (turn,) = read_transcript(session.path).active_path()
     assert turn.learner.text == "What matters most to you?"
     assert turn.reply is not None and not turn.reply.complete
-    assert turn.reply.text == "Well, I suppose" and turn.reply.error == {"kind": "cancelled", "message": "The reply was interrupted."}
+    assert turn.reply.text == "Well, I suppose" and turn.reply.error == {
+        "kind": "cancelled",
+        "message": "The reply was interrupted.",
+    }
 
 
 async def test_resume_continues_from_transcript(salary: Scenario, tmp_path: Path) -> None:

@@ -35,13 +35,45 @@ write(
     "normal.sse",
     [chunk("", role=True)]
     + [chunk(w) for w in words]
-    + [chunk(finish="stop"), chunk(choices=False, usage={"prompt_tokens": 812, "completion_tokens": 11, "total_tokens": 823}), "data: [DONE]\n\n"],
+    + [
+        chunk(finish="stop"),
+        chunk(
+            choices=False,
+            usage={"prompt_tokens": 812, "completion_tokens": 11, "total_tokens": 823},
+        ),
+        "data: [DONE]\n\n",
+    ],
 )
-write("no_usage.sse", [chunk("", role=True)] + [chunk(w) for w in words] + [chunk(finish="stop"), "data: [DONE]\n\n"])
+write(
+    "no_usage.sse",
+    [chunk("", role=True)] + [chunk(w) for w in words] + [chunk(finish="stop"), "data: [DONE]\n\n"],
+)
 write("cut.sse", [chunk("", role=True)] + [chunk(w) for w in words[:5]])
-marker = ["Fine.", " 104,000", " and", " a", " review", " in", " six", " months.", " Deal.", " <<", "END", ":agree", "ment>>"]
+marker = [
+    "Fine.",
+    " 104,000",
+    " and",
+    " a",
+    " review",
+    " in",
+    " six",
+    " months.",
+    " Deal.",
+    " <<",
+    "END",
+    ":agree",
+    "ment>>",
+]
 write(
     "end_marker.sse",
-    [chunk("", role=True)] + [chunk(w) for w in marker]
-    + [chunk(finish="stop"), chunk(choices=False, usage={"prompt_tokens": 900, "completion_tokens": 20, "total_tokens": 920}), "data: [DONE]\n\n"],
+    [chunk("", role=True)]
+    + [chunk(w) for w in marker]
+    + [
+        chunk(finish="stop"),
+        chunk(
+            choices=False,
+            usage={"prompt_tokens": 900, "completion_tokens": 20, "total_tokens": 920},
+        ),
+        "data: [DONE]\n\n",
+    ],
 )

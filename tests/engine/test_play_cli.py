@@ -1,0 +1,167 @@
+"""`coach play` as a user runs it: no key, scripts, broken files, SIGKILL and --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coach.cli import main
+from coach.transcript import read_transcript
+
+from .helpers import EMPATHETIC, FAKE_KEY
+
+
+def test_play_offline_script_without_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "lines.txt"
+    script.write_text("\n".join(EMPATHETIC[:3]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code = main(
+        [
+            "play",
+            "upset-customer-wrong-order",
+            "--offline",
+            "--script",
+            str(script),
+            "--transcript",
+            str(out),
+            "--seed",
+            "4",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert (
+        "empathy " in captured.out and "listening " in captured.out and "clarity " in captured.out
+    )
+    t = read_transcript(out)
+    assert len(t.active_path()) == 3 and t.header["seed"] == 4 and t.ended
+
+
+def test_play_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "lines.txt"
+    script.write_text("# a comment\n" + EMPATHETIC[0] + "\n/hint\n/end\n", encoding="utf-8")
+    code = main(
+        ["play", "salary-offer-negotiation", "--script", str(script), "--json", "--seed", "1"]
+    )
+    assert code == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    kinds = [r["type"] for r in records]
+    assert kinds == ["session", "counterpart", "learner", "counterpart", "turn", "hint", "end"]
+    assert set(records[4]["scores"]) == {"empathy", "active_listening", "clarity"}
+    assert records[-1]["outcome"] == "learner_ended"
+    assert Path(records[0]["transcript"]).parent == Path(os.environ["COACH_HOME"]) / "sessions"
+
+
+def test_broken_scenario_prints_positions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\ntitle: [unclosed\n", encoding="utf-8")
+    code = main(["play", str(broken), "--offline", "--script", "-"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{broken}:" in err and "Traceback" not in err
+    line = err.strip().splitlines()[0]
+    assert line.split(":")[-3].strip().isdigit()  # FILE:LINE:COL: message
+
+
+def test_key_never_in_output_on_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A closed local port: connection refused, with a recognisable key configured.
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    script = tmp_path / "s.txt"
+    script.write_text("Hello there.\n", encoding="utf-8")
+    out = tmp_path / "t.jsonl"
+    code = main(
+        ["play", "salary-offer-negotiation", "--script", str(script), "--transcript", str(out)]
+    )
+    captured = capsys.readouterr()
+    assert code == 4
+    assert "Cannot reach http://127.0.0.1:9/v1" in captured.err
+    for text in (captured.out, captured.err, out.read_text(encoding="utf-8")):
+        assert FAKE_KEY not in text and "FAKEKEY" not in text
+    (turn,) = read_transcript(out).active_path()
+    assert (
+        turn.learner.text == "Hello there." and turn.reply is not None and not turn.reply.complete
+    )
+
+
+def _wait_for_turns(path: Path, proc: subprocess.Popen[str], n: int) -> None:
+    # Wait on the file's content, driven by the child's own output (no sleeps as sync).
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        assert line, "coach play exited early"
+        if path.exists():
+            t = read_transcript(path)
+            done = [x for x in t.active_path() if x.reply and x.reply.complete]
+            if len(done) >= n:
+                return
+
+
+@pytest.mark.slow
+def test_sigkill_mid_session_then_resume(tmp_path: Path) -> None:
+    out = tmp_path / "killed.jsonl"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "coach",
+        "play",
+        "peer-missed-deadlines",
+        "--offline",
+        "--seed",
+        "9",
+        "--transcript",
+        str(out),
+        "--json",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdin is not None
+    try:
+        for i, line in enumerate(EMPATHETIC[:3]):
+            proc.stdin.write(line + "\n")
+            proc.stdin.flush()
+            _wait_for_turns(out, proc, i + 1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    t = read_transcript(out)
+    confirmed = [x.learner.text for x in t.active_path()]
+    assert confirmed == EMPATHETIC[:3]
+    assert all(x.reply and x.reply.complete for x in t.active_path())
+    assert not t.ended
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "coach", "play", "--resume", str(out), "--json"],
+        input=EMPATHETIC[3] + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    t = read_transcript(out)
+    assert [x.learner.text for x in t.active_path()][:4] == EMPATHETIC[:4]
+    assert t.learner_turns()["L4"].parent == "C3" and t.ended

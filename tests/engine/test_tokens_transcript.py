@@ -1,0 +1,67 @@
+"""Token counting offline, the budget, and the transcript reader's tolerance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coach.llm.base import ChatMessage, Usage
+from coach.tokens import TokenCounter, estimate_cost, fit_messages
+from coach.transcript import TranscriptError, read_transcript
+
+
+def test_counter_uses_bundled_encoding_offline() -> None:
+    counter = TokenCounter("gpt-4o-mini")
+    assert counter.name.startswith("cl100k_base (bundled")
+    assert counter.count("hello world") == 2
+
+
+def test_counter_estimate_fallback() -> None:
+    counter = TokenCounter("gpt-4o-mini", allow_bundled=False)
+    assert counter.name == "estimate (chars/4)" and counter.count("x" * 40) == 10
+
+
+def test_budget_keeps_system_and_recent_and_fits() -> None:
+    counter = TokenCounter("gpt-4o-mini")
+    system = [ChatMessage("system", "You are Dana. " * 50)]
+    history = [
+        ChatMessage("user" if i % 2 else "assistant", f"turn {i} " + "word " * 60)
+        for i in range(200)
+    ]
+    fitted = fit_messages(counter, system, history, 2000, summary="Earlier they argued. " * 200)
+    assert fitted.messages[0] == system[0]
+    assert fitted.messages[-1] == history[-1]
+    assert fitted.tokens <= 2000 and counter.count_messages(fitted.messages) <= 2000
+    assert fitted.folded > 0 and fitted.messages[1].content.startswith("Summary of the earlier")
+
+
+def test_cost_table() -> None:
+    usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)
+    assert estimate_cost("gpt-4o-mini-2024-07-18", usage) == pytest.approx(0.75)
+    assert estimate_cost("llama3.1:8b", usage) == 0.0
+
+
+def test_reader_rejects_file_without_header(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"type":"learner","seq":1,"turn_id":"L1","text":"hi"}\n', encoding="utf-8")
+    with pytest.raises(TranscriptError, match="header"):
+        read_transcript(path)
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(TranscriptError, match="no header"):
+        read_transcript(path)
+
+
+def test_reader_keeps_all_but_torn_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(
+        '{"type":"header","schema_version":1,"session_id":"s"}\n'
+        '{"type":"counterpart","seq":1,"turn_id":"C0","reply_to":null,"text":"Hi","complete":true}\n'
+        '{"type":"learner","seq":2,"turn_id":"L1","parent":"C0","text":"Hello"}\n'
+        '{"type":"counterpart","seq":3,"turn_id":"C1","reply_to":"L1","te',
+        encoding="utf-8",
+    )
+    t = read_transcript(path)
+    assert len(t.warnings) == 1 and ":4:" in t.warnings[0]
+    (turn,) = t.active_path()
+    assert turn.learner.text == "Hello" and turn.reply is None and turn.context == "Hi"
