@@ -439,7 +439,12 @@ def _cohort_lines(cohort_data: dict[str, Any]) -> list[str]:
     return out
 
 
-def _summary_lines(data: dict[str, Any]) -> list[str]:
+def summary_text(run: ReplayRun) -> str:
+    """The counts and reproduction lines only, for stderr when the report goes elsewhere."""
+    return "\n".join(_summary_lines(report_data(run), failures=False)).strip("\n")
+
+
+def _summary_lines(data: dict[str, Any], failures: bool = True) -> list[str]:
     s = data["summary"]
     out = [
         "",
@@ -451,6 +456,8 @@ def _summary_lines(data: dict[str, Any]) -> list[str]:
             f"Recorded scores reproduced: {s['recorded_reproduced']}/{s['recorded_compared']} "
             f"(largest difference {s['recorded_max_delta']:.2f})"
         )
+    if not failures:
+        return out
     for f in data["failures"]:
         out.append(f"FAILED {f['file']}: {f['message']}")
     failed_turns = [t for t in data["turns"] if t["error"]]

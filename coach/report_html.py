@@ -157,7 +157,11 @@ def _cohort(data: dict[str, Any]) -> list[str]:
             out.append("</table>")
         out.append("<h3>Distribution of turn scores</h3><div class=charts>")
         for skill in SKILLS:
-            out.append(histogram(c["skills"][skill]["turns"]["histogram"], skill))
+            chart = histogram(c["skills"][skill]["turns"]["histogram"], skill)
+            out.append(
+                f"<figure style='margin:0'>{chart}"
+                f"<figcaption>{e(SKILL_LABELS[skill])}</figcaption></figure>"
+            )
         out.append(
             "</div><table><tr><th>skill</th><th>n</th><th>mean</th><th>sd</th><th>min</th>"
             "<th>p25</th><th>median</th><th>p75</th><th>max</th></tr>"

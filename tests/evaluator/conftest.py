@@ -24,12 +24,18 @@ BASE = "http://judge.test/v1"
 KEY = "sk-test-FAKEKEY-0123456789abcdefXYZ"
 
 EXCHANGES = [
-    ("I'm worried this project is slipping and nobody is telling me why.",
-     "It sounds like you feel left out of the loop. What worries you most?"),
-    ("Honestly the deadline. My boss keeps asking and I have nothing to say.",
-     "So you're caught between your boss and the team. Could we agree on a weekly update?"),
-    ("That would help. But I still don't know what happened last week.",
-     "Fair point. Last week two people were out sick; I should have told you on Monday."),
+    (
+        "I'm worried this project is slipping and nobody is telling me why.",
+        "It sounds like you feel left out of the loop. What worries you most?",
+    ),
+    (
+        "Honestly the deadline. My boss keeps asking and I have nothing to say.",
+        "So you're caught between your boss and the team. Could we agree on a weekly update?",
+    ),
+    (
+        "That would help. But I still don't know what happened last week.",
+        "Fair point. Last week two people were out sick; I should have told you on Monday.",
+    ),
 ]
 
 

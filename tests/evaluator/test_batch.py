@@ -3,6 +3,7 @@ custom_id, resume a submitted batch, and keep what an expired or partly failed b
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,15 @@ def batch_obj(status: str, **extra: Any) -> dict[str, Any]:
 
 
 def file_obj(fid: str) -> dict[str, Any]:
-    return {"id": fid, "object": "file", "bytes": 1, "created_at": 0, "filename": "f",
-            "purpose": "batch", "status": "processed"}
+    return {
+        "id": fid,
+        "object": "file",
+        "bytes": 1,
+        "created_at": 0,
+        "filename": "f",
+        "purpose": "batch",
+        "status": "processed",
+    }
 
 
 class FakeBatchAPI:
@@ -88,7 +96,7 @@ class FakeBatchAPI:
 
     def _response_text(self, req: dict[str, Any]) -> str:
         user = req["body"]["messages"][-1]["content"]
-        chunk = user[user.index("LEARNER_REPLY"):].split("\n")[1]
+        chunk = user[user.index("LEARNER_REPLY") :].split("\n")[1]
         return chunk.strip()
 
     def output(self, request: httpx.Request) -> httpx.Response:
@@ -97,20 +105,40 @@ class FakeBatchAPI:
             if i in self.fail or i in self.drop:
                 continue
             content = json.dumps(judge_payload(self._response_text(req)))
-            lines.append({
-                "id": f"r{i}", "custom_id": req["custom_id"], "error": None,
-                "response": {"status_code": 200, "request_id": f"q{i}", "body": {
-                    "id": "c", "object": "chat.completion", "created": 0, "model": "m",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content}}]}},
-            })
+            lines.append(
+                {
+                    "id": f"r{i}",
+                    "custom_id": req["custom_id"],
+                    "error": None,
+                    "response": {
+                        "status_code": 200,
+                        "request_id": f"q{i}",
+                        "body": {
+                            "id": "c",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": "m",
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": content},
+                                }
+                            ],
+                        },
+                    },
+                }
+            )
         return httpx.Response(200, text="\n".join(json.dumps(x) for x in lines) + "\n")
 
     def errors(self, request: httpx.Request) -> httpx.Response:
         lines = [
-            {"id": f"r{i}", "custom_id": self.requests[i]["custom_id"],
-             "response": {"status_code": 400, "body": {"error": {"message": "bad request"}}},
-             "error": None}
+            {
+                "id": f"r{i}",
+                "custom_id": self.requests[i]["custom_id"],
+                "response": {"status_code": 400, "body": {"error": {"message": "bad request"}}},
+                "error": None,
+            }
             for i in sorted(self.fail)
         ]
         return httpx.Response(200, text="\n".join(json.dumps(x) for x in lines) + "\n")
@@ -196,10 +224,8 @@ async def test_resume_a_submitted_batch_without_resubmitting(settings: Settings)
             raise KeyboardInterrupt  # Ctrl-C while waiting for the batch
 
         runner.sleep = interrupt
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             await replay([conv(4)], [judge], batch=runner)
-        except KeyboardInterrupt:
-            pass
         assert api.creates == 1
         assert len(list((settings.cache_dir / "batches").glob("*.json"))) == 1
         requests = api.requests

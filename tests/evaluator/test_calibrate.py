@@ -65,16 +65,27 @@ def write_rows(path: Path, rows: list[dict[str, object]]) -> Path:
 
 
 SIMPLE = [
-    {"context": "I failed the exam.", "response": "Ok.",
-     "human": {"empathy": 1, "clarity": 3, "active_listening": 1}},
-    {"context": "I failed the exam.", "response": "That sounds really painful. What happened?",
-     "human": {"empathy": 4, "clarity": 4, "active_listening": 4}},
-    {"context": "I failed the exam.",
-     "response": "You worked so hard and it still slipped away, that must hurt. "
-                 "What do you make of it?",
-     "human": {"empathy": 5, "clarity": 4, "active_listening": 5}},
-    {"context": "I failed the exam.", "response": "Well, um, maybe, you know, study more I guess.",
-     "human": {"empathy": 1, "clarity": 2, "active_listening": 1}},
+    {
+        "context": "I failed the exam.",
+        "response": "Ok.",
+        "human": {"empathy": 1, "clarity": 3, "active_listening": 1},
+    },
+    {
+        "context": "I failed the exam.",
+        "response": "That sounds really painful. What happened?",
+        "human": {"empathy": 4, "clarity": 4, "active_listening": 4},
+    },
+    {
+        "context": "I failed the exam.",
+        "response": "You worked so hard and it still slipped away, that must hurt. "
+        "What do you make of it?",
+        "human": {"empathy": 5, "clarity": 4, "active_listening": 5},
+    },
+    {
+        "context": "I failed the exam.",
+        "response": "Well, um, maybe, you know, study more I guess.",
+        "human": {"empathy": 1, "clarity": 2, "active_listening": 1},
+    },
 ]
 
 
@@ -93,21 +104,44 @@ def test_research_labels_are_mapped(tmp_path: Path) -> None:
     path = write_rows(
         tmp_path / "epi.jsonl",
         [
-            {"id": "a", "context": "c", "response": "r",
-             "labels": {"emotional_reactions": 2, "interpretations": 2, "explorations": 2,
-                        "total": 6}},
-            {"id": "b", "context": "c", "response": "r",
-             "labels": {"emotional_reactions": 0, "interpretations": 0, "explorations": 0,
-                        "total": 0}},
+            {
+                "id": "a",
+                "context": "c",
+                "response": "r",
+                "labels": {
+                    "emotional_reactions": 2,
+                    "interpretations": 2,
+                    "explorations": 2,
+                    "total": 6,
+                },
+            },
+            {
+                "id": "b",
+                "context": "c",
+                "response": "r",
+                "labels": {
+                    "emotional_reactions": 0,
+                    "interpretations": 0,
+                    "explorations": 0,
+                    "total": 0,
+                },
+            },
             {"id": "p", "context": "c", "response": "r", "labels": {"reflection_level": 1}},
-            {"id": "m", "context": "", "response": "r",
-             "labels": {"main_behaviour": "reflection", "reflection_subtype": "complex"}},
+            {
+                "id": "m",
+                "context": "",
+                "response": "r",
+                "labels": {"main_behaviour": "reflection", "reflection_subtype": "complex"},
+            },
             {"id": "q", "context": "", "response": "r", "labels": {"mi_code": "Open Question"}},
         ],
     )
     items, used = load_labels(path)
     assert [it.human for it in items] == [
-        {"empathy": 5}, {"empathy": 1}, {"active_listening": 3}, {"active_listening": 5},
+        {"empathy": 5},
+        {"empathy": 1},
+        {"active_listening": 3},
+        {"active_listening": 5},
         {"active_listening": 3},
     ]
     assert used == {"epitome", "pair", "annomi", "mi_gold"}
@@ -147,8 +181,19 @@ def test_repeat_bypasses_the_cache_and_reports_variance(
     with respx.mock(base_url=BASE) as mock:
         mock.post("/chat/completions").mock(side_effect=noisy)
         code = main(
-            ["calibrate", str(path), "--scorer", "llm", "--repeat", "3", "--format", "json",
-             "--quiet", "--concurrency", "1"]
+            [
+                "calibrate",
+                str(path),
+                "--scorer",
+                "llm",
+                "--repeat",
+                "3",
+                "--format",
+                "json",
+                "--quiet",
+                "--concurrency",
+                "1",
+            ]
         )
     assert code == ExitCode.OK
     assert calls == 3 * 4  # every repeat asked the model: the cache was bypassed

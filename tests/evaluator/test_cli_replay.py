@@ -17,7 +17,7 @@ from coach.exitcodes import ExitCode
 
 from .conftest import BASE, KEY, FakeJudgeEndpoint, write_transcript
 
-HOSTILE = "<script>alert(1)</script> & \"quotes\" </td></table> [bold]x[/bold]"
+HOSTILE = '<script>alert(1)</script> & "quotes" </td></table> [bold]x[/bold]'
 
 
 @pytest.fixture
@@ -63,7 +63,9 @@ def test_json_and_csv_have_a_row_per_turn_and_per_session(
     assert turn["empathy_recorded_delta"] == 0.0
     cohort = data["cohort"]["heuristic"]
     assert {w["skill"] for w in cohort["weakest_skills"]} == {
-        "empathy", "active_listening", "clarity"
+        "empathy",
+        "active_listening",
+        "clarity",
     }
     assert set(cohort["scenarios"]) == {"status-update", "angry-customer"}
     assert sum(cohort["skills"]["clarity"]["turns"]["histogram"]) == 5
@@ -132,9 +134,11 @@ def test_html_renders_in_headless_chromium(files: list[Path], tmp_path: Path) ->
     out = tmp_path / "report.html"
     main(["replay", *map(str, files), "--out", str(out), "--quiet"])
     proc = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-         out.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", out.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Replay report" in proc.stdout and "Cohort summary" in proc.stdout

@@ -28,8 +28,14 @@ def test_coach_transcript_follows_the_active_path_after_a_rewind(tmp_path: Path)
         fh.write(json.dumps({"type": "rewind", "seq": 90, "ts": "", "to": "L2"}) + "\n")
         fh.write(
             json.dumps(
-                {"type": "learner", "seq": 91, "ts": "", "turn_id": "L4", "parent": "C1",
-                 "text": "Let me try that again: what would help you most?"}
+                {
+                    "type": "learner",
+                    "seq": 91,
+                    "ts": "",
+                    "turn_id": "L4",
+                    "parent": "C1",
+                    "text": "Let me try that again: what would help you most?",
+                }
             )
             + "\n"
         )

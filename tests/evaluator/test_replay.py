@@ -24,8 +24,9 @@ def conversation(n: int, tag: str = "t") -> Conversation:
         Turn(f"L{i}", i, f"Counterpart line {i} about the delay.", f"Reply{tag}{i} I hear you.")
         for i in range(1, n + 1)
     )
-    return Conversation(path=Path(f"{tag}.jsonl"), format="coach", session_id=tag, turns=turns,
-                        digest=tag)
+    return Conversation(
+        path=Path(f"{tag}.jsonl"), format="coach", session_id=tag, turns=turns, digest=tag
+    )
 
 
 def judge(settings: Settings) -> LLMJudge:
