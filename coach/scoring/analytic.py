@@ -99,6 +99,15 @@ _LEAD = re.compile(
 _FIRST_PERSON_START = re.compile(
     r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?![\w'])", re.IGNORECASE
 )
+# Sentences that open with an instruction or a lecture marker are advice or information, not
+# a reflection, even when they reuse the other person's words.
+_IMPERATIVE_START = re.compile(
+    r"^\W*(?:well|maybe|perhaps|tell|try|do|go|get|stop|take|make|consider|follow|ask|let|"
+    r"keep|remember|just|don't|dont|never|always|please|listen|trust|think about|look|"
+    r"we know|we don't know|the (?:vaccine|best|research|truth|fact|data)|there (?:is|are)|"
+    r"if (?:you|indicated)|it is (?:best|important|safe)|studies|research)(?![\w'])",
+    re.IGNORECASE,
+)
 _ANSWER_START = re.compile(
     r"^\W*(?:yes|no|yeah|yep|nope|sure|definitely|absolutely|of course|not|never|always|"
     r"probably|maybe|i|i'm|i've|i'd|we|we're|it|it's|that|that's|because|honestly|well|"
@@ -180,7 +189,8 @@ class Signals:
 @dataclass(frozen=True, slots=True)
 class _Context:
     content: frozenset[str]
-    trigrams: frozenset[tuple[str, str, str]]
+    # Lowercased words joined by single spaces and padded, for verbatim-copy checks.
+    flat: str
     question_words: frozenset[str] | None
     salient: str
 
@@ -198,20 +208,32 @@ def _stem(word: str) -> str:
     return w
 
 
+# Word -> stemmed content word ("" for function words), memoised: conversation vocabulary is
+# small, and this sits on the per-turn hot path.
+_CONTENT_CACHE: dict[str, str] = {}
+
+
 def _content_words(text: str) -> list[str]:
-    return [
-        _stem(w)
-        for w in _WORD.findall(text.lower())
-        if len(w) > 2 and w not in lx.STOPWORDS and not w.isdigit()
-    ]
+    cache = _CONTENT_CACHE
+    out: list[str] = []
+    for w in _WORD.findall(text.lower()):
+        c = cache.get(w)
+        if c is None:
+            c = _stem(w) if len(w) > 2 and w not in lx.STOPWORDS and not w.isdigit() else ""
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[w] = c
+        if c:
+            out.append(c)
+    return out
 
 
 @lru_cache(maxsize=4096)
 def _context(context: str) -> _Context:
     text = context.replace("’", "'")
     content = _content_words(text)
-    toks = [t.lower() for t in _WORD.findall(text)]
-    trigrams = frozenset(zip(toks, toks[1:], toks[2:], strict=False))
+    toks = _WORD.findall(text.lower())
+    flat = " " + " ".join(toks) + " " if toks else ""
     question_words: frozenset[str] | None = None
     if "?" in text:
         # The last question the other person asked, which the reply should address.
@@ -219,9 +241,9 @@ def _context(context: str) -> _Context:
             s = m.group().strip()
             if s.endswith("?"):
                 question_words = frozenset(_content_words(s))
-    raw = [w for w in _WORD.findall(text.lower()) if len(w) > 3 and w not in lx.STOPWORDS]
+    raw = [w for w in toks if len(w) > 3 and w not in lx.STOPWORDS]
     salient = max(raw, key=len) if raw else ""
-    return _Context(frozenset(content), trigrams, question_words, salient)
+    return _Context(frozenset(content), flat, question_words, salient)
 
 
 def _clamp(x: float) -> float:
@@ -287,10 +309,11 @@ class AnalyticScorer:
         else:
             builds = 0.0
         parroting = 0.0
-        if ctx.trigrams and n_words >= 4:
-            tri = list(zip(low_tokens, low_tokens[1:], low_tokens[2:], strict=False))
-            copied = sum(1 for t in tri if t in ctx.trigrams)
-            parroting = copied / len(tri) if tri else 0.0
+        if ctx.flat and n_words >= 4:
+            # Share of the reply's three-word chunks found verbatim in their words.
+            chunks = [" " + " ".join(low_tokens[i : i + 3]) + " " for i in range(0, n_words - 2, 3)]
+            copied = sum(1 for c in chunks if c in ctx.flat)
+            parroting = copied / len(chunks)
 
         # --- sentence-level questions and reflections
         open_q = closed_q = refl = complex_refl = 0
@@ -334,12 +357,17 @@ class AnalyticScorer:
                 )
                 or (
                     ctx.content
+                    and (second or len(core) < 50)
                     and not _FIRST_PERSON_START.match(core)
                     and len(set(_content_words(core)) & ctx.content) >= 2
                 )
             ):
                 kind = "reflection"
-            if kind == "reflection" and within("advice", s, e) is not None:
+            if kind == "reflection" and (
+                within("advice", s, e) is not None
+                or _IMPERATIVE_START.match(sent) is not None
+                or _IMPERATIVE_START.match(core) is not None
+            ):
                 kind = ""
             if kind == "open":
                 open_q += 1
@@ -659,6 +687,8 @@ class AnalyticScorer:
             x += 1.9
         elif sig.reflection == "simple":
             x += 1.1
+        # A second reflective sentence (e.g. both sides of ambivalence) deepens the listening.
+        x += 0.25 * min(max(0, sig.reflections - 1), 2)
         if sig.question == "open":
             x += 0.8
         elif sig.question == "closed":

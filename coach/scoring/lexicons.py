@@ -53,7 +53,7 @@ EMOTIONAL_WEAK: tuple[str, ...] = (
     r"good luck",
     r"(?:it|things) (?:will|gets?|is going to|'ll) (?:get )?better",
     r"you(?:'re| are) (?:worth|strong|brave|doing (?:great|well|fine)|a good)",
-    r"(?:aw+|ugh+)\b",
+    r"aw|aww|awww|ugh|ughh",
     r"i appreciate",
     r"(?:sorry|unfortunate)",
     r"(?:that|this) (?:sucks|stinks)",
@@ -146,6 +146,9 @@ REFLECTION_STEMS: tuple[str, ...] = (
     r"have (?:been|tried|had|a)|'ve (?:been|tried|had)|would (?:like|rather)|really|just|also|"
     r"still|kind of|sort of|seem|sound|get|got|are|were)",
     r"part of you",
+    r"(?:is|are|was|seems|feels) (?:\w+ )?(?:hard|difficult|important|scary|frustrating|"
+    r"painful|stressful|overwhelming|confusing|upsetting|a struggle) for you",
+    r"(?:scares|worries|bothers|upsets|frustrates|concerns|frightens|hurts|annoys) you",
     r"(?:feels?|seems?|sounds?|looks?) (?:\w+ ){0,2}(?:to|for) you",
     r"on (?:the )?one hand",
     r"on the other hand",
@@ -201,8 +204,8 @@ FEELING_WORDS: tuple[str, ...] = (
     r"annoy(?:ed|ing)",
     r"important",
     r"matters?",
-    r"value[sd]?",
-    r"care(?:s|d)? about",
+    r"(?:value|values|valued)",
+    r"(?:care|cares|cared) about",
     r"hop(?:e|es|ing)",
     r"want(?:s|ed)? to",
     r"(?:don'?t|do not) want",
@@ -416,10 +419,10 @@ PROPOSAL: tuple[str, ...] = (
 
 # Filler words and verbal tics that dilute a message.
 FILLERS: tuple[str, ...] = (
-    r"um+",
-    r"uh+",
-    r"er+m*",
-    r"hmm+",
+    r"um|umm|ummm",
+    r"uh|uhh|uhhh",
+    r"er|erm|err|errm",
+    r"hmm|hmmm|hmmmm",
     r"like,",
     r"you know,",
     r"i mean,",
