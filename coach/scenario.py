@@ -265,8 +265,9 @@ class Scenario(_Strict):
     def _references_exist(self) -> Scenario:
         hidden = {h.id for h in self.counterpart.hidden_information}
         stage_ids = [s.id for s in self.offline_script.stages]
-        if len(set(stage_ids)) != len(stage_ids):
-            raise ValueError("offline_script.stages: stage ids must be unique")
+        for index, stage_id in enumerate(stage_ids):
+            if stage_id in stage_ids[:index]:
+                raise ValueError(f"stage id {stage_id!r} is used twice; stage ids must be unique")
         for stage in self.offline_script.stages:
             for ref in stage.reveals:
                 if ref not in hidden:

@@ -8,6 +8,7 @@ one run. Nothing here lets a traceback escape; every failure becomes a `Problem`
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable, Iterator
@@ -69,7 +70,9 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _record_marks(node: yaml.Node, loc: Loc, marks: _Marks, problems: list[Problem], path: str) -> None:
+def _record_marks(
+    node: yaml.Node, loc: Loc, marks: _Marks, problems: list[Problem], path: str
+) -> None:
     marks.values[loc] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -100,14 +103,10 @@ def _count_aliases(text: str) -> int:
 
 def _decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
     if not raw.strip():
-        return None, [
-            Problem(path, 1, 1, "the file is empty; start from `coach scenarios new`")
-        ]
+        return None, [Problem(path, 1, 1, "the file is empty; start from `coach scenarios new`")]
     if len(raw) > MAX_FILE_BYTES:
         return None, [
-            Problem(
-                path, 1, 1, f"the file is too large ({len(raw):,} bytes; the limit is 1 MiB)"
-            )
+            Problem(path, 1, 1, f"the file is too large ({len(raw):,} bytes; the limit is 1 MiB)")
         ]
     if b"\x00" in raw:
         line, col = _offset_position(raw, raw.index(b"\x00"))
@@ -175,7 +174,9 @@ def _where(loc: Loc) -> str:
     return ".".join(str(p) for p in loc) if loc else "the top level"
 
 
-def _validation_problems(path: str, exc: ValidationError, marks: _Marks, data: Any) -> list[Problem]:
+def _validation_problems(
+    path: str, exc: ValidationError, marks: _Marks, data: Any
+) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("[")))
@@ -195,9 +196,13 @@ def _validation_problems(path: str, exc: ValidationError, marks: _Marks, data: A
             line, col = marks.key_at(parent) if parent else marks.value_at(())
             message = f"missing required key {key!r} in {_where(parent)}"
         else:
-            line, col = marks.value_at(loc)
             text = str(err["msg"]).removeprefix("Value error, ")
-            message = f"{_where(loc)}: {text}"
+            line, col = marks.value_at(loc)
+            if not loc:
+                # Cross-reference errors are raised for the whole scenario; point at the
+                # offending value, which the message quotes.
+                line, col = _position_of_quoted(text, marks, data) or (line, col)
+            message = f"{_where(loc)}: {text}" if loc else text
             if kind == "enum" and isinstance(err.get("input"), str):
                 expected = str(err.get("ctx", {}).get("expected", ""))
                 options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
@@ -205,6 +210,26 @@ def _validation_problems(path: str, exc: ValidationError, marks: _Marks, data: A
         problems.append(Problem(path, line, col, message))
     problems.sort(key=lambda p: (p.line, p.col))
     return problems
+
+
+def _position_of_quoted(message: str, marks: _Marks, data: Any) -> tuple[int, int] | None:
+    """Where the first value quoted in `message` last appears in the document."""
+    for token in re.findall(r"'([^']+)'", message):
+        found = [loc for loc, value in _scalars(data, ()) if value == token]
+        if found:
+            return marks.value_at(found[-1])
+    return None
+
+
+def _scalars(data: Any, loc: Loc) -> Iterator[tuple[Loc, Any]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _scalars(value, (*loc, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _scalars(value, (*loc, index))
+    else:
+        yield loc, data
 
 
 def _keys_at(data: Any, loc: Loc) -> set[str]:

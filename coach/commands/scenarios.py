@@ -1,0 +1,173 @@
+"""`coach scenarios list | show ID | validate FILE... | new | schema`: the trainer's toolbox."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from coach.exitcodes import ExitCode
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("scenarios", help="list, show, validate and create scenario files")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+
+    ls = actions.add_parser("list", help="list the library (built-in and your own)")
+    ls.add_argument("--skill", help="only scenarios with this skill in focus")
+    ls.add_argument("--difficulty", choices=["beginner", "intermediate", "advanced"])
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.set_defaults(func=_list)
+
+    show = actions.add_parser("show", help="show one scenario's briefing")
+    show.add_argument("id", help="scenario id or path to a YAML file")
+    show.set_defaults(func=_show)
+
+    val = actions.add_parser(
+        "validate", help="check files; prints FILE:LINE:COL: message per problem"
+    )
+    val.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    val.set_defaults(func=_validate)
+
+    new = actions.add_parser("new", help="print a valid, commented starter scenario")
+    new.add_argument(
+        "--skill",
+        action="append",
+        choices=["empathy", "active_listening", "clarity"],
+        help="skill in focus (repeatable)",
+    )
+    new.add_argument("--id", default="my-scenario", help="the new scenario's id")
+    new.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    new.set_defaults(func=_new)
+
+    schema = actions.add_parser("schema", help="print the JSON Schema for editor completion")
+    schema.set_defaults(func=_schema)
+
+    p.set_defaults(func=lambda args: _list(args) if args.action is None else ExitCode.USAGE)
+
+
+def _library(args: argparse.Namespace) -> Any:
+    from coach.commands._common import settings_from_args
+    from coach.library import load_library
+
+    settings = settings_from_args(args).settings
+    return load_library(settings.user_scenarios_dir)
+
+
+def _list(args: argparse.Namespace) -> int:
+    library = _library(args)
+    rows = [
+        s
+        for s in library.scenarios
+        if (not getattr(args, "skill", None) or args.skill in s.skills)
+        and (not getattr(args, "difficulty", None) or s.difficulty == args.difficulty)
+    ]
+    if getattr(args, "json", False):
+        out = [
+            {
+                "id": s.id,
+                "title": s.title,
+                "category": s.category.value,
+                "difficulty": s.difficulty.value,
+                "skills": list(s.skills),
+                "builtin": library.is_builtin(s.id),
+                "path": str(library.path_of(s.id)),
+            }
+            for s in rows
+        ]
+        print(json.dumps(out, indent=2))
+    else:
+        width = max((len(s.id) for s in rows), default=2)
+        for s in rows:
+            origin = "" if library.is_builtin(s.id) else "  (yours)"
+            print(
+                f"{s.id:<{width}}  {s.difficulty.value:<12}  {s.category.value:<22}  "
+                f"{s.title}{origin}"
+            )
+        print(f"{len(rows)} scenario(s)", file=sys.stderr)
+    for problem in library.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    from coach.commands._common import error, settings_from_args
+    from coach.library import ScenarioNotFound, resolve_scenario
+    from coach.scenario_loader import ScenarioError
+
+    settings = settings_from_args(args).settings
+    try:
+        s = resolve_scenario(args.id, settings.user_scenarios_dir).scenario
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return ExitCode.FAILURES
+    except ScenarioNotFound as exc:
+        error(str(exc))
+        return ExitCode.FAILURES
+    c = s.counterpart
+    print(f"{s.title}  [{s.id}]")
+    print(f"{s.category.value} · {s.difficulty.value} · skills: {', '.join(s.skills)}")
+    print()
+    print(s.summary)
+    print()
+    print(f"You are: {s.learner.role}")
+    print(f"Your goal: {s.learner.goal}")
+    print(f"What you know: {s.learner.brief}")
+    print()
+    print(f"You will talk to: {c.name}, {c.role}")
+    print("Success means:")
+    for objective in s.objectives:
+        print(f"  - {objective.description}")
+    print(f"Turn limit: {s.max_turns}")
+    return ExitCode.OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from coach.scenario_loader import (
+        LoadedScenario,
+        ScenarioError,
+        duplicate_id_problems,
+        load_file,
+    )
+
+    loaded: list[LoadedScenario] = []
+    failed = False
+    for path in args.files:
+        try:
+            loaded.append(load_file(path))
+        except ScenarioError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(problem)
+    duplicates = duplicate_id_problems(loaded)
+    for problem in duplicates:
+        print(problem)
+    failed = failed or bool(duplicates)
+    valid = len(loaded) - len(duplicates)
+    print(f"{valid} of {len(args.files)} file(s) valid", file=sys.stderr)
+    return ExitCode.FAILURES if failed else ExitCode.OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    from coach.scenario_template import starter_scenario
+
+    text = starter_scenario(args.id, args.skill or ["empathy", "active_listening"])
+    if args.out:
+        if args.out.exists():
+            print(f"coach: error: {args.out} exists; not overwriting it", file=sys.stderr)
+            return ExitCode.FAILURES
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}; check it with: coach scenarios validate {args.out}")
+    else:
+        sys.stdout.write(text)
+    return ExitCode.OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from coach.scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return ExitCode.OK
