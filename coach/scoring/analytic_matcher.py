@@ -156,6 +156,17 @@ def first_words(p: str) -> frozenset[str] | None:
     return words
 
 
+def _gate(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """A cheap character test that must pass before a residual pattern can match.
+
+    Residual phrases start with a digit or a currency sign (amounts, durations); skipping the
+    full scan when the text has neither saves most of its cost.
+    """
+    if all(p.startswith(("\\d", "[$")) for p in patterns):
+        return re.compile(r"[\d$€£]")
+    return None
+
+
 class PhraseMatcher:
     """Finds every lexicon phrase in a text, returning spans per lexicon name."""
 
@@ -182,9 +193,8 @@ class PhraseMatcher:
         self._residual = tuple(
             (
                 name,
-                re.compile(
-                    rf"(?<![\w'])(?:{'|'.join(f'(?:{p})' for p in pats)}){_END}",
-                ),
+                re.compile(rf"(?<![\w'])(?:{'|'.join(f'(?:{p})' for p in pats)}){_END}"),
+                _gate(pats),
             )
             for name, pats in residual.items()
         )
@@ -209,19 +219,24 @@ class PhraseMatcher:
         by_word = self._by_word
         for m in _TOKEN.finditer(low):
             tok = m.group()
-            for entry in (by_word.get(tok), by_letter.get(tok[0])):
-                if entry is None:
-                    continue
-                pat, names = entry
-                mm = pat.match(low, m.start())
-                if mm is None:
-                    continue
-                regs = mm.regs
-                for i, name in enumerate(names, 1):
-                    s, e = regs[i]
-                    if s >= 0 and e > s:
-                        hits.setdefault(name, []).append((s, e))
-        for name, rx in self._residual:
+            entry = by_word.get(tok)
+            if entry is None and by_letter:
+                entry = by_letter.get(tok[0])
+            if entry is None:
+                continue
+            pat, names = entry
+            mm = pat.match(low, m.start())
+            # `lastindex` is None when no lexicon matched here: the common case, kept cheap.
+            if mm is None or mm.lastindex is None:
+                continue
+            regs = mm.regs
+            for i, name in enumerate(names, 1):
+                s, e = regs[i]
+                if e > s >= 0:
+                    hits.setdefault(name, []).append((s, e))
+        for name, rx, gate in self._residual:
+            if gate is not None and gate.search(low) is None:
+                continue
             for m in rx.finditer(low):
                 if m.end() > m.start():
                     hits.setdefault(name, []).append(m.span())
