@@ -108,6 +108,13 @@ _IMPERATIVE_START = re.compile(
     r"if (?:you|indicated)|it is (?:best|important|safe)|studies|research)(?![\w'])",
     re.IGNORECASE,
 )
+_UNPUNCTUATED_Q = re.compile(
+    r"(?:what|how|why|where|when|who)(?: \w+)? (?:do|did|does|are|is|was|were|can|could|would|"
+    r"have|has|made|makes|old|long|much|many)(?![\w'])|(?:do|are|did|have|can|would|could|"
+    r"is there) you(?![\w'])",
+    re.IGNORECASE,
+)
+_LAST_CLAUSE = re.compile(r".*(?:,|;|—| but| and| so)\s+", re.IGNORECASE)
 _ANSWER_START = re.compile(
     r"^\W*(?:yes|no|yeah|yep|nope|sure|definitely|absolutely|of course|not|never|always|"
     r"probably|maybe|i|i'm|i've|i'd|we|we're|it|it's|that|that's|because|honestly|well|"
@@ -317,6 +324,7 @@ class AnalyticScorer:
 
         # --- sentence-level questions and reflections
         open_q = closed_q = refl = complex_refl = 0
+        q_spans: list[tuple[int, int]] = []
         last_kind = ""
         for s, e in sent_spans:
             sent = text[s:e]
@@ -328,11 +336,16 @@ class AnalyticScorer:
             is_q = sent.rstrip("\"')]").endswith("?")
             is_open_start = _OPEN_START.match(core) is not None
             is_closed_start = _CLOSED_START.match(core) is not None
-            if not is_q and e == len(text.rstrip()) and (is_open_start or is_closed_start):
-                # An unpunctuated last sentence that starts like a question ("what do you think").
-                is_q = core.lower().startswith(
-                    ("what", "how", "why", "do you", "are you", "can you", "would you", "is there")
-                )
+            if not is_q and (is_open_start or is_closed_start):
+                # A question typed without "?" ("how old are you.", "what do you think").
+                is_q = _UNPUNCTUATED_Q.match(core) is not None
+            if is_q and not (is_open_start or is_closed_start):
+                # "Not to sound harsh, but do you ...?": the question is in the last clause.
+                clause = _LAST_CLAUSE.search(core)
+                if clause is not None:
+                    tail = core[clause.end() :]
+                    is_open_start = _OPEN_START.match(tail) is not None
+                    is_closed_start = _CLOSED_START.match(tail) is not None
             imperative_open = core.lower().startswith(
                 ("tell me", "describe", "walk me through", "help me understand")
             )
@@ -369,6 +382,8 @@ class AnalyticScorer:
                 or _IMPERATIVE_START.match(core) is not None
             ):
                 kind = ""
+            if kind in ("open", "closed"):
+                q_spans.append((s, e))
             if kind == "open":
                 open_q += 1
                 cue_span("active_listening", s, e, "open question", "+")
@@ -434,13 +449,11 @@ class AnalyticScorer:
         for sp in get("ex_generic"):
             ex = 1
             cue("empathy", sp, "invites more", "+")
-        if open_q + closed_q:
-            for s, e in sent_spans:
-                sent = text[s:e]
-                if sent.endswith("?") and within("second", s, e) is not None:
-                    ex = 2
-                    cue_span("empathy", s, e, "explores their experience", "+")
-                    break
+        for s, e in q_spans:
+            if within("second", s, e) is not None:
+                ex = 2
+                cue_span("empathy", s, e, "explores their experience", "+")
+                break
 
         # --- costs
         permission = bool(get("permission"))
