@@ -1,0 +1,1 @@
+"""The learner's terminal app (Textual). The only package in coach that imports textual."""

@@ -1,0 +1,1 @@
+"""Widgets shared by coach's screens (the conversation, the debrief and the replay viewer)."""
