@@ -187,7 +187,9 @@ def casino(scorer: AnalyticScorer) -> list[Row]:
     pred = []
     for r in data:
         s = scorer.analyse(r["context"], r["response"])
-        pred.append(s.emotional_reactions >= 1 or s.interpretations >= 1)
+        pred.append(
+            s.emotional_reactions >= 1 or (s.interpretations >= 1 and not s.self_disclosure)
+        )
     return [
         (
             "CaSiNo showing_empathy F1",

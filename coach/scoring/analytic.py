@@ -79,6 +79,9 @@ _MATCHER = PhraseMatcher(
         "stock": lx.STOCK_EMPATHY,
         "topic_shift": lx.TOPIC_SHIFT,
         "warm": lx.WARM_WORDS,
+        "ip_specific": lx.INTERPRET_SPECIFIC,
+        "self": lx.SELF_REFERENCE,
+        "not_self": lx.NOT_SELF_DISCLOSURE,
         "second": (r"you|your|you're|you've|yourself|you'd|you'll",),
     }
 )
@@ -177,6 +180,9 @@ class Signals:
     off_topic: bool
     stock_empathy: int
     backchannel: bool
+    # The strong interpretation rests only on the writer's own story (EPITOME counts it; the
+    # empathy score credits it fully only when tied to what the other person said).
+    self_disclosure: bool
     # Clarity features.
     words: int
     sentences: int
@@ -433,18 +439,23 @@ class AnalyticScorer:
         if er == 0 and get("second") and get("warm"):
             er = 1
             cue("empathy", get("warm")[0], "warmth", "+")
+        # EPITOME codes a strong interpretation when the reply conveys understanding through
+        # a specific inference ("sounds like you ...") or the writer's own similar experience
+        # (several first-person statements); generic "I understand" is weak.
+        self_refs = len(get("self")) - len(get("not_self"))
+        inference = get("ip_specific")
         ip = 0
-        for sp in get("ip_strong"):
+        if inference or self_refs >= 2:
             ip = 2
-            cue("empathy", sp, "interpretation", "+")
-        if ip == 0:
-            for sp in get("ip_weak"):
-                ip = 1
-                cue("empathy", sp, "generic understanding", "+")
-        if ip < 2 and complex_refl:
-            ip = 2
-        elif ip < 1 and refl:
+            for sp in inference[:2]:
+                cue("empathy", sp, "conveys understanding", "+")
+            if not inference:
+                for sp in get("ip_strong")[:2] or get("self")[:1]:
+                    cue("empathy", sp, "shares a similar experience", "+")
+        elif get("ip_strong") or get("ip_weak") or refl:
             ip = 1
+            for sp in (get("ip_weak") or get("ip_strong"))[:2]:
+                cue("empathy", sp, "generic understanding", "+")
         ex = 0
         for sp in get("ex_generic"):
             ex = 1
@@ -584,6 +595,7 @@ class AnalyticScorer:
             ignores_question=ignores_question,
             off_topic=off_topic,
             stock_empathy=len(stock_hits),
+            self_disclosure=ip == 2 and not inference,
             backchannel=backchannel,
             words=n_words,
             sentences=len(sent_spans),
@@ -635,7 +647,10 @@ class AnalyticScorer:
     def _empathy(self, sig: Signals, ctx: _Context) -> SkillScore:
         # Each mechanism is worth up to ~1.2 points; specifics (building on their words) make
         # the difference between a formula and real understanding.
-        x = 1.0 + 0.55 * sig.emotional_reactions + 0.6 * sig.interpretations
+        ip = sig.interpretations
+        if sig.self_disclosure and sig.builds_on_context < 0.2:
+            ip = 1  # talking about oneself without connecting to their situation
+        x = 1.0 + 0.55 * sig.emotional_reactions + 0.6 * ip
         x += 0.55 * sig.explorations + 0.5 * sig.builds_on_context
         if sig.complex_reflections:
             x += 0.3

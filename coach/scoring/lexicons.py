@@ -102,6 +102,28 @@ INTERPRET_STRONG: tuple[str, ...] = (
     r"in my (?:case|experience)",
 )
 
+# A specific inference about the other's inner experience, or an explicit "same here":
+# enough on its own for a strong interpretation.
+INTERPRET_SPECIFIC: tuple[str, ...] = (
+    r"(?:sounds|seems) like you",
+    r"you must (?:feel|be)",
+    r"(?:that|it) must (?:be|have been|feel)",
+    r"i can (?:relate|imagine)",
+    r"been there",
+    r"same here",
+    r"me too",
+    r"i feel (?:the )?same",
+    r"part of you",
+)
+
+# First-person references: two or more mark the writer sharing their own experience.
+SELF_REFERENCE: tuple[str, ...] = (r"i|i'm|im|i've|ive|my|me|myself|i'd|i'll",)
+
+# First-person phrases that are politeness or advice, not self-disclosure.
+NOT_SELF_DISCLOSURE: tuple[str, ...] = (
+    r"i(?:'m| am)? (?:sorry|hope|think you|wish you|would|'d|suggest|recommend)",
+)
+
 # Generic statements of understanding without specifics (IP level 1).
 INTERPRET_WEAK: tuple[str, ...] = (
     r"i (?:completely |totally |fully )?(?:understand|get it|get that|get you|hear you|know)",

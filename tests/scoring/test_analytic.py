@@ -211,3 +211,18 @@ def test_any_text_scores_within_bounds(context: str, response: str) -> None:
 )
 def test_lexicon_heavy_text_keeps_offsets(response: str) -> None:
     _check(S.score_sync(CTX, response), response)
+
+
+def test_self_disclosure_is_an_interpretation_but_self_talk_scores_less() -> None:
+    shared = S.analyse(CTX, "I went through the same thing last year. My deadline moved twice.")
+    assert shared.interpretations == 2
+    assert shared.self_disclosure
+    inferred = S.analyse(CTX, "It sounds like you feel nobody asks the team first.")
+    assert inferred.interpretations == 2
+    assert not inferred.self_disclosure
+    # Talking only about oneself, unconnected to their words, earns less empathy.
+    self_talk = S.score_sync(CTX, "I need my bonus. I want my weekend. I like my car.")
+    assert (
+        self_talk.empathy.score
+        < S.score_sync(CTX, "It sounds like you feel unheard.").empathy.score
+    )
