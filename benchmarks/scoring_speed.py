@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+import timeit
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -57,9 +58,15 @@ def main() -> int:
             scorer.score_sync(c, r)
         best = max(best, len(mix) / (time.perf_counter() - t0))
     words = sum(len(r.split()) for _, r in mix) / len(mix)
+    # A fixed pure-Python loop, to tell a slow or shared machine from a slow scorer.
+    ref = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
     print(
         f"analytic scorer: {best:,.0f} turns/s on one core "
         f"({len(mix)} turns, mean {words:.1f} words)  target >= {TARGET:,}"
+    )
+    print(
+        f"machine reference: sum(range(1000)) = {ref:.1f} us "
+        "(about 8-10 us on a current desktop core; scale the figure accordingly)"
     )
     return 0
 
