@@ -1,0 +1,387 @@
+"""The learner's progress across sessions: history, trends, the skill gap and what to play next.
+
+The history screen needs more than `sessions_store.list_sessions`: per-skill scores with dates
+for a chart, the gap between how learners rate themselves and what was measured, the skill
+they are weakest at lately, and a scenario from the library that trains it at the right
+difficulty. All of that lives here, free of any UI, so it is unit-tested and fast: a file is
+parsed once and its summary cached by (mtime, size), and unreadable files become warnings
+rather than hiding the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import fmean
+
+from coach.library import Library
+from coach.scenario import Difficulty, Scenario
+from coach.scoring.aggregate import weighted_overall
+from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
+from coach.transcript import (
+    Exchange,
+    Transcript,
+    TranscriptError,
+    read_transcript,
+)
+
+# How many recent sessions the skill gap looks at, and how fast older ones fade.
+RECENT_SESSIONS = 5
+RECENCY_DECAY = 0.7
+# Overall session scores that move the recommended difficulty up or down a level.
+STEP_UP_AT = 3.5
+STEP_DOWN_AT = 2.5
+# Scenarios played this recently are not recommended again (unless nothing else fits).
+AVOID_RECENT = 3
+
+LEVELS: tuple[Difficulty, ...] = (
+    Difficulty.beginner,
+    Difficulty.intermediate,
+    Difficulty.advanced,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One past session as the history screen shows it."""
+
+    session_id: str
+    path: Path
+    scenario_id: str = ""
+    scenario_title: str = ""
+    created_at: str = ""
+    outcome: str | None = None
+    turns: int = 0
+    scored_turns: int = 0
+    scores: dict[Skill, float] = field(default_factory=dict)  # mean per skill, active path
+    overall: float | None = None  # mean of the turns' overall scores
+    self_ratings: dict[Skill, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def date(self) -> datetime | None:
+        return parse_date(self.created_at)
+
+    @property
+    def date_label(self) -> str:
+        """'2025-01-31 10:15' (UTC) or '?' for a header without a usable date."""
+        when = self.date
+        return when.strftime("%Y-%m-%d %H:%M") if when else "?"
+
+    @property
+    def has_scores(self) -> bool:
+        return bool(self.scores)
+
+    @property
+    def gaps(self) -> dict[Skill, float]:
+        """Self-rating minus measured score per skill (positive: the learner rated higher)."""
+        return {
+            s: round(self.self_ratings[s] - self.scores[s], 2)
+            for s in SKILLS
+            if s in self.self_ratings and s in self.scores
+        }
+
+    @property
+    def self_gap(self) -> float | None:
+        gaps = self.gaps
+        return round(fmean(gaps.values()), 2) if gaps else None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressPoint:
+    session_id: str
+    created_at: str
+    value: float
+
+
+@dataclass
+class History:
+    """Readable sessions newest first, plus one warning per file that could not be read."""
+
+    records: list[SessionRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def scored(self) -> list[SessionRecord]:
+        return [r for r in self.records if r.has_scores]
+
+    def progress(self, skill: Skill) -> list[ProgressPoint]:
+        """The skill's session means, oldest first (for a chart)."""
+        return [
+            ProgressPoint(r.session_id, r.created_at, r.scores[skill])
+            for r in reversed(self.records)
+            if skill in r.scores
+        ]
+
+    def gap_progress(self, skill: Skill | None = None) -> list[ProgressPoint]:
+        """Self-rating minus measured, oldest first: one skill, or the mean over skills."""
+        out: list[ProgressPoint] = []
+        for r in reversed(self.records):
+            value = r.gaps.get(skill) if skill else r.self_gap
+            if value is not None:
+                out.append(ProgressPoint(r.session_id, r.created_at, value))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SkillGap:
+    """The learner's weakest skill over their recent scored sessions (recency-weighted)."""
+
+    skill: Skill | None
+    means: dict[Skill, float]
+    sessions: int  # how many sessions went into the means
+
+    @property
+    def label(self) -> str:
+        return SKILL_LABELS[self.skill] if self.skill else "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    scenario_id: str
+    title: str
+    difficulty: str
+    skill: Skill | None
+    reason: str
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def parse_date(raw: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def summarise_record(transcript: Transcript) -> SessionRecord:
+    """A history row from a parsed transcript (its active path only)."""
+    header = transcript.header
+    path = transcript.active_path()
+    scored = [x.score for x in path if x.score is not None]
+    means: dict[Skill, float] = {}
+    overall: float | None = None
+    if scored:
+        for skill in SKILLS:
+            means[skill] = round(fmean(s.skill(skill).score for s in scored), 2)
+        overall = round(fmean(weighted_overall(s) for s in scored), 2)
+    ratings: dict[Skill, int] = {}
+    for name, value in (transcript.self_assessment or {}).items():
+        if name in SKILLS and 1 <= value <= 5:
+            ratings[_as_skill(name)] = value
+    assert transcript.path is not None
+    return SessionRecord(
+        session_id=str(header.get("session_id") or transcript.path.stem),
+        path=transcript.path,
+        scenario_id=str(header.get("scenario_id", "")),
+        scenario_title=str(header.get("scenario_title", "")),
+        created_at=str(header.get("created_at", "")),
+        outcome=transcript.outcome,
+        turns=len(path),
+        scored_turns=len(scored),
+        scores=means,
+        overall=overall,
+        self_ratings=ratings,
+        warnings=tuple(transcript.warnings),
+    )
+
+
+def _as_skill(name: str) -> Skill:
+    for known in SKILLS:
+        if known == name:
+            return known
+    raise ValueError(name)
+
+
+# (mtime_ns, size) -> record: re-opening the history screen re-reads only changed files.
+_CACHE: dict[Path, tuple[int, int, SessionRecord]] = {}
+
+
+def read_record(path: Path) -> SessionRecord:
+    """A file's record, from the cache when the file has not changed.
+
+    Raises TranscriptError or OSError for an unreadable file.
+    """
+    stat = path.stat()
+    cached = _CACHE.get(path)
+    if cached and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
+        return cached[2]
+    record = summarise_record(read_transcript(path))
+    _CACHE[path] = (stat.st_mtime_ns, stat.st_size, record)
+    return record
+
+
+def load_history(folder: Path, *, limit: int | None = None) -> History:
+    """Every session under `folder`, newest first; `limit` keeps the newest N files.
+
+    Session file names start with a sortable timestamp, so the newest files are picked by
+    name before anything is parsed.
+    """
+    history = History()
+    if not folder.is_dir():
+        return history
+    files = sorted((p for p in folder.glob("*.jsonl") if p.is_file()), reverse=True)
+    if limit is not None:
+        files = files[:limit]
+    for path in files:
+        try:
+            history.records.append(read_record(path))
+        except (TranscriptError, OSError, ValueError, KeyError, TypeError) as exc:
+            history.warnings.append(f"{path.name}: skipped ({exc})")
+    history.records.sort(key=lambda r: (r.created_at, r.session_id), reverse=True)
+    return history
+
+
+# --------------------------------------------------------------------------- the skill gap
+
+
+def skill_gap(
+    records: Sequence[SessionRecord],
+    *,
+    recent: int = RECENT_SESSIONS,
+    decay: float = RECENCY_DECAY,
+) -> SkillGap:
+    """The weakest skill over the `recent` newest scored sessions, newer ones weighing more.
+
+    `records` are newest first (as in `History.records`). On a tie the skill listed first in
+    SKILLS wins, so the answer is stable.
+    """
+    window = [r for r in records if r.has_scores][:recent]
+    if not window:
+        return SkillGap(None, {}, 0)
+    means: dict[Skill, float] = {}
+    for skill in SKILLS:
+        total = weight_sum = 0.0
+        for age, record in enumerate(window):
+            if skill in record.scores:
+                weight = decay**age
+                total += weight * record.scores[skill]
+                weight_sum += weight
+        if weight_sum:
+            means[skill] = round(total / weight_sum, 2)
+
+    def order(skill: Skill) -> tuple[float, int]:
+        return means[skill], SKILLS.index(skill)
+
+    weakest = min(means, key=order) if means else None
+    return SkillGap(weakest, means, len(window))
+
+
+def target_level(records: Sequence[SessionRecord], library: Library) -> tuple[Difficulty, str]:
+    """The difficulty to recommend and why: a step up after a good last session, a step
+    down after a poor one, the same level otherwise; beginner without history."""
+    last = next((r for r in records if r.overall is not None), None)
+    if last is None or last.overall is None:
+        return Difficulty.beginner, "no scored session yet: start at beginner level"
+    scenario = library.get(last.scenario_id)
+    current = scenario.difficulty if scenario else Difficulty.intermediate
+    index = LEVELS.index(current)
+    if last.overall >= STEP_UP_AT and index < len(LEVELS) - 1:
+        return LEVELS[index + 1], f"your last session scored {last.overall:.1f}: a step up"
+    if last.overall <= STEP_DOWN_AT and index > 0:
+        return LEVELS[index - 1], f"your last session scored {last.overall:.1f}: a step back"
+    return current, f"your last session scored {last.overall:.1f}: the same level"
+
+
+def recommend_next(
+    records: Sequence[SessionRecord],
+    library: Library,
+    gap: SkillGap | None = None,
+) -> Recommendation | None:
+    """A scenario that trains the weakest skill, at the target level, not played lately.
+
+    Ranked by: trains the skill (in its `skills` list, earlier is better), distance from the
+    target difficulty, not among the last few played, never played before, the skill's weight
+    in the scenario, then id for a stable answer. None for an empty library.
+    """
+    scenarios = library.scenarios
+    if not scenarios:
+        return None
+    gap = gap if gap is not None else skill_gap(records)
+    level, level_reason = target_level(records, library)
+    recent_ids = _recent_ids(records, AVOID_RECENT)
+    played = {r.scenario_id for r in records}
+
+    def rank(s: Scenario) -> tuple[int, int, int, int, int, float, str]:
+        focus = s.skills.index(gap.skill) if gap.skill in s.skills else len(SKILLS)
+        distance = abs(LEVELS.index(s.difficulty) - LEVELS.index(level))
+        weight = -s.weight_of(gap.skill) if gap.skill else 0.0
+        return (
+            focus == len(SKILLS),
+            distance,
+            s.id in recent_ids,
+            focus,
+            s.id in played,
+            weight,
+            s.id,
+        )
+
+    best = min(scenarios, key=rank)
+    parts: list[str] = []
+    if gap.skill:
+        parts.append(f"trains {SKILL_LABELS[gap.skill].lower()}, your weakest skill lately")
+    parts.append(level_reason)
+    if best.id not in played:
+        parts.append("new to you")
+    elif best.id in recent_ids:
+        parts.append("played recently, but nothing else fits better")
+    return Recommendation(
+        scenario_id=best.id,
+        title=best.title,
+        difficulty=best.difficulty.value,
+        skill=gap.skill,
+        reason="; ".join(parts),
+    )
+
+
+def _recent_ids(records: Iterable[SessionRecord], count: int) -> set[str]:
+    out: list[str] = []
+    for record in records:
+        if record.scenario_id and record.scenario_id not in out:
+            out.append(record.scenario_id)
+        if len(out) >= count:
+            break
+    return set(out)
+
+
+# --------------------------------------------------------------------------- branches
+
+
+def branch_exchanges(transcript: Transcript, turn_ids: Sequence[str]) -> list[Exchange]:
+    """The exchanges of any branch (a list of learner turn ids from `branches()`).
+
+    `Transcript.active_path` only follows the active branch; the replay viewer shows the
+    abandoned ones too.
+    """
+    learners = transcript.learner_turns()
+    counterparts = transcript.counterpart_turns()
+    replies = {c.reply_to: c for c in counterparts.values() if c.reply_to}
+    scores = transcript.scores()
+    states = transcript.states()
+    hints: dict[str, list[str]] = {}
+    for e in transcript.events:
+        if e.get("type") == "hint":
+            hints.setdefault(str(e.get("after")), []).append(str(e.get("text", "")))
+    out: list[Exchange] = []
+    for turn_id in turn_ids:
+        turn = learners.get(turn_id)
+        if turn is None:
+            continue
+        context = counterparts[turn.parent].text if turn.parent in counterparts else ""
+        out.append(
+            Exchange(
+                learner=turn,
+                context=context,
+                reply=replies.get(turn.turn_id),
+                score=scores.get(turn.turn_id),
+                state=states.get(turn.turn_id),
+                hints=tuple(hints.get(turn.parent or "", ())),
+            )
+        )
+    return out
