@@ -269,7 +269,8 @@ def skill_gap(
     def order(skill: Skill) -> tuple[float, int]:
         return means[skill], SKILLS.index(skill)
 
-    weakest = min(means, key=order) if means else None
+    ranked: list[Skill] = sorted(means, key=order)
+    weakest = ranked[0] if ranked else None
     return SkillGap(weakest, means, len(window))
 
 
