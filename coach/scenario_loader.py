@@ -133,6 +133,16 @@ def _yaml_problem(path: str, exc: yaml.YAMLError) -> Problem:
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     text = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    context_mark = getattr(exc, "context_mark", None)
+    if context_mark and mark and context_mark.line != mark.line and context:
+        # The parser notices an unclosed bracket or quote late; say where it began.
+        started = (
+            str(context)
+            .removeprefix("while parsing ")
+            .removeprefix("while scanning ")
+            .removeprefix("a ")
+        )
+        text += f"; the {started} started at line {context_mark.line + 1}"
     if "\t" in str(problem) or "tab" in str(problem):
         text += "; indent with spaces, not tabs"
     return Problem(path, line, col, text)

@@ -20,7 +20,8 @@ title: Ask a colleague to swap a shift
 summary: >-
   A colleague is annoyed that you keep asking for favours. Ask for a shift swap
   without damaging the relationship.
-category: difficult-conversation # negotiation | feedback | difficult-conversation | active-listening
+# category: negotiation | feedback | difficult-conversation | active-listening
+category: difficult-conversation
 skills: $skills   # skills in focus: empathy, active_listening, clarity
 difficulty: beginner           # beginner | intermediate | advanced
 tags: [workplace, favours]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from coach.settings import LoadedSettings, SettingsError, load_settings
+if TYPE_CHECKING:
+    from coach.settings import LoadedSettings
 
 
 def settings_from_args(args: argparse.Namespace) -> LoadedSettings:
     """Resolve settings for a command; exits with ExitCode.CONFIG and a message when invalid."""
     from coach.cli import global_flags
     from coach.exitcodes import ExitCode
+    from coach.settings import SettingsError, load_settings
 
     flags = global_flags(args)
     flags.update(getattr(args, "settings_flags", {}) or {})

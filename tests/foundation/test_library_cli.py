@@ -1,0 +1,70 @@
+"""The library as learners and trainers see it: list, show, own scenarios, ids."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from coach.cli import main
+from coach.library import ScenarioNotFound, load_library, resolve_scenario
+from coach.resources import builtin_dir
+
+
+def test_list_shows_all_ten_with_categories_and_levels(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 10
+    categories = [r["category"] for r in rows]
+    assert categories.count("negotiation") == 3
+    assert categories.count("feedback") == 3
+    assert categories.count("difficult-conversation") == 2
+    assert categories.count("active-listening") == 2
+    assert {r["difficulty"] for r in rows} == {"beginner", "intermediate", "advanced"}
+
+
+def test_list_filters_by_skill(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["scenarios", "list", "--json", "--skill", "clarity"])
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all("clarity" in r["skills"] for r in rows)
+
+
+def test_users_own_scenarios_join_the_library(coach_home: Path) -> None:
+    user_dir = coach_home / "scenarios"
+    user_dir.mkdir()
+    text = next(builtin_dir("scenarios").glob("*.yaml")).read_text()
+    (user_dir / "mine.yaml").write_text(re.sub(r"(?m)^id: ", "id: mine-", text, count=1))
+    (user_dir / "clash.yaml").write_text(text)  # reuses a built-in id
+    (user_dir / "broken.yaml").write_text("id: [\n")
+    library = load_library(user_dir)
+    ids = [s.id for s in library.scenarios]
+    assert len(ids) == 11 and len(set(ids)) == 11
+    assert any(i.startswith("mine-") for i in ids)
+    assert not library.is_builtin(next(i for i in ids if i.startswith("mine-")))
+    messages = [str(p) for p in library.problems]
+    assert any("clash.yaml" in m and "duplicate scenario id" in m for m in messages)
+    assert any("broken.yaml" in m and "YAML syntax error" in m for m in messages)
+
+
+def test_resolve_by_id_path_and_misspelling(tmp_path: Path) -> None:
+    first = sorted(builtin_dir("scenarios").glob("*.yaml"))[0]
+    by_path = resolve_scenario(str(shutil.copy(first, tmp_path / "x.yaml")))
+    assert resolve_scenario(by_path.scenario.id).scenario == by_path.scenario
+    with pytest.raises(ScenarioNotFound, match="did you mean"):
+        resolve_scenario(by_path.scenario.id[:-1] + "q")
+
+
+def test_show_prints_the_briefing_literally(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = load_library().scenarios[0]
+    assert main(["scenarios", "show", scenario.id]) == 0
+    out = capsys.readouterr().out
+    assert scenario.learner.goal in out
+    assert scenario.counterpart.name in out
+
+
+def test_show_unknown_id_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios", "show", "no-such-thing"]) == 1
+    assert "no scenario with id 'no-such-thing'" in capsys.readouterr().err

@@ -1,0 +1,118 @@
+"""Trainers' errors: every broken file gets FILE:LINE:COL lines, exit 1, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from coach.cli import main
+from coach.resources import builtin_dir
+from coach.scenario import scenario_json_schema
+
+HERE = Path(__file__).parent
+BROKEN = sorted((HERE / "broken").glob("*.yaml"))
+EXPECTED: dict[str, dict[str, object]] = json.loads((HERE / "broken_expected.json").read_text())
+PROBLEM_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<msg>.+)$")
+BUILTIN = sorted(builtin_dir("scenarios").glob("*.yaml"))
+
+
+def _validate(capsys: pytest.CaptureFixture[str], *paths: Path) -> tuple[int, list[str], str]:
+    code = main(["scenarios", "validate", *map(str, paths)])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def test_corpus_is_big_enough() -> None:
+    assert len(BROKEN) >= 25
+    assert {p.stem for p in BROKEN} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_each_broken_file_is_reported_at_its_position(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, err = _validate(capsys, path)
+    assert code == 1
+    assert lines, "a broken file must produce at least one problem line"
+    matches = [PROBLEM_LINE.match(line) for line in lines]
+    assert all(matches), lines
+    assert all(m and m["file"] == str(path) for m in matches)
+    expected = EXPECTED[path.stem]
+    wanted = [m for m in matches if m and str(expected["message"]) in m["msg"]]
+    assert wanted, f"no line mentions {expected['message']!r}: {lines}"
+    if expected["line"]:
+        assert int(wanted[0]["line"]) == expected["line"], lines
+    assert "Traceback" not in err
+
+
+def test_all_problems_of_a_file_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
+    # Two separate mistakes in one file: both are listed.
+    _, lines, _ = _validate(capsys, HERE / "broken" / "objectives-not-list.yaml")
+    assert len(lines) == 2
+
+
+def test_huge_file_and_whole_corpus_in_a_subprocess(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("summary: " + "x" * (2 * 1024 * 1024) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "coach", "scenarios", "validate", str(huge), *map(str, BROKEN)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert f"{huge}:1:1: the file is too large" in result.stdout
+    reported = {line.split(":", 1)[0] for line in result.stdout.splitlines()}
+    assert reported == {str(huge), *map(str, BROKEN)}
+
+
+def test_duplicate_ids_across_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = BUILTIN[0]
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(first.read_text())
+    code, lines, _ = _validate(capsys, first, copy)
+    assert code == 1
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{copy}:")
+    assert "duplicate scenario id" in lines[0]
+
+
+def test_builtin_library_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert len(BUILTIN) == 10
+    code, lines, _ = _validate(capsys, *BUILTIN)
+    assert (code, lines) == (0, [])
+
+
+@pytest.mark.parametrize("path", BUILTIN, ids=lambda p: p.stem)
+def test_builtin_scenarios_match_the_printed_json_schema(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scenarios", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema == json.loads(json.dumps(scenario_json_schema()))
+    jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
+def test_schema_rejects_what_the_model_rejects() -> None:
+    data = yaml.safe_load(BUILTIN[0].read_text())
+    data["colour"] = "blue"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, scenario_json_schema())
+
+
+def test_new_writes_a_valid_starter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "mine.yaml"
+    assert main(["scenarios", "new", "--id", "mine", "--skill", "clarity", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    code, lines, _ = _validate(capsys, out)
+    assert (code, lines) == (0, [])
+    assert yaml.safe_load(out.read_text())["skills"] == ["clarity"]
+    # Never overwrites a trainer's file.
+    assert main(["scenarios", "new", "--out", str(out)]) == 1
