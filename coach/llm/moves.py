@@ -34,7 +34,11 @@ def move_from_signals(signals: Signals) -> Move:
         return Move.blame
     if signals.pressure:
         return Move.pressure
-    if signals.off_topic:
+    # A concrete offer is not a change of subject even when it shares no words with the
+    # last line ("I'll reprint them by Friday" answers "the date is wrong"); an explicit
+    # switch ("by the way, ...") still is.
+    switches_topic = any(cue.evidence.label == "switches topic" for cue in signals.cues)
+    if signals.off_topic and (switches_topic or not signals.proposal):
         return Move.off_topic
     if signals.proposal:
         return Move.proposal
