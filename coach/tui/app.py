@@ -1,0 +1,224 @@
+"""The `CoachApp` and `create_app`, the one way tests, snapshots, benchmarks and the CLI build it.
+
+The app owns what outlives a screen (settings, how backends and scorers are made, the keymap,
+the theme, exam mode) and the command palette. Screens from the other half of the app
+(history, replay viewer, settings, help, self-assessment) are imported lazily so a missing
+module degrades to a notice instead of a crash.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from coach.llm.base import ChatBackend
+    from coach.llm.openai_backend import Sleep
+    from coach.scenario import Scenario
+    from coach.scoring.types import Scorer
+    from coach.session import Session
+    from coach.settings import LoadedSettings, Settings
+
+
+class CoachApp(App[None]):
+    """The learner's app: picker → briefing → conversation → debrief."""
+
+    TITLE = "coach"
+    SUB_TITLE = "conversation coach"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    exam_mode: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        scenario_ref: str | None = None,
+        backend: ChatBackend | Callable[[Scenario, int], ChatBackend] | None = None,
+        scorer: Scorer | None = None,
+        seed: int | None = None,
+        loaded_settings: LoadedSettings | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.loaded_settings = loaded_settings
+        self.scenario_ref = scenario_ref
+        self._backend_source = backend
+        self._scorer = scorer
+        self.seed = seed
+        self.sleep = sleep
+        self.set_reactive(CoachApp.exam_mode, settings.exam_mode)
+
+    # ---- building sessions
+
+    def make_session(self, scenario: Scenario, scenario_path: Path | None) -> Session:
+        """A new session for `scenario` with the app's backend and scorer (not started)."""
+        from coach.session import Session
+
+        seed = self.seed if self.seed is not None else random.SystemRandom().randrange(10**6)
+        return Session(
+            scenario,
+            self.make_backend(scenario, seed),
+            self.make_scorer(),
+            settings=self.settings,
+            seed=seed,
+            scenario_path=scenario_path,
+        )
+
+    def make_backend(self, scenario: Scenario, seed: int) -> ChatBackend:
+        source = self._backend_source
+        if source is None:
+            from coach.llm.factory import make_backend
+
+            return make_backend(self.settings, scenario, seed=seed, sleep=self.sleep)
+        if callable(source) and not hasattr(source, "stream_reply"):
+            return source(scenario, seed)
+        return source  # type: ignore[return-value]
+
+    def make_scorer(self) -> Scorer | None:
+        if self._scorer is not None:
+            return self._scorer
+        from coach.scoring.factory import make_scorer
+        from coach.scoring.types import ScoringError
+
+        try:
+            return make_scorer(self.settings.scorer, self.settings)
+        except ScoringError as exc:
+            self.notify(str(exc), title="Scorer", severity="warning", markup=False)
+            return make_scorer("heuristic", self.settings)
+
+    # ---- lifecycle
+
+    def on_mount(self) -> None:
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+        from coach.tui.screens.picker import PickerScreen
+
+        self.push_screen(PickerScreen())
+        if self.scenario_ref:
+            self.open_scenario_ref(self.scenario_ref)
+
+    def open_scenario_ref(self, ref: str) -> None:
+        from coach.library import ScenarioNotFound, resolve_scenario
+        from coach.scenario_loader import ScenarioError
+        from coach.tui.screens.briefing import BriefingScreen
+
+        try:
+            loaded = resolve_scenario(ref, self.settings.user_scenarios_dir)
+        except ScenarioError as exc:
+            text = "\n".join(str(p) for p in exc.problems) or str(exc)
+            self.notify(text, title="Scenario", severity="error", markup=False)
+            return
+        except ScenarioNotFound as exc:
+            self.notify(str(exc), title="Scenario", severity="error", markup=False)
+            return
+        candidate = Path(ref).expanduser()
+        path = candidate.resolve() if candidate.is_file() else loaded.path
+        self.push_screen(BriefingScreen(loaded.scenario, path))
+
+    # ---- screens owned by the other half of the app (lazy, optional)
+
+    def _optional_screen(self, module: str, name: str, *args: Any) -> Screen[Any] | None:
+        try:
+            mod = importlib.import_module(f"coach.tui.screens.{module}")
+            factory = getattr(mod, name)
+        except (ImportError, AttributeError):
+            self.notify(
+                f"The {module.replace('_', ' ')} screen is not available in this build.",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        screen: Screen[Any] = factory(*args)
+        return screen
+
+    def action_help(self) -> None:
+        screen = self._optional_screen("help", "HelpScreen")
+        if screen is not None:
+            self.push_screen(screen)
+
+    def action_history(self) -> None:
+        screen = self._optional_screen("history", "HistoryScreen", self.settings)
+        if screen is not None:
+            self.push_screen(screen)
+
+    def action_settings(self) -> None:
+        loaded = self.loaded_settings
+        if loaded is None:
+            from coach.settings import LoadedSettings
+
+            loaded = LoadedSettings(self.settings)
+        screen = self._optional_screen("settings_screen", "SettingsScreen", loaded)
+        if screen is not None:
+            self.push_screen(screen)
+
+    def open_replay(self, path: Path) -> None:
+        screen = self._optional_screen("replay_viewer", "ReplayViewerScreen", path)
+        if screen is not None:
+            self.push_screen(screen)
+
+    def action_toggle_exam_mode(self) -> None:
+        self.exam_mode = not self.exam_mode
+        state = "on: scores hidden until the debrief" if self.exam_mode else "off"
+        self.notify(f"Exam mode {state}", markup=False)
+
+    def action_home(self) -> None:
+        from coach.tui.screens.picker import PickerScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, PickerScreen):
+            self.pop_screen()
+
+    # ---- command palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key and what it does (F1)", self.action_help)
+        yield SystemCommand("History", "Past sessions and progress (h)", self.action_history)
+        yield SystemCommand("Settings", "Backend, model, theme, keys (s)", self.action_settings)
+        yield SystemCommand(
+            "Toggle exam mode", "Hide scores until the debrief", self.action_toggle_exam_mode
+        )
+        yield SystemCommand("Home", "Back to the scenario picker", self.action_home)
+        extra: Callable[[], Iterable[SystemCommand]] | None = getattr(
+            screen, "screen_commands", None
+        )
+        if extra is not None:
+            yield from extra()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    scenario_ref: str | None = None,
+    backend: ChatBackend | Callable[[Scenario, int], ChatBackend] | None = None,
+    scorer: Scorer | None = None,
+    seed: int | None = None,
+    loaded_settings: LoadedSettings | None = None,
+    sleep: Sleep | None = None,
+) -> CoachApp:
+    """Build the app; tests and benchmarks inject a backend (or a factory), scorer and seed."""
+    return CoachApp(
+        settings,
+        scenario_ref=scenario_ref,
+        backend=backend,
+        scorer=scorer,
+        seed=seed,
+        loaded_settings=loaded_settings,
+        sleep=sleep,
+    )

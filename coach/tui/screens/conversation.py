@@ -1,0 +1,457 @@
+"""The conversation: the counterpart's reply streams in, every learner turn is scored live.
+
+Keys (shown in the footer and the help): Enter inserts a newline (replies are often several
+lines and pasted text must stay whole), Ctrl+S sends (Ctrl+Enter too where the terminal
+reports it), Esc stops a reply in progress, Ctrl+T asks for a hint, Ctrl+R retries a failed
+reply, Ctrl+B rewinds to an earlier turn, Ctrl+O toggles exam mode, Ctrl+G finishes.
+
+The input is cleared only once the learner turn is on disk (`Session.send` returned); an error
+never touches it. Replies run in an exclusive worker so Esc can cancel them; the session saves
+the partial reply as incomplete and offers a retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from coach.session import (
+    Ended,
+    LearnerRecorded,
+    ReplyDelta,
+    ReplyDone,
+    ReplyFailed,
+    ReplyStarted,
+    Scored,
+    SessionError,
+    StateChanged,
+    TurnStream,
+)
+from coach.tui.literal import lit, one_line, visible
+from coach.tui.widgets.messages import CounterpartMessage, TitleBar
+from coach.tui.widgets.scored_turn import ScoredTurnView
+
+if TYPE_CHECKING:
+    from textual.widgets._markdown import MarkdownStream
+    from textual.worker import Worker
+
+    from coach.session import Session
+    from coach.transcript import LearnerTurn
+    from coach.tui.app import CoachApp
+
+
+class RewindScreen(ModalScreen[str | None]):
+    """Pick the learner turn to rewind to; its text comes back into the input."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, turns: list[LearnerTurn]) -> None:
+        super().__init__()
+        self.turns = turns
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for turn in self.turns:
+            line = Text(f"{turn.turn_id}  ", style="bold")
+            line.append_text(lit(one_line(turn.text, 70)))
+            options.append(Option(line, id=turn.turn_id))
+        with VerticalScroll(id="rewind-dialog"):
+            yield Static("Rewind to before which turn? Its text comes back for you to edit.")
+            yield OptionList(*options, id="rewind-list")
+
+    def on_mount(self) -> None:
+        lst = self.query_one(OptionList)
+        lst.highlighted = len(self.turns) - 1 if self.turns else None
+        lst.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class ConversationScreen(Screen[None]):
+    """Talk to the counterpart; scores, hints, rewind, retry, then the debrief."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s,ctrl+enter", "send", "Send", id="send", priority=True),
+        Binding("escape", "cancel_reply", "Stop reply", id="cancel", priority=True),
+        Binding("ctrl+t", "hint", "Hint", id="hint", priority=True),
+        Binding("ctrl+r", "retry", "Retry", id="retry", priority=True),
+        Binding("ctrl+b", "rewind", "Rewind", id="rewind", priority=True),
+        Binding("ctrl+o", "app.toggle_exam_mode", "Exam mode", id="exam", priority=True),
+        Binding("ctrl+g", "finish", "Finish", id="finish", priority=True),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.views: dict[str, ScoredTurnView] = {}
+        self.bubbles: dict[str, CounterpartMessage] = {}
+        self.reply_worker: Worker[None] | None = None
+        self.streaming = False
+        self.hint_text = ""
+
+    @property
+    def coach(self) -> CoachApp:
+        from coach.tui.app import CoachApp
+
+        assert isinstance(self.app, CoachApp)
+        return self.app
+
+    def subject(self) -> str:
+        return self.session.scenario.title
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(self.subject())
+        yield VerticalScroll(id="log")
+        with Horizontal(id="notice"):
+            yield Static("", id="notice-text", markup=False)
+            yield Button("Retry  Ctrl+R", id="retry-button", variant="warning")
+        yield Static("", id="hint", markup=False)
+        yield TextArea(
+            "",
+            id="input",
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            placeholder="Your reply…  Enter = new line · Ctrl+S = send",
+        )
+        yield Static("", id="status", markup=False)
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one("#notice").display = False
+        self.query_one("#hint").display = False
+        await self.rebuild_log()
+        self.query_one("#input", TextArea).focus()
+        self.watch(self.app, "exam_mode", self._exam_mode_changed, init=False)
+        self.drain_scores()
+        self.update_status()
+        if self.session.needs_retry:
+            self.show_notice(Text("The last reply is missing (the session was interrupted)."))
+
+    # ---- the log
+
+    async def rebuild_log(self) -> None:
+        log = self.query_one("#log", VerticalScroll)
+        await log.remove_children()
+        self.views.clear()
+        self.bubbles.clear()
+        name = self.session.scenario.counterpart.name
+        widgets: list[Any] = []
+        opening = self.session.opening
+        widgets.append(CounterpartMessage(name, opening.text if opening else "", turn_id="C0"))
+        for ex in self.session.turns:
+            view = self._learner_view(ex.learner.turn_id, ex.learner.text, ex.score)
+            widgets.append(view)
+            if ex.reply is not None:
+                bubble = CounterpartMessage(name, ex.reply.text, turn_id=ex.reply.turn_id)
+                self.bubbles[ex.reply.turn_id] = bubble
+                widgets.append(bubble)
+        await log.mount_all(widgets)
+        for ex in self.session.turns:
+            if ex.reply is not None and not ex.reply.complete:
+                self.bubbles[ex.reply.turn_id].mark_incomplete("(incomplete reply)")
+        log.anchor()
+
+    def _learner_view(self, turn_id: str, text: str, score: Any) -> ScoredTurnView:
+        view = ScoredTurnView(text, score, turn_id=turn_id, hidden=self.coach.exam_mode)
+        self.views[turn_id] = view
+        return view
+
+    # ---- sending and streaming
+
+    def action_send(self) -> None:
+        area = self.query_one("#input", TextArea)
+        if self.streaming:
+            self.notify("A reply is still coming; Esc stops it.", markup=False)
+            return
+        if self.session.phase.value == "ended":
+            self.notify("The conversation has ended: Ctrl+G for the debrief.", markup=False)
+            return
+        if self.session.needs_retry:
+            self.notify("The last reply is missing: Ctrl+R asks again first.", markup=False)
+            return
+        text = area.text
+        if not text.strip():
+            return
+        try:
+            stream = self.session.send(text)
+        except (SessionError, OSError) as exc:
+            self.notify(f"Not sent: {exc}", severity="error", markup=False)
+            return
+        area.clear()  # the learner turn is on disk now
+        self.hide_notice()
+        self.query_one("#hint").display = False
+        self.reply_worker = self.run_reply(stream)
+
+    @work(exclusive=True, group="reply")
+    async def run_reply(self, stream: TurnStream) -> None:
+        log = self.query_one("#log", VerticalScroll)
+        name = self.session.scenario.counterpart.name
+        bubble: CounterpartMessage | None = None
+        md: MarkdownStream | None = None
+        self.streaming = True
+        self.update_status()
+        try:
+            async for event in stream:
+                if isinstance(event, LearnerRecorded):
+                    turn = event.turn
+                    await log.mount(self._learner_view(turn.turn_id, turn.text, None))
+                    log.anchor()
+                elif isinstance(event, StateChanged):
+                    self.update_status()
+                elif isinstance(event, ReplyStarted):
+                    bubble = self.bubbles.get(event.turn_id)
+                    if bubble is None:
+                        bubble = CounterpartMessage(name, turn_id=event.turn_id)
+                        self.bubbles[event.turn_id] = bubble
+                        await log.mount(bubble)
+                    else:
+                        await bubble.reset()
+                    log.anchor()
+                    md = bubble.stream()
+                elif isinstance(event, ReplyDelta) and md is not None:
+                    await md.write(visible(event.text))
+                elif isinstance(event, ReplyDone) and bubble is not None:
+                    if md is not None:
+                        await md.stop()
+                        md = None
+                    await bubble.finish(event.turn.text)
+                elif isinstance(event, ReplyFailed):
+                    if md is not None:
+                        await md.stop()
+                        md = None
+                    if bubble is not None:
+                        bubble.mark_incomplete("(reply failed)")
+                    self.show_error(event)
+                elif isinstance(event, Ended):
+                    self.show_ended(event)
+        except asyncio.CancelledError:
+            if bubble is not None:
+                bubble.mark_incomplete("(stopped — Ctrl+R asks again)")
+            self.show_notice(Text("Reply stopped. Your turn is saved; Ctrl+R asks again."))
+            raise
+        finally:
+            self.streaming = False
+            self.update_status()
+
+    def action_cancel_reply(self) -> None:
+        if self.streaming and self.reply_worker is not None:
+            self.reply_worker.cancel()
+
+    def action_retry(self) -> None:
+        if self.streaming:
+            return
+        if not self.session.needs_retry:
+            self.notify("Nothing to retry.", markup=False)
+            return
+        try:
+            stream = self.session.retry()
+        except (SessionError, OSError) as exc:
+            self.notify(f"Cannot retry: {exc}", severity="error", markup=False)
+            return
+        self.hide_notice()
+        self.reply_worker = self.run_reply(stream)
+
+    @on(Button.Pressed, "#retry-button")
+    def _retry_pressed(self) -> None:
+        self.action_retry()
+
+    # ---- notices
+
+    def show_notice(self, text: Text, *, retry: bool = True) -> None:
+        self.query_one("#notice-text", Static).update(text)
+        self.query_one("#retry-button").display = retry and self.session.needs_retry
+        self.query_one("#notice").display = True
+
+    def hide_notice(self) -> None:
+        self.query_one("#notice").display = False
+
+    def show_error(self, event: ReplyFailed) -> None:
+        text = Text("The reply failed ", style="bold")
+        text.append_text(lit(f"({event.kind}): ", "bold"))
+        text.append_text(lit(one_line(event.message, 300)))
+        text.append("\nYour turn and the conversation are saved. ", style="dim")
+        text.append("Ctrl+R" if event.retryable else "Ctrl+R may", style="bold")
+        text.append(" try again.", style="dim")
+        self.show_notice(text)
+        self.notify(
+            f"Reply failed: {one_line(event.message, 200)}",
+            severity="error",
+            markup=False,
+        )
+
+    def show_ended(self, event: Ended) -> None:
+        text = Text("The conversation has ended: ", style="bold")
+        text.append_text(lit(event.outcome.value.replace("_", " ")))
+        text.append(" — ")
+        text.append_text(lit(event.reason))
+        text.append("\nCtrl+G for the debrief, Ctrl+B to rewind and try another way.")
+        self.show_notice(text, retry=False)
+
+    # ---- scores
+
+    @work(group="scores")
+    async def drain_scores(self) -> None:
+        queue = self.session.score_events
+        while True:
+            event = await queue.get()
+            if isinstance(event, Scored):
+                view = self.views.get(event.turn_id)
+                if view is not None:
+                    view.set_score(event.score)
+            else:
+                self.notify(
+                    f"Scoring {event.turn_id} failed: {one_line(event.message, 200)}",
+                    severity="warning",
+                    markup=False,
+                )
+
+    def _exam_mode_changed(self, hidden: bool) -> None:
+        for view in self.views.values():
+            view.set_hidden(hidden)
+
+    # ---- hint, rewind, finish
+
+    def action_hint(self) -> None:
+        if self.session.phase.value != "active":
+            self.notify("Hints are for an active conversation.", markup=False)
+            return
+        self.fetch_hint()
+
+    @work(exclusive=True, group="hint")
+    async def fetch_hint(self) -> None:
+        panel = self.query_one("#hint", Static)
+        panel.update(Text("Thinking of a hint…", style="dim italic"))
+        panel.display = True
+        try:
+            hint = await self.session.hint()
+        except Exception as exc:
+            panel.update(lit(f"No hint: {exc}"))
+            return
+        self.hint_text = hint
+        text = Text("Hint  ", style="bold")
+        text.append_text(lit(hint))
+        panel.update(text)
+
+    def action_rewind(self) -> None:
+        if self.streaming:
+            self.notify("Stop the reply first (Esc).", markup=False)
+            return
+        turns = [ex.learner for ex in self.session.turns]
+        if not turns:
+            self.notify("Nothing to rewind yet.", markup=False)
+            return
+        self.app.push_screen(RewindScreen(turns), self._rewind_to)
+
+    async def _rewind_to(self, turn_id: str | None) -> None:
+        if turn_id is None:
+            return
+        await self.rewind_to(turn_id)
+
+    async def rewind_to(self, turn_id: str) -> None:
+        """Go back to before `turn_id`, with its text in the input to edit."""
+        try:
+            turn = self.session.rewind(turn_id)
+        except (SessionError, OSError) as exc:
+            self.notify(f"Cannot rewind: {exc}", severity="error", markup=False)
+            return
+        self.hide_notice()
+        await self.rebuild_log()
+        area = self.query_one("#input", TextArea)
+        area.load_text(turn.text)
+        area.move_cursor(area.document.end)
+        area.focus()
+        self.update_status()
+        self.notify(f"Rewound to before {turn_id}: edit your reply and send.", markup=False)
+
+    def action_finish(self) -> None:
+        if self.streaming:
+            self.notify("Stop the reply first (Esc).", markup=False)
+            return
+        self.finish()
+
+    @work(exclusive=True, group="finish")
+    async def finish(self) -> None:
+        from coach.scoring.debrief import build_debrief
+        from coach.scoring.types import SKILLS
+        from coach.tui.screens.debrief import DebriefScreen
+
+        session = self.session
+        if session.phase.value != "ended":
+            await session.end()
+        await session.wait_scores()
+        ratings: dict[str, int] | None = None
+        screen = self.coach._optional_screen(
+            "self_assessment", "SelfAssessmentScreen", list(SKILLS)
+        )
+        if screen is not None:
+            ratings = await self.app.push_screen_wait(screen)
+        if ratings:
+            try:
+                session.self_assess(ratings)
+            except SessionError as exc:
+                self.notify(str(exc), severity="warning", markup=False)
+                ratings = None
+        items = [
+            (ex.context, ex.learner.text, ex.score) for ex in session.turns if ex.score is not None
+        ]
+        weights = {s: session.scenario.weight_of(s) for s in SKILLS}
+        debrief = await build_debrief(items, weights)
+        # Not awaited: switching removes this screen and cancels this very worker.
+        self.app.call_later(self.app.switch_screen, DebriefScreen(session, debrief, ratings))
+
+    # ---- status line
+
+    def update_status(self) -> None:
+        s = self.session
+        usage = s.usage
+        parts: list[str | tuple[str, str]] = []
+        parts.append((s.backend.name, "bold"))
+        parts.append(" · ")
+        parts.append((one_line(s.backend.model, 40), ""))
+        parts.append(f"  │  turn {s.turn_count}/{s.max_turns}")
+        tokens = usage.usage.total_tokens
+        est = "~" if usage.usage.estimated else ""
+        parts.append(f"  │  {est}{tokens:,} tokens · ${usage.cost_usd:.4f}")
+        if s.scenario.show_state:
+            st = s.state
+            parts.append(f"  │  trust {st.trust} · tension {st.tension} · ")
+            parts.append((one_line(st.stage, 30), ""))
+        if self.streaming:
+            parts.append(("  │  replying… Esc stops", "italic"))
+        if self.coach.exam_mode:
+            parts.append(("  │  exam mode", "bold yellow"))
+        out = Text(end="")
+        for part in parts:
+            if isinstance(part, tuple):
+                out.append_text(lit(part[0], part[1]))
+            else:
+                out.append(part)
+        self.query_one("#status", Static).update(out)
+
+    def screen_commands(self) -> list[Any]:
+        from textual.app import SystemCommand
+
+        return [
+            SystemCommand("Send", "Send your reply (Ctrl+S)", self.action_send),
+            SystemCommand("Hint", "A coaching hint for your next turn (Ctrl+T)", self.action_hint),
+            SystemCommand(
+                "Retry reply", "Ask again for a failed reply (Ctrl+R)", self.action_retry
+            ),
+            SystemCommand("Rewind", "Go back to an earlier turn (Ctrl+B)", self.action_rewind),
+            SystemCommand(
+                "Stop reply", "Stop the reply in progress (Esc)", self.action_cancel_reply
+            ),
+            SystemCommand("Finish", "End and read the debrief (Ctrl+G)", self.action_finish),
+        ]

@@ -1,0 +1,327 @@
+"""The debrief: how the session went and the one thing to do differently next time.
+
+Per-skill scores with a per-turn chart, MITI listening metrics with their fair/good labels,
+the strength and the improvement anchored in the learner's own words, the weakest turn
+rewritten next to the original, the outcome, self-ratings beside measured scores, and the
+branches compared when the learner rewound. Export writes Markdown or HTML under
+settings.home/exports.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Sparkline, Static
+
+from coach.scoring.debrief import render_markdown
+from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
+from coach.tui.literal import lit
+from coach.tui.widgets.messages import TitleBar
+from coach.tui.widgets.scored_turn import score_style
+
+if TYPE_CHECKING:
+    from coach.scoring.debrief import Debrief
+    from coach.session import Session
+    from coach.tui.app import CoachApp
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def bars(values: tuple[float, ...] | list[float]) -> Text:
+    """A 1-5 score per turn as a bar each, coloured by level."""
+    out = Text(end="")
+    for v in values:
+        idx = max(0, min(len(BARS) - 1, round((v - 1) / 4 * (len(BARS) - 1))))
+        out.append(BARS[idx], style=score_style(v).replace("bold ", ""))
+    return out
+
+
+def skills_table(debrief: Debrief, ratings: dict[str, int] | None) -> Table:
+    s = debrief.summary
+    table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
+    table.add_column("Skill")
+    table.add_column("Mean", justify="right")
+    table.add_column("Per turn")
+    table.add_column("Trend")
+    if ratings:
+        table.add_column("You rated", justify="right")
+    for skill in SKILLS:
+        sk = s.skills[skill]
+        row: list[Any] = [
+            SKILL_LABELS[skill],
+            Text(f"{sk.mean:.1f}", style=score_style(sk.mean)),
+            bars(sk.scores),
+            Text(str(sk.trend), style="dim"),
+        ]
+        if ratings:
+            mine = ratings.get(skill)
+            row.append("—" if mine is None else f"{mine}  ({mine - sk.mean:+.1f})")
+        table.add_row(*row)
+    return table
+
+
+def miti_text(debrief: Debrief) -> Text:
+    m = debrief.summary.miti
+    out = Text("Listening (MITI)\n", style="bold")
+
+    def row(label: str, value: str, level: str) -> None:
+        style = {"good": "green", "fair": "yellow"}.get(level, "red" if level != "n/a" else "dim")
+        out.append(f"  {label:<28}{value:>7}  ")
+        out.append(level, style=f"bold {style}")
+        out.append("\n")
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.0%}"
+
+    rpq = "n/a" if m.reflections_per_question is None else f"{m.reflections_per_question:.2f}"
+    row(
+        f"Reflections/question {m.reflections}:{m.questions}",
+        rpq,
+        m.levels.get("reflections_per_question", "n/a"),
+    )
+    row(
+        "Complex reflections",
+        pct(m.complex_reflection_share),
+        m.levels.get("complex_reflection_share", "n/a"),
+    )
+    row("Open questions", pct(m.open_question_share), m.levels.get("open_question_share", "n/a"))
+    out.append("  fair: ≥1 reflection per question, ≥40% complex · good: ≥2, ≥50%", style="dim")
+    return out
+
+
+def highlights_text(debrief: Debrief) -> Text:
+    out = Text(end="")
+    if debrief.strength:
+        out.append("Strength  ", style="bold green")
+        out.append_text(lit(debrief.strength.message))
+        if debrief.strength.quote:
+            out.append("\n  ")
+            out.append_text(lit(f"“{debrief.strength.quote}”", "italic green"))
+        out.append("\n")
+    if debrief.improvement:
+        out.append("To work on  ", style="bold yellow")
+        out.append_text(lit(debrief.improvement.message))
+        if debrief.improvement.quote:
+            out.append("\n  ")
+            out.append_text(lit(f"“{debrief.improvement.quote}”", "italic yellow"))
+    return out
+
+
+def branch_comparison(path: Path, weights: dict[Skill, float]) -> Text | None:
+    """Mean overall score per branch when the learner rewound; None with a single branch."""
+    from coach.scoring.aggregate import weighted_overall
+    from coach.transcript import read_transcript
+
+    transcript = read_transcript(path)
+    branches = transcript.branches()
+    if len(branches) < 2:
+        return None
+    scores = transcript.scores()
+    out = Text("Branches (you rewound)\n", style="bold")
+    for i, chain in enumerate(branches):
+        vals = [weighted_overall(scores[t], weights) for t in chain if t in scores]
+        mean = sum(vals) / len(vals) if vals else 0.0
+        active = i == len(branches) - 1
+        out.append(f"  {'▶' if active else ' '} {' → '.join(chain):<30} ")
+        out.append(f"{mean:.1f}" if vals else "—", style=score_style(mean) if vals else "dim")
+        out.append("  (final)\n" if active else "\n", style="dim")
+    out.rstrip()
+    return out
+
+
+class DebriefScreen(Screen[None]):
+    """The end of a session; export it, retry the scenario, or go home."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "export('md')", "Export MD", id="export_md"),
+        Binding("x", "export('html')", "Export HTML", id="export_html"),
+        Binding("r", "retry_scenario", "Retry scenario", id="retry_scenario"),
+        Binding("h", "app.history", "History", id="history"),
+        Binding("escape,q", "app.home", "Home", id="home"),
+    ]
+
+    def __init__(
+        self, session: Session, debrief: Debrief, ratings: dict[str, int] | None = None
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.debrief = debrief
+        self.ratings = ratings
+        self.exported: list[Path] = []
+
+    @property
+    def coach(self) -> CoachApp:
+        from coach.tui.app import CoachApp
+
+        assert isinstance(self.app, CoachApp)
+        return self.app
+
+    def outcome_text(self) -> Text:
+        s = self.session
+        out = Text("Outcome  ", style="bold")
+        outcome = s.outcome.value.replace("_", " ") if s.outcome else "not finished"
+        out.append_text(lit(outcome, "bold cyan"))
+        if s.end_reason:
+            out.append(" — ")
+            out.append_text(lit(s.end_reason))
+        met = s.objectives_met
+        total = len(s.scenario.objectives)
+        out.append(f"\nObjectives met {len(met)}/{total}", style="dim")
+        summary = self.debrief.summary
+        if summary.turns:
+            out.append(f"   ·   overall {summary.overall:.1f}/5 over {len(summary.turns)} turns")
+        return out
+
+    def subject(self) -> str:
+        return f"debrief: {self.session.scenario.title}"
+
+    def compose(self) -> ComposeResult:
+        d = self.debrief
+        yield TitleBar(self.subject())
+        with VerticalScroll(id="debrief"):
+            yield Static(self.outcome_text(), classes="panel", id="outcome", markup=False)
+            if not d.summary.turns:
+                yield Static("No scored turns in this session.", classes="panel")
+            else:
+                yield Static(skills_table(d, self.ratings), classes="panel", id="skills")
+                yield Static(Text("Overall per turn", style="bold"), classes="panel")
+                yield Sparkline(list(d.summary.turn_overall), id="turn-chart")
+                yield Static(miti_text(d), classes="panel", id="miti", markup=False)
+                yield Static(highlights_text(d), classes="panel", id="highlights", markup=False)
+                r = d.rewrite
+                if r is not None:
+                    title = Text(f"A better version of turn {r.turn + 1} ", style="bold")
+                    title.append(f"({SKILL_LABELS[r.skill]})", style="dim")
+                    yield Static(title, classes="panel")
+                    with Horizontal(id="rewrite"):
+                        mine = Text("You said\n", style="bold")
+                        mine.append_text(lit(r.original))
+                        mine.append(
+                            f"\n{r.original_score:.1f}", style=score_style(r.original_score)
+                        )
+                        better = Text("Try\n", style="bold green")
+                        better.append_text(lit(r.rewritten))
+                        if r.rewritten_score is not None:
+                            better.append(
+                                f"\n{r.rewritten_score:.1f}", style=score_style(r.rewritten_score)
+                            )
+                        yield Static(mine, id="rewrite-original", markup=False)
+                        yield Static(better, id="rewrite-better", markup=False)
+            yield Static("", classes="panel", id="branches", markup=False)
+            with Horizontal(id="debrief-actions"):
+                yield Button("Export Markdown  m", id="export-md")
+                yield Button("Export HTML  x", id="export-html")
+                yield Button("Retry scenario  r", id="retry-scenario", variant="primary")
+                yield Button("Home  Esc", id="home")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#debrief", VerticalScroll).focus()
+        weights = {s: self.session.scenario.weight_of(s) for s in SKILLS}
+        try:
+            branches = branch_comparison(self.session.path, weights)
+        except Exception:  # an unreadable transcript only loses the comparison
+            branches = None
+        panel = self.query_one("#branches", Static)
+        panel.display = branches is not None
+        if branches is not None:
+            panel.update(branches)
+
+    # ---- export
+
+    def markdown(self) -> str:
+        title = f"Debrief: {self.session.scenario.title}"
+        text = render_markdown(self.debrief, title=title)
+        s = self.session
+        lines = [text.rstrip(), "", "## Outcome", ""]
+        lines.append(f"{s.outcome.value if s.outcome else 'not finished'}: {s.end_reason}")
+        if self.ratings:
+            lines += ["", "## Self-assessment", ""]
+            for skill in SKILLS:
+                mean = self.debrief.summary.skills[skill].mean
+                lines.append(
+                    f"- {SKILL_LABELS[skill]}: you {self.ratings.get(skill)}, measured {mean:.1f}"
+                )
+        lines += ["", "## Conversation", ""]
+        opening = s.opening
+        if opening:
+            lines.append(f"**{s.scenario.counterpart.name}:** {opening.text}")
+            lines.append("")
+        for ex in s.turns:
+            lines.append(f"**You ({ex.learner.turn_id}):** {ex.learner.text}")
+            lines.append("")
+            if ex.reply is not None:
+                lines.append(f"**{s.scenario.counterpart.name}:** {ex.reply.text}")
+                lines.append("")
+        return "\n".join(lines) + "\n"
+
+    def html_page(self) -> str:
+        body = html.escape(self.markdown())
+        title = html.escape(f"Debrief: {self.session.scenario.title}")
+        return (
+            "<!doctype html><html><head><meta charset='utf-8'>"
+            f"<title>{title}</title><style>body{{font-family:system-ui;max-width:52rem;"
+            "margin:2rem auto;padding:0 1rem}pre{white-space:pre-wrap;font:inherit}</style>"
+            f"</head><body><pre>{body}</pre></body></html>\n"
+        )
+
+    def action_export(self, fmt: str) -> None:
+        self.export(fmt)
+
+    @work(thread=True, group="export")
+    def export(self, fmt: str) -> None:
+        folder = self.coach.settings.home / "exports"
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        ext = "html" if fmt == "html" else "md"
+        path = folder / f"{self.session.session_id}-debrief-{stamp}.{ext}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.html_page() if ext == "html" else self.markdown(), "utf-8")
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"Export failed: {exc}", severity="error", markup=False
+            )
+            return
+        self.exported.append(path)
+        self.app.call_from_thread(self.notify, f"Exported to {path}", markup=False)
+
+    @on(Button.Pressed, "#export-md")
+    def _md(self) -> None:
+        self.export("md")
+
+    @on(Button.Pressed, "#export-html")
+    def _html(self) -> None:
+        self.export("html")
+
+    @on(Button.Pressed, "#home")
+    def _home(self) -> None:
+        self.coach.action_home()
+
+    @on(Button.Pressed, "#retry-scenario")
+    def _retry(self) -> None:
+        self.action_retry_scenario()
+
+    def action_retry_scenario(self) -> None:
+        from coach.tui.screens.briefing import BriefingScreen
+
+        s = self.session
+        self.app.switch_screen(BriefingScreen(s.scenario, None))
+
+    def screen_commands(self) -> list[Any]:
+        from textual.app import SystemCommand
+
+        return [
+            SystemCommand("Export debrief as Markdown", "m", lambda: self.export("md")),
+            SystemCommand("Export debrief as HTML", "x", lambda: self.export("html")),
+            SystemCommand("Retry this scenario", "r", self.action_retry_scenario),
+        ]

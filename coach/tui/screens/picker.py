@@ -1,0 +1,302 @@
+"""Home: choose a scenario from the library, or continue an interrupted session.
+
+The library (built-in plus the user's folder) is filtered by skill, difficulty and a search
+box; the preview shows the selected scenario literally (scenario files are untrusted). Disk
+reads run in thread workers so the first frame paints at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from coach.scoring.types import SKILL_LABELS, SKILLS
+from coach.tui.literal import lit, one_line
+from coach.tui.widgets.messages import TitleBar
+
+if TYPE_CHECKING:
+    from coach.library import Library
+    from coach.scenario import Scenario
+    from coach.sessions_store import SessionInfo
+    from coach.tui.app import CoachApp
+
+DIFFICULTIES = ("beginner", "intermediate", "advanced")
+
+
+def scenario_preview(scenario: Scenario, path: Path | None, builtin: bool) -> Text:
+    """Everything a learner needs to choose, as literal text."""
+    out = Text(end="")
+    out.append_text(lit(scenario.title, "bold"))
+    out.append("\n")
+    skills = ", ".join(SKILL_LABELS[s] for s in scenario.skills)
+    out.append_text(
+        lit(f"{scenario.difficulty.value} · {scenario.category.value} · {skills}", "dim")
+    )
+    out.append("\n\n")
+    out.append_text(lit(scenario.summary))
+    out.append("\n\nYou are  ", style="bold")
+    out.append_text(lit(scenario.learner.role))
+    out.append("\nGoal     ", style="bold")
+    out.append_text(lit(scenario.learner.goal))
+    out.append("\nWith     ", style="bold")
+    c = scenario.counterpart
+    out.append_text(lit(f"{c.name}, {c.role}"))
+    out.append("\n\nObjectives\n", style="bold")
+    for objective in scenario.objectives:
+        out.append("  • ")
+        out.append_text(lit(objective.description))
+        out.append("\n")
+    out.append(f"\nUp to {scenario.max_turns} turns · ", style="dim")
+    where = "built-in" if builtin else one_line(str(path) if path else "your folder")
+    out.append_text(lit(where, "dim"))
+    return out
+
+
+class PickerScreen(Screen[None]):
+    """The scenario library with filters, a preview and recent sessions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search", id="search"),
+        Binding("h", "app.history", "History", id="history"),
+        Binding("s,ctrl+comma", "app.settings", "Settings", id="settings"),
+        Binding("question_mark", "app.help", "Help", id="help_key"),
+        Binding("c", "continue_latest", "Continue", id="continue"),
+        Binding("escape", "clear_search", "Clear", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.library: Library | None = None
+        self.recent: list[SessionInfo] = []
+        self.visible_ids: list[str] = []
+
+    @property
+    def coach(self) -> CoachApp:
+        from coach.tui.app import CoachApp
+
+        assert isinstance(self.app, CoachApp)
+        return self.app
+
+    def subject(self) -> str:
+        return "choose a scenario"
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(self.subject())
+        with Horizontal(id="picker-body"):
+            with Vertical(id="picker-left"):
+                yield Input(placeholder="Search scenarios  ( / )", id="search")
+                with Horizontal(id="filters"):
+                    yield Select(
+                        [(SKILL_LABELS[s], s) for s in SKILLS],
+                        prompt="Any skill",
+                        id="skill-filter",
+                    )
+                    yield Select(
+                        [(d.capitalize(), d) for d in DIFFICULTIES],
+                        prompt="Any level",
+                        id="difficulty-filter",
+                    )
+                yield OptionList(id="scenarios")
+                yield Label("Recent sessions", classes="section-title")
+                yield OptionList(id="recent")
+            with VerticalScroll(id="preview"):
+                yield Static("Loading the library…", id="preview-body", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#scenarios", OptionList).focus()
+        self.load_library()
+        self.load_recent()
+
+    def on_screen_resume(self) -> None:
+        self.load_recent()
+
+    @work(thread=True, exclusive=True, group="library")
+    def load_library(self) -> None:
+        from coach.library import load_library
+
+        library = load_library(self.coach.settings.user_scenarios_dir)
+        self.app.call_from_thread(self._library_loaded, library)
+
+    def _library_loaded(self, library: Library) -> None:
+        self.library = library
+        for problem in library.problems[:3]:
+            self.notify(str(problem), title="Scenario file", severity="warning", markup=False)
+        self.refresh_list()
+
+    @work(thread=True, exclusive=True, group="recent")
+    def load_recent(self) -> None:
+        from coach.sessions_store import list_sessions
+
+        sessions = list_sessions(self.coach.settings.sessions_dir)
+        self.app.call_from_thread(self._recent_loaded, sessions)
+
+    def _recent_loaded(self, sessions: list[SessionInfo]) -> None:
+        self.recent = [s for s in sessions if s.problem is None][:8]
+        options = self.query_one("#recent", OptionList)
+        options.clear_options()
+        if not self.recent:
+            options.add_option(Option(Text("No sessions yet", style="dim"), disabled=True))
+            return
+        for info in self.recent:
+            line = Text(end="")
+            if info.ended:
+                line.append("✓ ", style="green")
+            else:
+                line.append("↻ continue ", style="bold yellow")
+            line.append_text(lit(one_line(info.scenario_title or info.scenario_id, 40)))
+            line.append(f"  {info.turns} turns", style="dim")
+            options.add_option(Option(line, id=f"session:{info.session_id}"))
+
+    # ---- filtering
+
+    def matches(self, scenario: Scenario) -> bool:
+        skill = self.query_one("#skill-filter", Select).value
+        level = self.query_one("#difficulty-filter", Select).value
+        query = self.query_one("#search", Input).value.strip().lower()
+        if isinstance(skill, str) and skill not in scenario.skills:
+            return False
+        if isinstance(level, str) and scenario.difficulty.value != level:
+            return False
+        if query:
+            hay = " ".join(
+                [scenario.title, scenario.summary, scenario.id, *scenario.tags, scenario.category]
+            ).lower()
+            return all(word in hay for word in query.split())
+        return True
+
+    def refresh_list(self) -> None:
+        if self.library is None:
+            return
+        options = self.query_one("#scenarios", OptionList)
+        options.clear_options()
+        shown = [s for s in self.library.scenarios if self.matches(s)]
+        self.visible_ids = [s.id for s in shown]
+        for scenario in shown:
+            line = Text(end="")
+            line.append_text(lit(one_line(scenario.title, 60), "bold"))
+            line.append("\n  ")
+            skills = ", ".join(SKILL_LABELS[s] for s in scenario.skills)
+            line.append_text(lit(f"{scenario.difficulty.value} · {skills}", "dim"))
+            options.add_option(Option(line, id=scenario.id))
+        if shown:
+            options.highlighted = 0
+            self.show_preview(shown[0].id)
+        else:
+            self.query_one("#preview-body", Static).update(
+                Text("No scenario matches these filters.", style="dim")
+            )
+
+    @on(Input.Changed, "#search")
+    @on(Select.Changed)
+    def _filters_changed(self, event: Any) -> None:
+        self.refresh_list()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.query_one("#scenarios", OptionList).focus()
+
+    def show_preview(self, scenario_id: str) -> None:
+        if self.library is None:
+            return
+        scenario = self.library.get(scenario_id)
+        if scenario is None:
+            return
+        body = scenario_preview(
+            scenario, self.library.path_of(scenario_id), self.library.is_builtin(scenario_id)
+        )
+        body.append("\n\nEnter", style="bold")
+        body.append(" read the briefing", style="dim")
+        self.query_one("#preview-body", Static).update(body)
+
+    @on(OptionList.OptionHighlighted, "#scenarios")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id:
+            self.show_preview(event.option.id)
+
+    @on(OptionList.OptionSelected, "#scenarios")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.open_scenario(event.option.id)
+
+    def open_scenario(self, scenario_id: str) -> None:
+        from coach.tui.screens.briefing import BriefingScreen
+
+        if self.library is None:
+            return
+        scenario = self.library.get(scenario_id)
+        if scenario is not None:
+            self.app.push_screen(BriefingScreen(scenario, self.library.path_of(scenario_id)))
+
+    @on(OptionList.OptionSelected, "#recent")
+    def _recent_selected(self, event: OptionList.OptionSelected) -> None:
+        session_id = (event.option.id or "").removeprefix("session:")
+        info = next((s for s in self.recent if s.session_id == session_id), None)
+        if info is None:
+            return
+        if info.ended:
+            self.coach.open_replay(info.path)
+        else:
+            self.continue_session(info)
+
+    def action_continue_latest(self) -> None:
+        pending = next((s for s in self.recent if not s.ended), None)
+        if pending is None:
+            self.notify("No interrupted session to continue.", markup=False)
+            return
+        self.continue_session(pending)
+
+    @work(exclusive=True, group="open")
+    async def continue_session(self, info: SessionInfo) -> None:
+        from coach.session import Session
+        from coach.transcript import TranscriptError, read_transcript
+        from coach.tui.screens.conversation import ConversationScreen
+
+        try:
+            header = read_transcript(info.path).header
+            scenario = self.library.get(str(header.get("scenario_id"))) if self.library else None
+            if scenario is None:
+                raise TranscriptError(
+                    f"scenario {header.get('scenario_id')!r} is not in the library"
+                )
+            seed = header.get("seed")
+            backend = self.coach.make_backend(scenario, seed if isinstance(seed, int) else 0)
+            session = Session.resume(
+                info.path,
+                backend,
+                self.coach.make_scorer(),
+                scenario=scenario,
+                settings=self.coach.settings,
+            )
+        except Exception as exc:  # any unreadable file: say so, keep the picker usable
+            self.notify(f"Cannot continue: {exc}", severity="error", markup=False)
+            return
+        self.app.push_screen(ConversationScreen(session))
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+        self.query_one("#scenarios", OptionList).focus()
+
+    def screen_commands(self) -> list[Any]:
+        from textual.app import SystemCommand
+
+        return [
+            SystemCommand("Search scenarios", "Focus the search box", self.action_focus_search),
+            SystemCommand(
+                "Continue interrupted session", "Resume the latest", self.action_continue_latest
+            ),
+        ]
