@@ -23,7 +23,7 @@ from typing import Literal
 
 from coach.scoring import lexicons as lx
 from coach.scoring.analytic_matcher import PhraseMatcher
-from coach.scoring.readability import ease_from, syllables
+from coach.scoring.readability import ease_from, word_info
 from coach.scoring.rubric import RUBRIC_VERSION
 from coach.scoring.types import Evidence, SkillScore, TurnScore
 
@@ -90,7 +90,6 @@ _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
 _WORD = re.compile(r"\w+(?:'\w+)*")
-_LETTERS = re.compile(r"[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
 # Discourse markers before the real start of a sentence ("Okay. So, what ..."): skipped when
 # deciding what kind of sentence it is.
@@ -227,9 +226,14 @@ _CONTENT_CACHE: dict[str, str] = {}
 
 
 def _content_words(text: str) -> list[str]:
+    return _content_of(_WORD.findall(text.lower()))
+
+
+def _content_of(tokens: list[str]) -> list[str]:
+    """Stemmed content words of already lowercased tokens."""
     cache = _CONTENT_CACHE
     out: list[str] = []
-    for w in _WORD.findall(text.lower()):
+    for w in tokens:
         c = cache.get(w)
         if c is None:
             c = _stem(w) if len(w) > 2 and w not in lx.STOPWORDS and not w.isdigit() else ""
@@ -244,8 +248,8 @@ def _content_words(text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _context(context: str) -> _Context:
     text = context.replace("’", "'")
-    content = _content_words(text)
     toks = _WORD.findall(text.lower())
+    content = _content_of(toks)
     flat = " " + " ".join(toks) + " " if toks else ""
     question_words: frozenset[str] | None = None
     if "?" in text:
@@ -281,7 +285,11 @@ class AnalyticScorer:
         ctx = _context(context)
         cues: list[Cue] = []
 
-        hits = _MATCHER.find(text)
+        low = text.lower()
+        if len(low) != len(text):
+            # A few characters lowercase to two (e.g. "İ"): keep offsets aligned.
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        hits = _MATCHER.find_lower(low)
 
         def get(name: str) -> list[tuple[int, int]]:
             return hits.get(name, _NO_SPANS)
@@ -300,9 +308,9 @@ class AnalyticScorer:
             cues.append(Cue(skill, Evidence(s, e, response[s:e], label, effect)))
 
         # --- tokens and sentences
-        tokens = _WORD.findall(text)
-        n_words = len(tokens)
-        low_tokens = [t.lower() for t in tokens]
+        # One tokenisation pass over the lowercased text serves every feature below.
+        low_tokens = _WORD.findall(low)
+        n_words = len(low_tokens)
         sent_spans: list[tuple[int, int]] = []
         for m in _SENTENCE.finditer(text):
             s, e = m.span()
@@ -314,7 +322,7 @@ class AnalyticScorer:
         n_sent = max(1, len(sent_spans))
 
         # --- overlap with the other person
-        resp_content = _content_words(text)
+        resp_content = _content_of(low_tokens)
         resp_set = set(resp_content)
         shared = resp_set & ctx.content
         if ctx.content:
@@ -357,6 +365,7 @@ class AnalyticScorer:
             )
             refl_m = within("reflect", s, e)
             second = within("second", s + off, e) is not None
+            core_content: list[str] | None = None
             kind = ""
             if is_q or imperative_open:
                 if is_open_start or imperative_open or _OPEN_ANY.search(core):
@@ -378,7 +387,11 @@ class AnalyticScorer:
                     ctx.content
                     and (second or len(core) < 50)
                     and not _FIRST_PERSON_START.match(core)
-                    and len(set(_content_words(core)) & ctx.content) >= 2
+                    and len(
+                        set(core_content := _content_of(_WORD.findall(low[s + off : e])))
+                        & ctx.content
+                    )
+                    >= 2
                 )
             ):
                 kind = "reflection"
@@ -398,7 +411,9 @@ class AnalyticScorer:
                 cue_span("active_listening", s, e, "closed question", "+")
             elif kind == "reflection":
                 refl += 1
-                core_words = set(_content_words(core))
+                if core_content is None:
+                    core_content = _content_of(_WORD.findall(low[s + off : e]))
+                core_words = set(core_content)
                 new_words = core_words - ctx.content
                 is_complex = (
                     within("feeling", s + off, e) is not None
@@ -522,16 +537,14 @@ class AnalyticScorer:
                 )
 
         # --- clarity features
-        syl_total = difficult = long_words = 0
-        for t in _LETTERS.findall(text):
-            n = syllables(t)
+        syl_total = difficult = 0
+        for t in low_tokens:
+            n, familiar = word_info(t)
             syl_total += n
-            if n >= 3:
+            if not familiar:
                 difficult += 1
-            if len(t) >= 7:
-                long_words += 1
-        n_letters_words = max(1, len(_LETTERS.findall(text))) if n_words else 0
-        ease = ease_from(n_letters_words, n_sent, syl_total, difficult, long_words)
+        n_letters_words = n_words
+        ease = ease_from(n_words, n_sent, syl_total, difficult)
         filler_hits = get("fillers")
         hedge_hits = get("hedges")
         for sp in filler_hits[:2]:
@@ -543,7 +556,7 @@ class AnalyticScorer:
         seen: set[str] = set()
         dup_sent = 0
         for s, e in sent_spans:
-            key = " ".join(_WORD.findall(text[s:e].lower()))
+            key = " ".join(_WORD.findall(low[s:e]))
             if key in seen:
                 dup_sent += 1
                 cue_span("clarity", s, e, "repeats itself", "-")

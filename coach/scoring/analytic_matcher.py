@@ -214,6 +214,10 @@ class PhraseMatcher:
         if len(low) != len(text):
             # A few characters lowercase to two (e.g. "İ"): keep offsets aligned.
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        return self.find_lower(low)
+
+    def find_lower(self, low: str) -> dict[str, list[Span]]:
+        """`find` on text the caller already lowercased (offsets unchanged)."""
         hits: dict[str, list[Span]] = {}
         by_letter = self._by_letter
         by_word = self._by_word
