@@ -177,3 +177,19 @@ class ScreenApp(App[object]):
 
     def _done(self, result: object) -> None:
         self.result = result
+
+
+async def wait_loaded(pilot: Any, screen: Any, attempts: int = 200) -> None:
+    """Wait until the screen's `loaded` flag is set (workers done, messages processed)."""
+    for _ in range(attempts):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if screen.loaded:
+            return
+    raise AssertionError("screen never finished loading")
+
+
+def plain(widget: Any) -> str:
+    """The text a Static shows (its renderable's plain text)."""
+    rendered = widget.render()
+    return str(getattr(rendered, "plain", rendered))

@@ -1,0 +1,333 @@
+"""History and progress: past sessions, per-skill progress, the skill gap and what to play next.
+
+Learners come back to see whether they are getting better and what to practise. This screen
+puts the three answers on one page: a table of past sessions (Enter opens the replay viewer),
+a sparkline per skill over time plus the self-rating gap, and the weakest skill lately with a
+recommended scenario that trains it. Numbers come from `coach.progress_store`; files are read
+in a thread worker so a long history never blocks the UI. Transcript text (titles, outcomes,
+warnings) is untrusted and goes through `coach.tui.literal`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Sparkline, Static
+
+from coach.library import load_library
+from coach.progress_store import (
+    History,
+    Recommendation,
+    SessionRecord,
+    SkillGap,
+    load_history,
+    recommend_next,
+    skill_gap,
+)
+from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
+from coach.settings import Settings
+from coach.tui.literal import lit, one_line
+from coach.tui.widgets.scored_turn import score_style
+
+OUTCOME_LABELS = {
+    "agreement": "agreement",
+    "partial": "partial",
+    "impasse": "impasse",
+    "walk_out": "walked out",
+    "learner_ended": "you ended it",
+}
+SHORT = {"empathy": "Empathy", "active_listening": "Listening", "clarity": "Clarity"}
+# A history of thousands of sessions is still shown; the chart and gap need the newest only.
+MAX_SESSIONS = 500
+
+# What `HistoryScreen` dismisses with when the learner asks to play a scenario.
+PlayRequest = tuple[str, str]
+
+
+@dataclass
+class HistoryData:
+    """Everything the screen shows, computed off the UI thread."""
+
+    history: History
+    gap: SkillGap
+    recommendation: Recommendation | None
+    problems: list[str] = field(default_factory=list)
+
+
+def compute(settings: Settings) -> HistoryData:
+    history = load_history(settings.sessions_dir, limit=MAX_SESSIONS)
+    library = load_library(settings.user_scenarios_dir)
+    gap = skill_gap(history.records)
+    return HistoryData(history, gap, recommend_next(history.records, library, gap))
+
+
+def outcome_text(outcome: str | None) -> Text:
+    if outcome is None:
+        return Text("unfinished", style="italic dim")
+    style = {"agreement": "green", "walk_out": "red", "impasse": "yellow"}.get(outcome, "")
+    return lit(OUTCOME_LABELS.get(outcome, outcome), style)
+
+
+def score_cell(value: float | None) -> Text:
+    if value is None:
+        return Text("-", style="dim", justify="right")
+    return Text(f"{value:.1f}", style=score_style(value), justify="right")
+
+
+def gap_cell(value: float | None) -> Text:
+    """Self-rating minus measured: + means the learner rated themselves higher."""
+    if value is None:
+        return Text("-", style="dim", justify="right")
+    style = "yellow" if abs(value) >= 1 else "green"
+    return Text(f"{value:+.1f}", style=style, justify="right")
+
+
+class HistoryScreen(Screen[PlayRequest | None]):
+    """Past sessions, progress per skill, the skill gap and the recommended next scenario.
+
+    Wiring for the app:
+      * construct with the effective `Settings` (sessions are read from
+        `settings.sessions_dir`, the library from built-ins plus `settings.user_scenarios_dir`);
+      * `p` (or the Play button) dismisses with `("play", scenario_id)`: push the screen with
+        a callback and start that scenario's briefing;
+      * Esc dismisses with None;
+      * Enter (or a click) on a session pushes `ReplayViewerScreen(path)` itself;
+      * `r` reloads (e.g. after a session ended while the screen was open).
+    `loaded` turns True once the data is on screen (tests wait on it).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back"),
+        Binding("p", "play_recommended", "Play recommended", id="history.play"),
+        Binding("r", "reload", "Reload", id="history.reload"),
+        Binding("enter", "open_selected", "Replay", show=True, priority=False),
+    ]
+
+    DEFAULT_CSS = """
+    HistoryScreen { layout: vertical; }
+    HistoryScreen #history-title { height: 1; padding: 0 1; text-style: bold; background: $panel; }
+    HistoryScreen #history-top { height: auto; max-height: 12; }
+    HistoryScreen #gap-panel {
+        width: 1fr; height: auto; border: round $accent; padding: 0 1;
+    }
+    HistoryScreen #gap-panel Button { margin-top: 1; min-width: 16; }
+    HistoryScreen #progress-panel {
+        width: 2fr; height: auto; border: round $primary; padding: 0 1;
+    }
+    HistoryScreen .chart-row { height: 1; }
+    HistoryScreen .chart-label { width: 12; color: $text-muted; }
+    HistoryScreen .chart-value { width: 12; text-align: right; }
+    HistoryScreen .chart-row Sparkline { width: 1fr; }
+    HistoryScreen #sessions { height: 1fr; }
+    HistoryScreen #history-empty { padding: 1 2; color: $text-muted; }
+    HistoryScreen #history-warnings { height: auto; max-height: 3; color: $warning; padding: 0 1; }
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.data: HistoryData | None = None
+        self.loaded = False
+        self._paths: dict[str, Path] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("History & progress"), id="history-title")
+        with Horizontal(id="history-top"):
+            with Vertical(id="gap-panel"):
+                yield Static(Text("Loading…", style="dim"), id="gap-text")
+                yield Button("Play ▸ (p)", id="play-recommended", variant="primary")
+            with Vertical(id="progress-panel"):
+                for skill in SKILLS:
+                    with Horizontal(classes="chart-row"):
+                        yield Static(Text(SKILL_LABELS[skill]), classes="chart-label")
+                        yield Sparkline([], id=f"spark-{skill}")
+                        yield Static(Text(""), id=f"last-{skill}", classes="chart-value")
+                with Horizontal(classes="chart-row"):
+                    yield Static(Text("Self-gap"), classes="chart-label")
+                    yield Sparkline([], id="spark-gap")
+                    yield Static(Text(""), id="last-gap", classes="chart-value")
+        table: DataTable[Text] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(Text(""), id="history-empty")
+        yield Static(Text(""), id="history-warnings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#play-recommended", Button).display = False
+        self.query_one("#history-empty").display = False
+        self.query_one("#history-warnings").display = False
+        table = self.query_one("#sessions", DataTable)
+        for label, key, width in (
+            ("Date (UTC)", "date", 16),
+            ("Scenario", "scenario", 34),
+            ("Outcome", "outcome", 12),
+            ("Turns", "turns", 5),
+            ("Empathy", "empathy", 7),
+            ("Listening", "active_listening", 9),
+            ("Clarity", "clarity", 7),
+            ("Self-gap", "gap", 8),
+        ):
+            table.add_column(label, key=key, width=width)
+        self.action_reload()
+
+    # ---- loading
+
+    def action_reload(self) -> None:
+        self.loaded = False
+        self._load()
+
+    @work(thread=True, exclusive=True, group="history-load")
+    def _load(self) -> None:
+        try:
+            data = compute(self.settings)
+        except Exception as exc:  # never crash the app over a history problem
+            data = HistoryData(History(), SkillGap(None, {}, 0), None, [one_line(str(exc))])
+        self.app.call_from_thread(self._show, data)
+
+    def _show(self, data: HistoryData) -> None:
+        self.data = data
+        self._fill_table(data.history.records)
+        self._fill_charts(data.history)
+        self._fill_gap(data.gap, data.recommendation)
+        problems = [*data.problems, *data.history.warnings]
+        warnings = self.query_one("#history-warnings", Static)
+        warnings.display = bool(problems)
+        if problems:
+            shown = problems[:2] + (
+                [f"… and {len(problems) - 2} more"] if len(problems) > 2 else []
+            )
+            warnings.update(lit("\n".join(one_line(p, 200) for p in shown)))
+        self.loaded = True
+
+    def _fill_table(self, records: list[SessionRecord]) -> None:
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        self._paths.clear()
+        for record in records:
+            key = str(record.path)
+            self._paths[key] = record.path
+            title = record.scenario_title or record.scenario_id or record.session_id
+            table.add_row(
+                Text(record.date_label),
+                lit(one_line(title, 60)),
+                outcome_text(record.outcome),
+                Text(str(record.turns), justify="right"),
+                *(score_cell(record.scores.get(skill)) for skill in SKILLS),
+                gap_cell(record.self_gap),
+                key=key,
+            )
+        empty = self.query_one("#history-empty", Static)
+        empty.display = not records
+        table.display = bool(records)
+        if not records:
+            empty.update(
+                Text(
+                    "No sessions yet. Play a scenario and it will show up here with its scores.",
+                )
+            )
+        else:
+            table.focus()
+
+    def _fill_charts(self, history: History) -> None:
+        for skill in SKILLS:
+            points = history.progress(skill)
+            self.query_one(f"#spark-{skill}", Sparkline).data = [p.value for p in points]
+            label = self.query_one(f"#last-{skill}", Static)
+            label.update(self._trend_text([p.value for p in points]))
+        gaps = [p.value for p in history.gap_progress()]
+        self.query_one("#spark-gap", Sparkline).data = gaps
+        last = Text(f"{gaps[-1]:+.1f} now", style="dim") if gaps else Text("no ratings", "dim")
+        self.query_one("#last-gap", Static).update(last)
+
+    @staticmethod
+    def _trend_text(values: list[float]) -> Text:
+        if not values:
+            return Text("no data", style="dim")
+        out = Text(f"{values[-1]:.1f}", style=score_style(values[-1]))
+        if len(values) >= 2:
+            delta = values[-1] - values[0]
+            arrow = "▲" if delta > 0.05 else "▼" if delta < -0.05 else "="
+            out.append(f" {arrow}{abs(delta):.1f}", style="dim")
+        return out
+
+    def _fill_gap(self, gap: SkillGap, choice: Recommendation | None) -> None:
+        text = Text(end="")
+        if gap.skill is None:
+            text.append("Skill gap: ", style="bold")
+            text.append("not enough scored sessions yet.\n", style="dim")
+        else:
+            text.append("Weakest lately: ", style="bold")
+            text.append(SKILL_LABELS[gap.skill], style="bold " + score_style(gap.means[gap.skill]))
+            text.append(f"  (last {gap.sessions} sessions, recent ones count more)\n", "dim")
+            text.append_text(self._means_line(gap.means))
+            text.append("\n")
+        if choice is None:
+            text.append("No scenario to recommend (the library is empty).", style="dim")
+        else:
+            text.append("Next: ", style="bold")
+            text.append_text(lit(one_line(choice.title, 80), "bold"))
+            text.append(f"  [{choice.difficulty}]\n", style="dim")
+            text.append_text(lit(one_line(choice.reason, 200), "italic"))
+        self.query_one("#gap-text", Static).update(text)
+        self.query_one("#play-recommended", Button).display = choice is not None
+
+    @staticmethod
+    def _means_line(means: dict[Skill, float]) -> Text:
+        out = Text(end="")
+        for i, skill in enumerate(SKILLS):
+            if skill not in means:
+                continue
+            if i:
+                out.append("  ")
+            out.append(f"{SHORT[skill]} ", style="dim")
+            out.append(f"{means[skill]:.1f}", style=score_style(means[skill]))
+        return out
+
+    # ---- actions
+
+    def selected_path(self) -> Path | None:
+        table = self.query_one("#sessions", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self._paths.get(key) if key else None
+
+    def open_replay(self, path: Path) -> None:
+        from coach.tui.screens.replay_viewer import ReplayViewerScreen
+
+        self.app.push_screen(ReplayViewerScreen(path))
+
+    @on(DataTable.RowSelected, "#sessions")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        path = self._paths.get(event.row_key.value or "")
+        if path is not None:
+            self.open_replay(path)
+
+    def action_open_selected(self) -> None:
+        path = self.selected_path()
+        if path is not None:
+            self.open_replay(path)
+
+    @on(Button.Pressed, "#play-recommended")
+    def _play_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_play_recommended()
+
+    def action_play_recommended(self) -> None:
+        choice = self.data.recommendation if self.data else None
+        if choice is None:
+            self.notify("Nothing to recommend yet.", severity="warning")
+            return
+        self.dismiss(("play", choice.scenario_id))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,281 @@
+"""The replay viewer: step through a past session one learner turn at a time.
+
+Feedback sticks when the learner can revisit a conversation at their own pace: what the
+counterpart said, what they answered, how each skill scored and why (evidence marked in their
+own words, the tip), and how the counterpart's state moved. Rewinds left branches in the
+transcript; the viewer shows every branch, not only the one that was kept. A damaged file
+shows its warnings (or its error) instead of crashing, and all transcript text is untrusted,
+so it is rendered through `coach.tui.literal` and the shared scored-turn helpers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from coach.progress_store import branch_exchanges, parse_date
+from coach.scoring.types import SKILL_LABELS, SKILLS
+from coach.transcript import Exchange, Transcript, TranscriptError, read_transcript
+from coach.tui.literal import lit, one_line
+from coach.tui.widgets.scored_turn import feedback_text, highlight_evidence, score_line
+
+OUTCOME_LABELS = {
+    "agreement": "agreement reached",
+    "partial": "partial progress",
+    "impasse": "impasse",
+    "walk_out": "they walked out",
+    "learner_ended": "you ended it",
+}
+
+
+class ReplayViewerScreen(Screen[None]):
+    """Steps through the transcript at `path` turn by turn; Esc dismisses (result None).
+
+    Keys: → / j next turn, ← / k previous, Home / End first / last, b / B next / previous
+    branch (rewinds). `index` and `branch` hold the position; `transcript` is None when
+    the file could not be read (`error` says why).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back"),
+        Binding("right,j", "step(1)", "Next", priority=True),
+        Binding("left,k", "step(-1)", "Previous", priority=True),
+        Binding("home", "first", "First", priority=True, show=False),
+        Binding("end", "last", "Last", priority=True, show=False),
+        Binding("b", "branch(1)", "Next branch", id="replay.branch"),
+        Binding("B", "branch(-1)", "Previous branch", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ReplayViewerScreen { layout: vertical; }
+    ReplayViewerScreen #replay-title { height: auto; padding: 0 1; background: $panel; }
+    ReplayViewerScreen #replay-warnings {
+        height: auto; max-height: 4; padding: 0 1; color: $warning;
+    }
+    ReplayViewerScreen #replay-position { height: 1; padding: 0 1; color: $text-muted; }
+    ReplayViewerScreen #replay-body { height: 1fr; padding: 0 1; }
+    ReplayViewerScreen #replay-body > Static { height: auto; margin-bottom: 1; }
+    ReplayViewerScreen #replay-context { border-left: thick $secondary; padding: 0 1; }
+    ReplayViewerScreen #replay-learner { border-left: thick $primary; padding: 0 1; }
+    ReplayViewerScreen #replay-feedback { padding: 0 1 0 3; }
+    ReplayViewerScreen #replay-reply { border-left: thick $secondary; padding: 0 1; }
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.transcript: Transcript | None = None
+        self.error: str | None = None
+        self.branches: list[list[Exchange]] = []
+        self.branch = 0
+        self.index = 0
+        try:
+            self.transcript = read_transcript(self.path)
+            self.branches = self._read_branches(self.transcript)
+        except (TranscriptError, OSError, ValueError, KeyError, TypeError) as exc:
+            self.error = str(exc)
+        if self.branches:
+            self.branch = len(self.branches) - 1  # the active branch is last
+
+    @staticmethod
+    def _read_branches(transcript: Transcript) -> list[list[Exchange]]:
+        ids = transcript.branches()
+        branches = [branch_exchanges(transcript, chain) for chain in ids]
+        return [b for b in branches if b] or [transcript.active_path()]
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="replay-title")
+        yield Static(self._warnings(), id="replay-warnings")
+        yield Static(Text(""), id="replay-position")
+        with VerticalScroll(id="replay-body"):
+            yield Static(Text(""), id="replay-context")
+            yield Static(Text(""), id="replay-hints")
+            yield Static(Text(""), id="replay-learner")
+            yield Static(Text(""), id="replay-feedback")
+            yield Static(Text(""), id="replay-state")
+            yield Static(Text(""), id="replay-reply")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#replay-warnings").display = bool(self._warning_lines())
+        self._render_turn()
+
+    # ---- text
+
+    def _title(self) -> Text:
+        if self.transcript is None:
+            return lit(f"Replay · {self.path.name}", "bold")
+        header = self.transcript.header
+        title = str(header.get("scenario_title") or header.get("scenario_id") or self.path.stem)
+        out = lit(one_line(title, 100), "bold")
+        when = parse_date(str(header.get("created_at", "")))
+        if when:
+            out.append(f"  ·  {when:%Y-%m-%d %H:%M} UTC", style="dim")
+        outcome = self.transcript.outcome
+        out.append("  ·  ", style="dim")
+        if outcome is None:
+            out.append("unfinished", style="italic dim")
+        else:
+            out.append_text(lit(OUTCOME_LABELS.get(outcome, outcome)))
+        ratings = self.transcript.self_assessment
+        if ratings:
+            out.append("\nYou rated yourself: ", style="dim")
+            for skill in SKILLS:
+                if skill in ratings:
+                    out.append(f"{SKILL_LABELS[skill]} {ratings[skill]}  ")
+        return out
+
+    def _warning_lines(self) -> list[str]:
+        if self.error is not None:
+            return [f"Could not read this session: {self.error}"]
+        return list(self.transcript.warnings) if self.transcript else []
+
+    def _warnings(self) -> Text:
+        return lit("\n".join(one_line(w, 300) for w in self._warning_lines()))
+
+    @property
+    def turns(self) -> list[Exchange]:
+        return self.branches[self.branch] if self.branches else []
+
+    @property
+    def current(self) -> Exchange | None:
+        turns = self.turns
+        return turns[self.index] if 0 <= self.index < len(turns) else None
+
+    def _position(self) -> Text:
+        turns = self.turns
+        if not turns:
+            return Text("No learner turns in this session.", style="italic")
+        out = Text(f"Turn {self.index + 1} of {len(turns)}")
+        if len(self.branches) > 1:
+            active = self.branch == len(self.branches) - 1
+            out.append(f"  ·  branch {self.branch + 1} of {len(self.branches)}")
+            out.append(" (kept)" if active else " (rewound)", style="bold" if active else "dim")
+        out.append("   ←/→ step  Home/End  ", style="dim")
+        if len(self.branches) > 1:
+            out.append("b branch  ", style="dim")
+        out.append("Esc back", style="dim")
+        return out
+
+    def _render_turn(self) -> None:
+        self.query_one("#replay-position", Static).update(self._position())
+        turn = self.current
+        parts = {
+            "context": Text(""),
+            "hints": Text(""),
+            "learner": Text(""),
+            "feedback": Text(""),
+            "state": Text(""),
+            "reply": Text(""),
+        }
+        if turn is not None:
+            parts["context"] = self._said("Counterpart", turn.context or "(no opening line)")
+            if turn.hints:
+                hints = Text("Hints asked here:\n", style="dim")
+                for hint in turn.hints:
+                    hints.append_text(lit(f"  • {hint}\n", "italic"))
+                hints.rstrip()
+                parts["hints"] = hints
+            learner = Text(f"You · {turn.learner.turn_id}\n", style="bold")
+            learner.append_text(highlight_evidence(turn.learner.text, turn.score))
+            learner.append("\n")
+            learner.append_text(score_line(turn.score))
+            parts["learner"] = learner
+            parts["feedback"] = (
+                feedback_text(turn.learner.text, turn.score)
+                if turn.score
+                else Text("Not scored.", style="dim italic")
+            )
+            parts["state"] = self._state(turn)
+            parts["reply"] = self._reply(turn)
+        for name, value in parts.items():
+            widget = self.query_one(f"#replay-{name}", Static)
+            widget.update(value)
+            widget.display = bool(value.plain)
+        self.query_one("#replay-body", VerticalScroll).scroll_home(animate=False)
+
+    @staticmethod
+    def _said(who: str, text: str) -> Text:
+        out = Text(f"{who}\n", style="bold")
+        out.append_text(lit(text))
+        return out
+
+    @staticmethod
+    def _state(turn: Exchange) -> Text:
+        state = turn.state
+        if state is None:
+            return Text("")
+        out = Text("Counterpart: ", style="dim")
+        out.append(f"trust {state.trust}  tension {state.tension}")
+        if state.mood:
+            out.append("  mood ", style="dim")
+            out.append_text(lit(one_line(state.mood, 40)))
+        if state.stage:
+            out.append("  stage ", style="dim")
+            out.append_text(lit(one_line(state.stage, 40)))
+        if state.move:
+            out.append("  your move ", style="dim")
+            out.append_text(lit(one_line(state.move, 40)))
+        if state.revealed:
+            out.append("  revealed ", style="dim")
+            out.append_text(lit(one_line(", ".join(state.revealed), 80)))
+        return out
+
+    def _reply(self, turn: Exchange) -> Text:
+        reply = turn.reply
+        if reply is None:
+            out = Text("(no reply recorded)", style="dim italic")
+        else:
+            out = self._said("Counterpart", reply.text)
+            if not reply.complete:
+                out.append("\n(reply cut off", style="yellow")
+                if reply.error:
+                    message = one_line(str(reply.error.get("message", "")), 200)
+                    out.append(": ", style="yellow")
+                    out.append_text(lit(message, "yellow"))
+                out.append(")", style="yellow")
+        end = self.transcript.end_event if self.transcript else None
+        kept = self.branch == len(self.branches) - 1
+        if end is not None and kept and turn is self.turns[-1]:
+            out.append("\n\nSession ended: ", style="bold")
+            outcome = str(end.get("outcome", ""))
+            out.append_text(lit(OUTCOME_LABELS.get(outcome, outcome)))
+            reason = str(end.get("reason", ""))
+            if reason:
+                out.append(" — ", style="dim")
+                out.append_text(lit(one_line(reason, 200), "dim"))
+        return out
+
+    # ---- actions
+
+    def action_step(self, delta: int) -> None:
+        if not self.turns:
+            return
+        self.index = max(0, min(len(self.turns) - 1, self.index + delta))
+        self._render_turn()
+
+    def action_first(self) -> None:
+        self.index = 0
+        self._render_turn()
+
+    def action_last(self) -> None:
+        self.index = max(0, len(self.turns) - 1)
+        self._render_turn()
+
+    def action_branch(self, delta: int) -> None:
+        if len(self.branches) < 2:
+            self.notify("This session has a single branch (no rewinds).")
+            return
+        self.branch = (self.branch + delta) % len(self.branches)
+        self.index = min(self.index, len(self.turns) - 1)
+        self._render_turn()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

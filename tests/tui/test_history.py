@@ -1,0 +1,148 @@
+"""History screen: real sessions listed with scores, charts, the skill gap, play and replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Sparkline, Static
+
+from coach.tui.screens.history import HistoryScreen
+from coach.tui.screens.replay_viewer import ReplayViewerScreen
+
+try:
+    from ._history_helpers import (
+        ScreenApp,
+        plain,
+        play_session,
+        settings,
+        standard_history,
+        wait_loaded,
+        write_transcript,
+    )
+except ImportError:  # tests/tui without __init__.py
+    from _history_helpers import (  # type: ignore[no-redef]
+        ScreenApp,
+        plain,
+        play_session,
+        settings,
+        standard_history,
+        wait_loaded,
+        write_transcript,
+    )
+
+
+async def test_history_lists_real_sessions_newest_first_with_scores() -> None:
+    s = settings()
+    paths = await standard_history(s)
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_loaded(pilot, screen)
+        table = screen.query_one("#sessions", DataTable)
+        assert table.row_count == len(paths)
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[0] == "2025-03-14 16:45"
+        assert "burnout" in first[1].lower() or "colleague" in first[1].lower()
+        last = [str(c) for c in table.get_row_at(table.row_count - 1)]
+        assert last[0] == "2025-03-01 09:00"
+        assert last[2] == "walked out"
+        # Score cells are numbers from the real scorer; the self-gap shows where rated.
+        assert all(0 < float(v) <= 5 for v in first[4:7])
+        gaps = [str(table.get_row_at(i)[7]) for i in range(table.row_count)]
+        assert sum(g != "-" for g in gaps) == 2
+        # One chart point per scored session, oldest first.
+        spark = screen.query_one("#spark-empathy", Sparkline)
+        assert len(list(spark.data or [])) == len(paths)
+        assert screen.data is not None
+        shown = [round(p.value, 1) for p in screen.data.history.gap_progress()]
+        assert shown == [float(gaps[3]), float(gaps[1])]
+
+
+async def test_skill_gap_panel_recommends_and_p_dismisses_with_play() -> None:
+    s = settings()
+    await standard_history(s)
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_loaded(pilot, screen)
+        assert screen.data is not None
+        gap, choice = screen.data.gap, screen.data.recommendation
+        assert gap.skill is not None and choice is not None
+        text = plain(screen.query_one("#gap-text", Static))
+        assert "Weakest lately" in text
+        assert choice.title in text
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.result == ("play", choice.scenario_id)
+
+
+async def test_play_button_works_with_the_mouse() -> None:
+    s = settings()
+    await play_session(
+        s, "peer-missed-deadlines", ["What happened?"], created_at="2025-05-01T10:00:00Z"
+    )
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_loaded(pilot, screen)
+        await pilot.click("#play-recommended")
+        await pilot.pause()
+        assert isinstance(app.result, tuple) and app.result[0] == "play"
+
+
+async def test_enter_opens_the_replay_viewer_on_the_selected_session() -> None:
+    s = settings()
+    paths = await standard_history(s)
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_loaded(pilot, screen)
+        await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        viewer = app.screen
+        assert isinstance(viewer, ReplayViewerScreen)
+        assert viewer.path == paths[3]  # second newest
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_empty_history_explains_itself_and_still_recommends() -> None:
+    s = settings()
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_loaded(pilot, screen)
+        assert "No sessions yet" in plain(screen.query_one("#history-empty", Static))
+        assert screen.data is not None and screen.data.recommendation is not None
+        assert screen.data.recommendation.difficulty == "beginner"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is None
+
+
+async def test_hostile_titles_and_broken_files_show_literally(tmp_path: Path) -> None:
+    s = settings()
+    nasty = "[bold]x[/bold] [/ [@click=app.quit]q[/] \x1b[31mred"
+    write_transcript(
+        s.sessions_dir / "20250401-100000-nasty.jsonl",
+        [{"type": "end", "outcome": "[@click=app.quit]boom[/]"}],
+        scenario_title=nasty,
+    )
+    broken = s.sessions_dir / "20250402-[bold]broken[@click=app.quit]x.jsonl"
+    broken.write_text("not json\n{}\n", encoding="utf-8")
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_loaded(pilot, screen)
+        table = screen.query_one("#sessions", DataTable)
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[1].startswith("[bold]x[/bold] [/ [@click=app.quit]q[/]")
+        assert "\\x1b[31mred" in row[1]
+        assert row[2] == "[@click=app.quit]boom[/]"
+        warnings = plain(screen.query_one("#history-warnings", Static))
+        assert "20250402-[bold]broken[@click=app.quit]x.jsonl" in warnings
+        await pilot.click("#sessions", offset=(20, 1))
+        await pilot.pause()
+        assert app.is_running
