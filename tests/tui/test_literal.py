@@ -1,0 +1,148 @@
+"""Untrusted text is shown literally: markup, click actions and ANSI escapes do nothing.
+
+Covers a streamed counterpart reply, a scenario title from the user's folder and an error
+message, each carrying `[bold]x[/bold]`, `[/`, `[@click=app.quit]q[/]` and `\\x1b[31mred\\x1b[0m`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Markdown, OptionList, Static, TextArea
+
+from coach.llm.base import ChatMessage, ReplyResult, Usage
+from coach.llm.errors import LLMError
+from coach.tui.app import CoachApp
+from coach.tui.literal import content, lit, visible
+from coach.tui.screens.briefing import BriefingScreen
+from coach.tui.screens.conversation import ConversationScreen
+from coach.tui.screens.picker import PickerScreen
+from coach.tui.widgets.messages import CounterpartMessage
+
+WaitUntil = Any
+NASTY = "[bold]x[/bold] and [/ and [@click=app.quit]q[/] and \x1b[31mred\x1b[0m"
+SHOWN = ["[bold]x[/bold]", "[/", "[@click=app.quit]q[/]", "\\x1b[31mred\\x1b[0m"]
+
+
+class NastyBackend:
+    """Streams NASTY in small pieces, or fails with it as the message."""
+
+    name = "fake"
+    model = "[bold]model[/]"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def stream_reply(self, messages: list[ChatMessage]) -> Any:
+        return _Stream(NASTY, self.fail)
+
+    async def complete(self, messages: list[ChatMessage]) -> str:
+        return NASTY
+
+    async def aclose(self) -> None:
+        return None
+
+
+class _Stream:
+    def __init__(self, text: str, fail: bool) -> None:
+        self.text, self.fail = text, fail
+        self.result = ReplyResult(finish_reason="stop", usage=Usage(1, 2))
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._gen()
+
+    async def _gen(self) -> AsyncIterator[str]:
+        for i in range(0, len(self.text), 3):
+            yield self.text[i : i + 3]
+        if self.fail:
+            raise LLMError(NASTY)
+
+
+def test_helpers_render_literally() -> None:
+    assert lit(NASTY).plain == visible(NASTY)
+    assert content(NASTY).plain == visible(NASTY)
+    for part in SHOWN:
+        assert part in visible(NASTY)
+    assert "\x1b" not in visible(NASTY)
+
+
+def markdown_text(md: Markdown) -> str:
+    return "\n".join(str(block._content) for block in md.children if hasattr(block, "_content"))
+
+
+async def _conversation(app: CoachApp, pilot: Any, until: WaitUntil) -> ConversationScreen:
+    app.open_scenario_ref("salary-offer-negotiation")
+    await until(pilot, lambda: isinstance(app.screen, BriefingScreen))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+    screen = app.screen
+    assert isinstance(screen, ConversationScreen)
+    return screen
+
+
+async def test_streamed_reply_is_literal(
+    make_app: Callable[..., CoachApp], until: WaitUntil
+) -> None:
+    app = make_app(backend=NastyBackend())
+    async with app.run_test(size=(120, 35)) as pilot:
+        conv = await _conversation(app, pilot, until)
+        conv.query_one("#input", TextArea).insert("Tell me more [b]please[/b]")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "C1" in conv.bubbles and conv.bubbles["C1"].text != "")
+        md = conv.bubbles["C1"].markdown
+        await until(pilot, lambda: "red" in markdown_text(md), "reply rendered")
+        shown = markdown_text(md)
+        for part in ("[bold]x[/bold]", "[@click=app.quit]q[/]", "\\x1b[31mred"):
+            assert part in shown, (part, shown)
+        # Clicking the reply triggers nothing; the app is still running.
+        await pilot.click(CounterpartMessage, offset=(20, 1))
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        learner = str(conv.views["L1"].query_one(".turn-text", Static).render())
+        assert "Tell me more [b]please[/b]" in learner
+        status = str(conv.query_one("#status", Static).render())
+        assert "[bold]model[/]" in status
+
+
+async def test_error_message_is_literal(
+    make_app: Callable[..., CoachApp], until: WaitUntil
+) -> None:
+    app = make_app(backend=NastyBackend(fail=True))
+    async with app.run_test(size=(120, 35)) as pilot:
+        conv = await _conversation(app, pilot, until)
+        conv.query_one("#input", TextArea).insert("Hello")
+        await pilot.press("ctrl+s")
+        notice = conv.query_one("#notice")
+        await until(pilot, lambda: notice.display, "error notice")
+        text = str(conv.query_one("#notice-text", Static).render())
+        for part in SHOWN:
+            assert part in text, (part, text)
+        assert app.is_running and app.return_code is None
+
+
+async def test_scenario_title_is_literal(
+    make_app: Callable[..., CoachApp], until: WaitUntil, user_scenario: Callable[[str], Path]
+) -> None:
+    user_scenario(NASTY.replace("\x1b", "\x1b"))
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PickerScreen))
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        await until(pilot, lambda: "my-scenario" in picker.visible_ids, "user scenario listed")
+        options = picker.query_one("#scenarios", OptionList)
+        index = picker.visible_ids.index("my-scenario")
+        prompt = str(options.get_option_at_index(index).prompt)
+        for part in [*SHOWN[:3], "\\x1b[31"]:  # the list cuts long titles
+            assert part in prompt, (part, prompt)
+        options.highlighted = index
+        await until(pilot, lambda: "[@click" in str(picker.query_one("#preview-body").render()))
+        options.action_select()
+        await until(pilot, lambda: isinstance(app.screen, BriefingScreen))
+        body = str(app.screen.query_one("#briefing-body", Static).render())
+        for part in SHOWN:
+            assert part in body
+        await pilot.click("#briefing-body", offset=(5, 0))
+        assert app.is_running and app.return_code is None
