@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Sparkline, Static
+from textual.widgets import DataTable, Static
 
-from coach.tui.screens.history import HistoryScreen
+from coach.tui.screens.history import HistoryScreen, ScoreStrip
 from coach.tui.screens.replay_viewer import ReplayViewerScreen
 
 try:
@@ -51,8 +51,9 @@ async def test_history_lists_real_sessions_newest_first_with_scores() -> None:
         gaps = [str(table.get_row_at(i)[7]) for i in range(table.row_count)]
         assert sum(g != "-" for g in gaps) == 2
         # One chart point per scored session, oldest first.
-        spark = screen.query_one("#spark-empathy", Sparkline)
-        assert len(list(spark.data or [])) == len(paths)
+        spark = screen.query_one("#spark-empathy", ScoreStrip)
+        assert len(spark.values) == len(paths)
+        assert len(str(spark.render())) == len(paths)
         assert screen.data is not None
         shown = [round(p.value, 1) for p in screen.data.history.gap_progress()]
         assert shown == [float(gaps[3]), float(gaps[1])]

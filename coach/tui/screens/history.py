@@ -19,8 +19,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Sparkline, Static
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Footer, Static
 
 from coach.library import load_library
 from coach.progress_store import (
@@ -90,6 +92,40 @@ def gap_cell(value: float | None) -> Text:
     return Text(f"{value:+.1f}", style=style, justify="right")
 
 
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+class ScoreStrip(Widget):
+    """One character per session on a fixed scale (1-5 for scores, 0-4 for |self-gap|).
+
+    A fixed scale keeps a 1.0 → 2.0 change looking small, unlike an auto-scaled sparkline;
+    the newest sessions are kept when the history is wider than the strip.
+    """
+
+    DEFAULT_CSS = "ScoreStrip { height: 1; width: 1fr; }"
+
+    values: reactive[tuple[float, ...]] = reactive(())
+
+    def __init__(self, *, signed: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.signed = signed
+
+    def render(self) -> Text:
+        width = max(1, self.size.width)
+        out = Text(end="", no_wrap=True, overflow="crop")
+        if not self.values:
+            return Text("no data yet", style="dim")
+        for value in self.values[-width:]:
+            if self.signed:
+                level = min(abs(value), 4.0) / 4.0
+                style = "yellow" if abs(value) >= 1 else "green"
+            else:
+                level = (min(max(value, 1.0), 5.0) - 1.0) / 4.0
+                style = score_style(value).replace("bold ", "")
+            out.append(BLOCKS[max(1, round(level * (len(BLOCKS) - 1)))], style=style)
+        return out
+
+
 class HistoryScreen(Screen[PlayRequest | None]):
     """Past sessions, progress per skill, the skill gap and the recommended next scenario.
 
@@ -114,18 +150,19 @@ class HistoryScreen(Screen[PlayRequest | None]):
     DEFAULT_CSS = """
     HistoryScreen { layout: vertical; }
     HistoryScreen #history-title { height: 1; padding: 0 1; text-style: bold; background: $panel; }
-    HistoryScreen #history-top { height: auto; max-height: 12; }
+    HistoryScreen #history-top { height: auto; max-height: 14; }
     HistoryScreen #gap-panel {
-        width: 1fr; height: auto; border: round $accent; padding: 0 1;
+        width: 3fr; height: auto; max-height: 14; border: round $accent; padding: 0 1;
+        border-title-color: $accent;
     }
-    HistoryScreen #gap-panel Button { margin-top: 1; min-width: 16; }
+    HistoryScreen #gap-panel Button { margin-top: 1; }
     HistoryScreen #progress-panel {
-        width: 2fr; height: auto; border: round $primary; padding: 0 1;
+        width: 4fr; height: auto; border: round $primary; padding: 0 1;
+        border-title-color: $primary;
     }
     HistoryScreen .chart-row { height: 1; }
     HistoryScreen .chart-label { width: 12; color: $text-muted; }
     HistoryScreen .chart-value { width: 12; text-align: right; }
-    HistoryScreen .chart-row Sparkline { width: 1fr; }
     HistoryScreen #sessions { height: 1fr; }
     HistoryScreen #history-empty { padding: 1 2; color: $text-muted; }
     HistoryScreen #history-warnings { height: auto; max-height: 3; color: $warning; padding: 0 1; }
@@ -143,16 +180,16 @@ class HistoryScreen(Screen[PlayRequest | None]):
         with Horizontal(id="history-top"):
             with Vertical(id="gap-panel"):
                 yield Static(Text("Loading…", style="dim"), id="gap-text")
-                yield Button("Play ▸ (p)", id="play-recommended", variant="primary")
+                yield Button("Play ▸ (p)", id="play-recommended", variant="primary", compact=True)
             with Vertical(id="progress-panel"):
                 for skill in SKILLS:
                     with Horizontal(classes="chart-row"):
-                        yield Static(Text(SKILL_LABELS[skill]), classes="chart-label")
-                        yield Sparkline([], id=f"spark-{skill}")
+                        yield Static(Text(SHORT[skill]), classes="chart-label")
+                        yield ScoreStrip(id=f"spark-{skill}")
                         yield Static(Text(""), id=f"last-{skill}", classes="chart-value")
                 with Horizontal(classes="chart-row"):
                     yield Static(Text("Self-gap"), classes="chart-label")
-                    yield Sparkline([], id="spark-gap")
+                    yield ScoreStrip(signed=True, id="spark-gap")
                     yield Static(Text(""), id="last-gap", classes="chart-value")
         table: DataTable[Text] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield table
@@ -161,13 +198,17 @@ class HistoryScreen(Screen[PlayRequest | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#gap-panel").border_title = "Skill gap"
+        self.query_one("#progress-panel").border_title = "Progress (one mark per session, 1-5)"
         self.query_one("#play-recommended", Button).display = False
         self.query_one("#history-empty").display = False
         self.query_one("#history-warnings").display = False
         table = self.query_one("#sessions", DataTable)
+        # The scenario column takes what the fixed columns leave (they need 82 with padding).
+        title_width = max(14, min(60, self.app.size.width - 86))
         for label, key, width in (
             ("Date (UTC)", "date", 16),
-            ("Scenario", "scenario", 34),
+            ("Scenario", "scenario", title_width),
             ("Outcome", "outcome", 12),
             ("Turns", "turns", 5),
             ("Empathy", "empathy", 7),
@@ -239,11 +280,11 @@ class HistoryScreen(Screen[PlayRequest | None]):
     def _fill_charts(self, history: History) -> None:
         for skill in SKILLS:
             points = history.progress(skill)
-            self.query_one(f"#spark-{skill}", Sparkline).data = [p.value for p in points]
+            self.query_one(f"#spark-{skill}", ScoreStrip).values = tuple(p.value for p in points)
             label = self.query_one(f"#last-{skill}", Static)
             label.update(self._trend_text([p.value for p in points]))
         gaps = [p.value for p in history.gap_progress()]
-        self.query_one("#spark-gap", Sparkline).data = gaps
+        self.query_one("#spark-gap", ScoreStrip).values = tuple(gaps)
         last = Text(f"{gaps[-1]:+.1f} now", style="dim") if gaps else Text("no ratings", "dim")
         self.query_one("#last-gap", Static).update(last)
 
@@ -261,31 +302,31 @@ class HistoryScreen(Screen[PlayRequest | None]):
     def _fill_gap(self, gap: SkillGap, choice: Recommendation | None) -> None:
         text = Text(end="")
         if gap.skill is None:
-            text.append("Skill gap: ", style="bold")
-            text.append("not enough scored sessions yet.\n", style="dim")
+            text.append("Not enough scored sessions yet.\n", style="dim")
         else:
             text.append("Weakest lately: ", style="bold")
-            text.append(SKILL_LABELS[gap.skill], style="bold " + score_style(gap.means[gap.skill]))
-            text.append(f"  (last {gap.sessions} sessions, recent ones count more)\n", "dim")
-            text.append_text(self._means_line(gap.means))
+            mean = gap.means[gap.skill]
+            text.append(f"{SKILL_LABELS[gap.skill]} {mean:.1f}", style=score_style(mean))
             text.append("\n")
+            text.append_text(self._means_line(gap.means, skip=gap.skill))
+            text.append(f" (last {gap.sessions}, newest weigh most)\n", style="dim")
         if choice is None:
             text.append("No scenario to recommend (the library is empty).", style="dim")
         else:
             text.append("Next: ", style="bold")
             text.append_text(lit(one_line(choice.title, 80), "bold"))
-            text.append(f"  [{choice.difficulty}]\n", style="dim")
-            text.append_text(lit(one_line(choice.reason, 200), "italic"))
+            text.append(f" ({choice.difficulty})\n", style="dim")
+            text.append_text(lit(one_line(choice.reason, 200), "italic dim"))
         self.query_one("#gap-text", Static).update(text)
         self.query_one("#play-recommended", Button).display = choice is not None
 
     @staticmethod
-    def _means_line(means: dict[Skill, float]) -> Text:
+    def _means_line(means: dict[Skill, float], skip: Skill | None = None) -> Text:
         out = Text(end="")
-        for i, skill in enumerate(SKILLS):
-            if skill not in means:
+        for skill in SKILLS:
+            if skill not in means or skill == skip:
                 continue
-            if i:
+            if out.plain:
                 out.append("  ")
             out.append(f"{SHORT[skill]} ", style="dim")
             out.append(f"{means[skill]:.1f}", style=score_style(means[skill]))
