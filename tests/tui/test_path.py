@@ -78,9 +78,11 @@ async def test_learner_path(
             await pilot.press("ctrl+s")
             await until(
                 pilot,
-                lambda n=n: session.turn_count == n
-                and not conv.streaming
-                and session.turns[-1].reply is not None,
+                lambda n=n: (
+                    session.turn_count == n
+                    and not conv.streaming
+                    and session.turns[-1].reply is not None
+                ),
                 f"reply {n}",
             )
             assert area.text == ""  # cleared only once the turn was recorded
@@ -109,8 +111,10 @@ async def test_learner_path(
         await pilot.press("ctrl+g")
         await until(
             pilot,
-            lambda: isinstance(app.screen, DebriefScreen)
-            or type(app.screen).__name__ == "SelfAssessmentScreen",
+            lambda: (
+                isinstance(app.screen, DebriefScreen)
+                or type(app.screen).__name__ == "SelfAssessmentScreen"
+            ),
             "debrief or self-assessment",
         )
         if not isinstance(app.screen, DebriefScreen):

@@ -68,8 +68,10 @@ async def _debrief(pilot: Pilot[Any]) -> None:
     await pilot.press("ctrl+g")
     await _wait(
         pilot,
-        lambda: isinstance(app.screen, DebriefScreen)
-        or type(app.screen).__name__ == "SelfAssessmentScreen",
+        lambda: (
+            isinstance(app.screen, DebriefScreen)
+            or type(app.screen).__name__ == "SelfAssessmentScreen"
+        ),
     )
     if not isinstance(app.screen, DebriefScreen):
         app.screen.dismiss({"empathy": 4, "active_listening": 3, "clarity": 4})
@@ -78,9 +80,7 @@ async def _debrief(pilot: Pilot[Any]) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize(
-    "screen", ["picker", "conversation", "debrief"], ids=lambda s: str(s)
-)
+@pytest.mark.parametrize("screen", ["picker", "conversation", "debrief"], ids=lambda s: str(s))
 def test_core_screens(
     snap_compare: Any, make_app: Callable[..., CoachApp], screen: str, size: tuple[int, int]
 ) -> None:

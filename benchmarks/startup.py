@@ -1,0 +1,80 @@
+"""Startup figures: time to the first painted screen (headless) and `coach --help`.
+
+Each is measured in a fresh subprocess so imports are cold as a user would see them.
+Targets: first screen under 0.5 s, `coach --help` under 0.15 s. Prints figures only.
+
+    .venv/bin/python benchmarks/startup.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIRST_PAINT = r"""
+import time
+t0 = time.perf_counter()
+import asyncio
+from coach.settings import load_settings
+from coach.tui.app import create_app
+
+async def main():
+    app = create_app(load_settings(flags={"offline": True}).settings)
+    async with app.run_test(size=(120, 35)) as pilot:
+        from coach.tui.screens.picker import PickerScreen
+        while not isinstance(app.screen, PickerScreen):
+            await pilot.pause()
+        await pilot.pause()  # its first frame
+        first = time.perf_counter() - t0
+        while app.screen.library is None:
+            await pilot.pause()
+        await pilot.pause()
+        print(f"{first:.4f} {time.perf_counter() - t0:.4f}")
+
+asyncio.run(main())
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="coach-bench-")
+    env = {"COACH_HOME": home, "PATH": "/usr/bin:/bin"}
+    coach = Path(sys.executable).with_name("coach")
+    firsts, fulls, helps = [], [], []
+    for _ in range(args.repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", FIRST_PAINT], env=env, capture_output=True, text=True
+        )
+        if out.returncode != 0:
+            print(out.stderr[-2000:])
+            raise SystemExit(1)
+        first, full = map(float, out.stdout.split())
+        firsts.append(first)
+        fulls.append(full)
+        t0 = time.perf_counter()
+        subprocess.run([str(coach), "--help"], env=env, capture_output=True, check=True)
+        helps.append(time.perf_counter() - t0)
+    print(f"runs: {args.repeat} (median, min)")
+    print(
+        f"first painted screen (headless, from interpreter start of imports): "
+        f"{statistics.median(firsts):.3f} s, {min(firsts):.3f} s   target < 0.5 s"
+    )
+    print(
+        f"picker with the library loaded:                                    "
+        f"{statistics.median(fulls):.3f} s, {min(fulls):.3f} s"
+    )
+    print(
+        f"coach --help (subprocess, whole process):                          "
+        f"{statistics.median(helps):.3f} s, {min(helps):.3f} s   target < 0.15 s"
+    )
+
+
+if __name__ == "__main__":
+    main()
