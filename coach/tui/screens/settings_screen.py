@@ -1,0 +1,361 @@
+"""Settings: what coach is using (and why), and a safe way to change the everyday values.
+
+Learners switch between the offline coach, a local server and a hosted model, so the screen
+shows the effective backend, model and base URL with where each value came from (default,
+config file, environment, flag), and lets them edit model, base URL, theme and exam mode,
+saved to the TOML config under their home. Other keys in that file are kept. The API key is
+shown masked and never written here: secrets belong in the environment (OPENAI_API_KEY), not
+in a file a TUI rewrites.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, Switch
+
+from coach.settings import ENV_VARS, LoadedSettings, Settings, SettingsError
+from coach.tui.literal import lit, one_line
+
+EDITABLE = ("model", "base_url", "theme", "exam_mode")
+SOURCE_LABELS = {
+    "default": "default",
+    "config": "config file",
+    "env": "environment",
+    "flag": "command line",
+}
+
+
+# --------------------------------------------------------------------------- TOML writing
+
+
+def _toml_str(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_key(key: str) -> str:
+    bare = key and all(c.isalnum() or c in "-_" for c in key) and key.isascii()
+    return key if bare else _toml_str(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str | Path):
+        return _toml_str(str(value))
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def dump_toml(data: Mapping[str, Any]) -> str:
+    """TOML for a flat config: scalars and lists first, then one table per mapping."""
+    lines: list[str] = []
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, table in tables:
+        lines.append("")
+        lines.append(f"[{_toml_key(key)}]")
+        for sub, value in table.items():
+            lines.append(f"{_toml_key(str(sub))} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def save_config(path: Path, updates: Mapping[str, Any]) -> dict[str, Any]:
+    """Set `updates` in the TOML config at `path` (None removes a key), keeping other keys.
+
+    The file is replaced atomically and kept private (0600: it may hold a key someone put
+    there by hand). A file that is not valid TOML is never overwritten: SettingsError.
+    Comments in the file are not preserved.
+    """
+    data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML, not overwritten ({exc})") from None
+    for key, value in updates.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dump_toml(data))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return data
+
+
+def validate_edits(values: Mapping[str, Any]) -> list[str]:
+    """Problems with the edited values, as sentences (empty when all is well)."""
+    problems: list[str] = []
+    if not str(values.get("model") or "").strip():
+        problems.append("The model name cannot be empty.")
+    base = values.get("base_url")
+    if base and not str(base).startswith(("http://", "https://")):
+        problems.append("The base URL must start with http:// or https://.")
+    return problems
+
+
+# --------------------------------------------------------------------------- the screen
+
+
+class SettingsScreen(Screen[LoadedSettings | None]):
+    """Effective settings with their sources; model, base URL, theme and exam mode editable.
+
+    Ctrl+S (or Save) writes the edits to `loaded.settings.config_path` and dismisses with the
+    new `LoadedSettings` (values overridden by the environment or a flag stay as they were,
+    since those still win); Esc dismisses with None and undoes a previewed theme. The theme is
+    applied to the app as soon as it is picked. The API key is never edited or written.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back"),
+        Binding("ctrl+s", "save", "Save", priority=True, id="settings.save"),
+    ]
+
+    DEFAULT_CSS = """
+    SettingsScreen { layout: vertical; }
+    SettingsScreen #settings-title {
+        height: 1; padding: 0 1; text-style: bold; background: $panel;
+    }
+    SettingsScreen #settings-body { height: 1fr; padding: 0 1; }
+    SettingsScreen #settings-mode { margin: 1 0 0 0; height: auto; }
+    SettingsScreen .field { height: auto; margin-top: 1; }
+    SettingsScreen .field Label { width: 14; padding-top: 1; }
+    SettingsScreen .field Input, SettingsScreen .field Select { width: 1fr; }
+    SettingsScreen .field .hint { width: 1fr; color: $text-muted; padding: 1 0 0 2; }
+    SettingsScreen #settings-key { margin-top: 1; height: auto; color: $text-muted; }
+    SettingsScreen #settings-error { color: $error; height: auto; }
+    SettingsScreen #settings-table { height: auto; margin-top: 1; }
+    SettingsScreen #settings-buttons { height: auto; margin-top: 1; }
+    SettingsScreen #settings-buttons Button { margin-right: 2; }
+    """
+
+    def __init__(self, loaded: LoadedSettings) -> None:
+        super().__init__()
+        self.loaded = loaded
+        self.saved: LoadedSettings | None = None
+        self._theme_before: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    @property
+    def config_path(self) -> Path:
+        return self.loaded.config_path or self.settings.config_path
+
+    def source(self, name: str) -> str:
+        return self.loaded.sources.get(name, "default")  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Settings"), id="settings-title")
+        with VerticalScroll(id="settings-body"):
+            yield Static(self._mode_text(), id="settings-mode")
+            with Horizontal(classes="field"):
+                yield Label("Model")
+                yield Input(self.settings.model, id="set-model", placeholder="gpt-4o-mini")
+                yield Static(self._hint("model"), classes="hint")
+            with Horizontal(classes="field"):
+                yield Label("Base URL")
+                yield Input(
+                    self.settings.base_url or "",
+                    id="set-base_url",
+                    placeholder="empty: OpenAI; e.g. http://localhost:11434/v1",
+                )
+                yield Static(self._hint("base_url"), classes="hint")
+            with Horizontal(classes="field"):
+                yield Label("Theme")
+                yield Select[str]([], id="set-theme", allow_blank=True, prompt="(theme)")
+                yield Static(self._hint("theme"), classes="hint")
+            with Horizontal(classes="field"):
+                yield Label("Exam mode")
+                yield Switch(self.settings.exam_mode, id="set-exam_mode")
+                yield Static(
+                    lit("hide scores until the debrief · ").append_text(self._hint("exam_mode")),
+                    classes="hint",
+                )
+            yield Static(self._key_text(), id="settings-key")
+            yield Static(Text(""), id="settings-error")
+            with Horizontal(id="settings-buttons"):
+                yield Button("Save (Ctrl+S)", id="settings-save", variant="primary", compact=True)
+                yield Button("Cancel (Esc)", id="settings-cancel", compact=True)
+            table: DataTable[Text] = DataTable(id="settings-table", cursor_type="row")
+            yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._theme_before = self.app.theme
+        themes = sorted(self.app.available_themes)
+        select = self.query_one("#set-theme", Select)
+        select.set_options((name, name) for name in themes)
+        current = self.settings.theme if self.settings.theme in themes else self.app.theme
+        if current in themes:
+            select.value = current
+        table = self.query_one("#settings-table", DataTable)
+        table.add_column("Setting", key="name")
+        table.add_column("Value", key="value")
+        table.add_column("From", key="source")
+        for name, shown, source in self.loaded.describe():
+            table.add_row(
+                lit(name),
+                lit(one_line(shown, 80)),
+                lit(SOURCE_LABELS.get(source, source), "dim"),
+                key=name,
+            )
+        table.border_title = "Effective settings"
+        self.query_one("#set-model", Input).focus()
+
+    # ---- text
+
+    def _mode_text(self) -> Text:
+        s = self.settings
+        out = Text("Backend: ", style="bold")
+        if s.use_llm:
+            out.append("LLM endpoint ")
+            out.append_text(lit(s.base_url or "https://api.openai.com/v1 (OpenAI)", "dim"))
+        elif s.offline and s.has_endpoint:
+            out.append("offline (forced), scripted counterpart and analytic scorer")
+        else:
+            out.append("offline: scripted counterpart and analytic scorer (no endpoint set)")
+        out.append("\nConfig file: ", style="bold")
+        out.append_text(lit(str(self.config_path)))
+        if not self.config_path.is_file():
+            out.append(" (not created yet)", style="dim")
+        return out
+
+    def _hint(self, name: str) -> Text:
+        source = self.source(name)
+        out = Text(f"from {SOURCE_LABELS.get(source, source)}", style="dim")
+        if source in {"env", "flag"}:
+            var = ENV_VARS.get(name)
+            where = f"${var}" if source == "env" and var else "the command line"
+            out.append(f" — {where} wins over the config file", style="yellow")
+        return out
+
+    def _key_text(self) -> Text:
+        key = self.settings.api_key
+        out = Text("API key: ", style="bold")
+        if key is None:
+            out.append("not set", style="dim")
+        else:
+            from coach.settings import mask_secret
+
+            out.append(mask_secret(key.get_secret_value()))
+            out.append(f" (from {SOURCE_LABELS.get(self.source('api_key'), 'default')})")
+        out.append(
+            "\nKeys are not edited here and never written by coach: set OPENAI_API_KEY in "
+            "your environment (a local server needs none).",
+            style="dim",
+        )
+        return out
+
+    # ---- values
+
+    def edited(self) -> dict[str, Any]:
+        theme = self.query_one("#set-theme", Select).value
+        return {
+            "model": self.query_one("#set-model", Input).value.strip(),
+            "base_url": self.query_one("#set-base_url", Input).value.strip() or None,
+            "theme": theme if isinstance(theme, str) else self.settings.theme,
+            "exam_mode": self.query_one("#set-exam_mode", Switch).value,
+        }
+
+    def changes(self) -> dict[str, Any]:
+        current = {name: getattr(self.settings, name) for name in EDITABLE}
+        return {k: v for k, v in self.edited().items() if v != current[k]}
+
+    @on(Select.Changed, "#set-theme")
+    def _preview_theme(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value in self.app.available_themes:
+            self.app.theme = event.value
+
+    def action_save(self) -> None:
+        error = self.query_one("#settings-error", Static)
+        edits = self.edited()
+        problems = validate_edits(edits)
+        if problems:
+            error.update(lit("\n".join(problems)))
+            return
+        changes = self.changes()
+        if not changes:
+            self.notify("Nothing changed.", markup=False)
+            self.dismiss(None)
+            return
+        try:
+            save_config(self.config_path, changes)
+        except (SettingsError, OSError) as exc:
+            error.update(lit(f"Could not save: {exc}"))
+            return
+        self.saved = self._effective(changes)
+        self.notify(f"Saved to {self.config_path}", markup=False)
+        self.dismiss(self.saved)
+
+    def _effective(self, changes: Mapping[str, Any]) -> LoadedSettings:
+        """The settings after saving: config values apply unless env or a flag overrides."""
+        values = self.settings.model_dump()
+        sources = dict(self.loaded.sources)
+        for name, value in changes.items():
+            if self.source(name) in {"env", "flag"}:
+                continue
+            values[name] = value
+            sources[name] = "config"
+        return LoadedSettings(
+            settings=Settings.model_validate(values),
+            sources=sources,
+            config_path=self.config_path,
+        )
+
+    def action_cancel(self) -> None:
+        if self._theme_before and self.app.theme != self._theme_before:
+            self.app.theme = self._theme_before
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#settings-save")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save()
+
+    @on(Button.Pressed, "#settings-cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()

@@ -1,0 +1,143 @@
+"""Settings screen: sources shown, the key masked and never written, edits saved to TOML."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Select, Static, Switch
+
+from coach.settings import LoadedSettings, SettingsError, load_settings
+from coach.tui.screens.settings_screen import SettingsScreen, dump_toml, save_config
+
+try:
+    from ._history_helpers import ScreenApp, plain
+except ImportError:  # tests/tui without __init__.py
+    from _history_helpers import ScreenApp, plain  # type: ignore[no-redef]
+
+KEY = "sk-test-SECRET-0123456789abcdef"
+
+
+def write_config(home: Path, text: str) -> Path:
+    path = home / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def test_shows_sources_masks_the_key_and_saves_edits(
+    coach_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(
+        coach_home,
+        'judge_model = "judge-x"\nmax_retries = 5\n\n[keymap]\n"history" = "ctrl+h"\n',
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    loaded = load_settings()
+    screen = SettingsScreen(loaded)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        key_text = plain(screen.query_one("#settings-key", Static))
+        assert KEY not in key_text and "(31 chars)" in key_text
+        assert "environment" in key_text
+        table = screen.query_one("#settings-table", DataTable)
+        cells = {str(table.get_row(k)[0]): str(table.get_row(k)[2]) for k in table.rows}
+        assert cells["judge_model"] == "config file"
+        assert cells["api_key"] == "environment"
+        assert cells["model"] == "default"
+        assert all(KEY not in str(c) for k in table.rows for c in table.get_row(k))
+
+        model = screen.query_one("#set-model", Input)
+        model.value = "llama3.1:8b"
+        screen.query_one("#set-base_url", Input).value = "http://localhost:11434/v1"
+        screen.query_one("#set-exam_mode", Switch).value = True
+        screen.query_one("#set-theme", Select).value = "nord"
+        await pilot.pause()
+        assert app.theme == "nord"  # previewed at once
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    saved = tomllib.loads(config.read_text(encoding="utf-8"))
+    assert saved == {
+        "judge_model": "judge-x",
+        "max_retries": 5,
+        "keymap": {"history": "ctrl+h"},
+        "model": "llama3.1:8b",
+        "base_url": "http://localhost:11434/v1",
+        "exam_mode": True,
+        "theme": "nord",
+    }
+    assert KEY not in config.read_text(encoding="utf-8")
+    assert isinstance(app.result, LoadedSettings)
+    assert app.result.settings.model == "llama3.1:8b"
+    assert app.result.sources["model"] == "config"
+    # What was saved is what load_settings now reads.
+    again = load_settings().settings
+    assert (again.model, again.base_url, again.exam_mode, again.theme) == (
+        "llama3.1:8b",
+        "http://localhost:11434/v1",
+        True,
+        "nord",
+    )
+
+
+async def test_env_override_is_explained_and_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COACH_MODEL", "[bold]env-model[/]")
+    loaded = load_settings()
+    screen = SettingsScreen(loaded)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        assert screen.query_one("#set-model", Input).value == "[bold]env-model[/]"
+        hints = [plain(w) for w in screen.query(".hint")]
+        assert any("$COACH_MODEL wins over the config file" in h for h in hints)
+        screen.query_one("#set-model", Input).value = "other"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert isinstance(app.result, LoadedSettings)
+    assert app.result.settings.model == "[bold]env-model[/]"  # env still wins
+
+
+async def test_invalid_base_url_is_refused_and_esc_restores_theme(coach_home: Path) -> None:
+    screen = SettingsScreen(load_settings())
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        before = app.theme
+        screen.query_one("#set-base_url", Input).value = "localhost:8080"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "must start with http" in plain(screen.query_one("#settings-error", Static))
+        assert app.screen is screen
+        assert not (coach_home / "config.toml").exists()
+        screen.query_one("#set-theme", Select).value = "nord"
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is None
+        assert app.theme == before
+
+
+def test_save_config_never_overwrites_a_broken_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("model = [unclosed\n", encoding="utf-8")
+    with pytest.raises(SettingsError):
+        save_config(path, {"model": "x"})
+    assert path.read_text(encoding="utf-8") == "model = [unclosed\n"
+
+
+def test_dump_toml_round_trips_awkward_strings(tmp_path: Path) -> None:
+    data = {
+        "model": 'a "quoted" \\ back\nslash\x1b',
+        "exam_mode": False,
+        "max_retries": 2,
+        "request_timeout": 1.5,
+        "keymap": {"weird key": "ctrl+x", "help": "f2"},
+    }
+    assert tomllib.loads(dump_toml(data)) == data
+    path = tmp_path / "c.toml"
+    save_config(path, {"model": "m", "base_url": "http://x"})
+    save_config(path, {"base_url": None})
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {"model": "m"}
+    assert path.stat().st_mode & 0o777 == 0o600
