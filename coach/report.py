@@ -21,15 +21,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from coach.replay import ReplayRun, TurnResult
+from coach.scoring.aggregate import miti_summary
+from coach.scoring.rubric import MITI_THRESHOLDS
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill, TurnScore
 
 FORMATS = ("table", "json", "csv", "md", "html")
 
-# MITI session thresholds from DESIGN.md: (fair, good).
-MITI_THRESHOLDS: dict[str, tuple[float, float]] = {
-    "reflections_per_question": (1.0, 2.0),
-    "complex_reflection_share": (0.4, 0.5),
-}
 # A session mean below this is a gap worth training (the rubric's "adequate" level is 3).
 GAP_BELOW = 3.0
 
@@ -85,30 +82,20 @@ def turn_rows(run: ReplayRun) -> list[dict[str, Any]]:
 
 
 def _miti(scores: Sequence[TurnScore]) -> dict[str, float | None]:
-    refl = cx = oq = cq = 0
-    for s in scores:
-        d = s.active_listening.details
-        if d.get("reflection") in {"simple", "complex"}:
-            refl += 1
-            cx += d.get("reflection") == "complex"
-        if d.get("question") == "open":
-            oq += 1
-        elif d.get("question") == "closed":
-            cq += 1
-    q = oq + cq
+    # The same counting and thresholds as the learner's debrief, so both say the same.
+    miti = miti_summary(scores)
     return {
-        "reflections_per_question": _r(refl / q) if q else None,
-        "complex_reflection_share": _r(cx / refl) if refl else None,
-        "open_question_share": _r(oq / q) if q else None,
+        "reflections_per_question": _r(miti.reflections_per_question),
+        "complex_reflection_share": _r(miti.complex_reflection_share),
+        "open_question_share": _r(miti.open_question_share),
     }
 
 
 def miti_rating(metric: str, value: float | None) -> str:
-    """'good' / 'fair' / 'below' against the MITI thresholds, '' when not applicable."""
+    """'good' / 'fair' / 'below fair' against the MITI thresholds, '' when not applicable."""
     if value is None or metric not in MITI_THRESHOLDS:
         return ""
-    fair, good = MITI_THRESHOLDS[metric]
-    return "good" if value >= good else "fair" if value >= fair else "below"
+    return MITI_THRESHOLDS[metric].label(value)
 
 
 def _groups(run: ReplayRun) -> dict[tuple[int, str], list[TurnResult]]:
