@@ -229,6 +229,23 @@ def _content_words(text: str) -> list[str]:
     return _content_of(_WORD.findall(text.lower()))
 
 
+# Word -> (stemmed content word or "", syllables, 1 if unfamiliar else 0): everything the
+# per-token features need, looked up once per token.
+_TOKEN_INFO: dict[str, tuple[str, int, int]] = {}
+
+
+def _token_info(w: str) -> tuple[str, int, int]:
+    info = _TOKEN_INFO.get(w)
+    if info is None:
+        c = _stem(w) if len(w) > 2 and w not in lx.STOPWORDS and not w.isdigit() else ""
+        n, familiar = word_info(w)
+        info = (c, n, 0 if familiar else 1)
+        if len(_TOKEN_INFO) > 200_000:
+            _TOKEN_INFO.clear()
+        _TOKEN_INFO[w] = info
+    return info
+
+
 def _content_of(tokens: list[str]) -> list[str]:
     """Stemmed content words of already lowercased tokens."""
     cache = _CONTENT_CACHE
@@ -322,7 +339,18 @@ class AnalyticScorer:
         n_sent = max(1, len(sent_spans))
 
         # --- overlap with the other person
-        resp_content = _content_of(low_tokens)
+        # Content words and readability counts in one pass over the tokens.
+        resp_content: list[str] = []
+        syl_total = difficult = 0
+        tinfo = _TOKEN_INFO
+        for t in low_tokens:
+            info = tinfo.get(t)
+            if info is None:
+                info = _token_info(t)
+            if info[0]:
+                resp_content.append(info[0])
+            syl_total += info[1]
+            difficult += info[2]
         resp_set = set(resp_content)
         shared = resp_set & ctx.content
         if ctx.content:
@@ -537,12 +565,6 @@ class AnalyticScorer:
                 )
 
         # --- clarity features
-        syl_total = difficult = 0
-        for t in low_tokens:
-            n, familiar = word_info(t)
-            syl_total += n
-            if not familiar:
-                difficult += 1
         n_letters_words = n_words
         ease = ease_from(n_words, n_sent, syl_total, difficult)
         filler_hits = get("fillers")
@@ -555,14 +577,18 @@ class AnalyticScorer:
         # Repetition: share of sentences that repeat an earlier one, plus repeated trigrams.
         seen: set[str] = set()
         dup_sent = 0
-        for s, e in sent_spans:
+        for s, e in sent_spans if len(sent_spans) > 1 else ():
             key = " ".join(_WORD.findall(low[s:e]))
             if key in seen:
                 dup_sent += 1
                 cue_span("clarity", s, e, "repeats itself", "-")
             seen.add(key)
-        tri_own = list(zip(low_tokens, low_tokens[1:], low_tokens[2:], strict=False))
-        tri_rep = (1.0 - len(set(tri_own)) / len(tri_own)) if len(tri_own) >= 6 else 0.0
+        n_tri = n_words - 2
+        tri_rep = (
+            1.0 - len(set(zip(low_tokens, low_tokens[1:], low_tokens[2:], strict=False))) / n_tri
+            if n_tri >= 6
+            else 0.0
+        )
         repetition = max(dup_sent / n_sent, tri_rep)
         ask_m = get("clear_ask")[0] if get("clear_ask") else None
         has_ask = ask_m is not None or bool(proposal_hits) or (open_q + closed_q) > 0

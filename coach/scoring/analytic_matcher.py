@@ -156,6 +156,130 @@ def first_words(p: str) -> frozenset[str] | None:
     return words
 
 
+_State = tuple[str, int, bool]  # text so far, words closed, inside a word
+
+
+def _walk(seq: Any, states: list[_State], max_words: int) -> list[_State] | None:
+    """Advance literal expansions through a parsed regex until `max_words` words are closed."""
+    for op, av in seq:
+        if all(closed >= max_words for _, closed, _ in states):
+            break
+        name = str(op)
+        if name == "LITERAL":
+            ch = chr(av).lower()
+            word_char = ch.isalnum() or ch in "_'"
+            nxt: list[_State] = []
+            for text, closed, inside in states:
+                if closed >= max_words:
+                    nxt.append((text, closed, inside))
+                elif word_char:
+                    nxt.append((text + ch, closed, True))
+                elif inside:
+                    nxt.append((text + " ", closed + 1, False))
+                else:
+                    nxt.append((text, closed, inside))
+            states = nxt
+        elif name == "SUBPATTERN":
+            sub = _walk(av[-1], states, max_words)
+            if sub is None:
+                return None
+            states = sub
+        elif name == "BRANCH":
+            acc: list[_State] = []
+            for branch in av[1]:
+                sub = _walk(branch, states, max_words)
+                if sub is None:
+                    return None
+                acc.extend(sub)
+            states = acc
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] == 0 and av[1] == 1:
+            sub = _walk(av[2], states, max_words)
+            if sub is None:
+                return None
+            states = states + sub
+        else:
+            # Not a literal: whatever it matches is unknown ("\0"); the states end here.
+            states = [
+                st if st[1] >= max_words else (st[0] + "\0", max_words, False) for st in states
+            ]
+        if len(states) > 4 * _MAX_EXPANSIONS:
+            return None
+    return states
+
+
+def second_words(p: str) -> dict[str, frozenset[str] | None] | None:
+    """A phrase's possible second words, keyed by its first word.
+
+    A first word maps to None when some expansion after it is a single word or not literal;
+    the whole answer is None when the first words themselves are not a small literal set.
+    """
+    try:
+        states = _walk(_sre_parse.parse(p), [("", 0, False)], 2)
+    except Exception:
+        return None
+    if not states:
+        return None
+    out: dict[str, set[str] | None] = {}
+    for text, closed, inside in states:
+        parts = text.split()
+        if not parts or "\0" in parts[0]:
+            return None
+        first = parts[0]
+        if closed + inside < 2 or len(parts) < 2 or "\0" in parts[1]:
+            out[first] = None
+            continue
+        seconds = out.setdefault(first, set())
+        if seconds is not None:
+            seconds.add(parts[1])
+    return {w: (frozenset(v) if v is not None else None) for w, v in out.items()}
+
+
+def single_words(p: str) -> frozenset[str] | None:
+    """The words a one-word phrase pattern matches exactly ("sorry", "worr(?:y|ied)"), else None.
+
+    Such phrases need no regex at all: a dictionary lookup of each token finds them.
+    """
+    try:
+        states = _expand(_sre_parse.parse(p))
+    except Exception:
+        return None
+    if not states or any(ended for _, ended in states):
+        return None
+    words = frozenset(w for w, _ in states)
+    if any(not _TOKEN.fullmatch(w) for w in words):
+        return None
+    return words
+
+
+# Token boundaries exactly as `_TOKEN` draws them: not inside a word, not after "word'".
+_TOKEN_START = r"(?<!\w)(?<!\w')"
+_TOKEN_END = r"(?!\w|'\w)"
+
+
+def _trie_regex(words: Mapping[str, str]) -> str:
+    """One regex matching any key of `words` (each followed by its own suffix pattern).
+
+    Keys share prefixes in a trie, so the engine compares each character once instead of
+    trying hundreds of alternatives one after another.
+    """
+    trie: dict[str, Any] = {}
+    for w, suffix in words.items():
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = suffix
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if "" in node:
+            alts.append(node[""] + _TOKEN_END)
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    return _TOKEN_START + emit(trie)
+
+
 def _gate(patterns: Sequence[str]) -> re.Pattern[str] | None:
     """A cheap character test that must pass before a residual pattern can match.
 
@@ -175,11 +299,28 @@ class PhraseMatcher:
         by_letter: dict[str, dict[str, list[str]]] = {}
         by_word: dict[str, dict[str, list[str]]] = {}
         residual: dict[str, list[str]] = {}
+        exact: dict[str, list[str]] = {}
+        # Multi-word phrases can only match where the next token is one of their second words.
+        gates: dict[str, set[str]] = {}
+        ungated: set[str] = set()
         for name, patterns in lexicons.items():
             for p in patterns:
+                whole = single_words(p)
+                if whole is not None:
+                    for w in whole:
+                        names = exact.setdefault(w, [])
+                        if name not in names:
+                            names.append(name)
+                    continue
                 words = first_words(p)
                 if words is not None:
+                    pairs = second_words(p)
                     for w in words:
+                        nexts = pairs.get(w) if pairs is not None else None
+                        if nexts is None:
+                            ungated.add(w)
+                        else:
+                            gates.setdefault(w, set()).update(nexts)
                         by_word.setdefault(w, {}).setdefault(name, []).append(p)
                     continue
                 letters = first_letters(p)
@@ -190,6 +331,19 @@ class PhraseMatcher:
                     by_letter.setdefault(ch, {}).setdefault(name, []).append(p)
         self._by_letter = {ch: self._combine(g) for ch, g in by_letter.items()}
         self._by_word = {w: self._combine(g) for w, g in by_word.items()}
+        self._exact = {w: tuple(ns) for w, ns in exact.items()}
+        self._gates = {w: frozenset(g) for w, g in gates.items() if w not in ungated}
+        # Only tokens that can start a phrase are visited at all, found by one C-level scan;
+        # a multi-word phrase's first word must be followed by one of its second words.
+        keys: dict[str, str] = {w: "" for w in exact}
+        for w in self._by_word:
+            g = self._gates.get(w)
+            if w in exact or g is None:
+                keys[w] = ""
+            else:
+                seconds = "|".join(map(re.escape, sorted(g)))
+                keys[w] = rf"(?=\W+(?:{seconds}){_TOKEN_END})"
+        self._scan = re.compile(_trie_regex(keys)) if keys and not by_letter else None
         self._residual = tuple(
             (
                 name,
@@ -221,12 +375,54 @@ class PhraseMatcher:
         hits: dict[str, list[Span]] = {}
         by_letter = self._by_letter
         by_word = self._by_word
-        for m in _TOKEN.finditer(low):
-            tok = m.group()
+        exact = self._exact
+        gates = self._gates
+        scan = self._scan
+        if scan is not None:
+            for m in scan.finditer(low):
+                tok = m.group()
+                whole = exact.get(tok)
+                if whole is not None:
+                    sp = m.span()
+                    for name in whole:
+                        got = hits.get(name)
+                        if got is None:
+                            hits[name] = [sp]
+                        else:
+                            got.append(sp)
+                entry = by_word.get(tok)
+                if entry is None:
+                    continue
+                pat, names = entry
+                mm = pat.match(low, m.start())
+                # `lastindex` is None when no lexicon matched here: the common case, kept cheap.
+                if mm is None or mm.lastindex is None:
+                    continue
+                regs = mm.regs
+                for i, name in enumerate(names, 1):
+                    s, e = regs[i]
+                    if e > s >= 0:
+                        hits.setdefault(name, []).append((s, e))
+        toks = _TOKEN.findall(low) if scan is None else []
+        n_toks = len(toks)
+        for i, m in enumerate(_TOKEN.finditer(low) if scan is None else ()):
+            tok = toks[i]
+            whole = exact.get(tok)
+            if whole is not None:
+                sp = m.span()
+                for name in whole:
+                    got = hits.get(name)
+                    if got is None:
+                        hits[name] = [sp]
+                    else:
+                        got.append(sp)
             entry = by_word.get(tok)
             if entry is None and by_letter:
                 entry = by_letter.get(tok[0])
             if entry is None:
+                continue
+            gate = gates.get(tok)
+            if gate is not None and (i + 1 >= n_toks or toks[i + 1] not in gate):
                 continue
             pat, names = entry
             mm = pat.match(low, m.start())
@@ -238,13 +434,15 @@ class PhraseMatcher:
                 s, e = regs[i]
                 if e > s >= 0:
                     hits.setdefault(name, []).append((s, e))
-        for name, rx, gate in self._residual:
-            if gate is not None and gate.search(low) is None:
+        for name, rx, char_gate in self._residual:
+            if char_gate is not None and char_gate.search(low) is None:
                 continue
             for m in rx.finditer(low):
                 if m.end() > m.start():
                     hits.setdefault(name, []).append(m.span())
         for name, spans in hits.items():
+            if len(spans) < 2:
+                continue
             # Keep the outermost span: "I am so sorry" rather than also "so sorry".
             spans.sort(key=lambda sp: (sp[0], -sp[1]))
             kept: list[Span] = []
