@@ -130,6 +130,22 @@ _BACKCHANNEL = re.compile(
     re.IGNORECASE,
 )
 
+# A short statement about the other person or their words (3-18 words, not about oneself)
+# is a reflection in counselling talk ("Part of the culture.", "Sort of an escape for you.").
+_SHORT_REFLECTION_WORDS = (3, 18)
+# Above this many words, a turn that mixes a reflection with other statements (information,
+# plans, self-talk) is coded by what dominates: a lecture with one reflective line is not a
+# reflection (MITI codes the utterance's main behaviour).
+_MIXED_TURN_WORDS = 30
+# Bare verbs that open an instruction ("Ship it anyway."), never a short reflection.
+_BARE_VERB_START = re.compile(
+    r"^(?:ship|send|call|write|give|put|move|cut|push|pull|check|wait|finish|start|drop|fix|use|"
+    r"bring|read|stay|leave|come|see|talk|work|quit|pay|buy|sell|hold|hand|run|skip|forget|"
+    r"ignore|accept|add|avoid|change|choose|close|open|email|book|schedule|plan|eat|drink|sleep|"
+    r"walk|rest|relax|breathe|focus|hang|deal|pick|set|sign|tell|show|write|stop|go|get|do|be)"
+    r"(?![\w'])",
+    re.IGNORECASE,
+)
 _MAX_EVIDENCE = 6
 # Above this many words a reply reads as a monologue rather than a conversational turn.
 _WALL_WORDS = 120
@@ -368,6 +384,10 @@ class AnalyticScorer:
         open_q = closed_q = refl = complex_refl = 0
         q_spans: list[tuple[int, int]] = []
         last_kind = ""
+        n_content_sent = 0
+        # Reflections found only by the short-statement rule: enough for MITI's code, too
+        # little to count as conveying understanding (EPITOME).
+        short_refl = 0
         for s, e in sent_spans:
             sent = text[s:e]
             lead = _LEAD.match(sent)
@@ -394,6 +414,7 @@ class AnalyticScorer:
             refl_m = within("reflect", s, e)
             second = within("second", s + off, e) is not None
             core_content: list[str] | None = None
+            short_kind = False
             kind = ""
             if is_q or imperative_open:
                 if is_open_start or imperative_open or _OPEN_ANY.search(core):
@@ -423,6 +444,27 @@ class AnalyticScorer:
                 )
             ):
                 kind = "reflection"
+            elif (
+                ctx.content
+                and not _FIRST_PERSON_START.match(core)
+                and not _BARE_VERB_START.match(core)
+                and _SHORT_REFLECTION_WORDS[0] <= core.count(" ") + 1 <= _SHORT_REFLECTION_WORDS[1]
+                and (
+                    second
+                    or len(
+                        set(
+                            core_content
+                            if core_content is not None
+                            else _content_of(_WORD.findall(low[s + off : e]))
+                        )
+                        & ctx.content
+                    )
+                    >= 1
+                )
+            ):
+                kind = "reflection"
+                short_kind = True
+                short_refl += 1
             if kind == "reflection" and (
                 within("advice", s, e) is not None
                 or _IMPERATIVE_START.match(sent) is not None
@@ -451,7 +493,7 @@ class AnalyticScorer:
                         .lower()
                         .startswith(("sound", "it sound", "it seem", "that sound", "part", "on "))
                     )
-                    or (len(new_words) >= 4 and len(core_words) >= 6)
+                    or (len(new_words) >= 4 and len(core_words) >= 6 and not short_kind)
                 )
                 if is_complex:
                     complex_refl += 1
@@ -464,6 +506,7 @@ class AnalyticScorer:
                 )
             if kind:
                 last_kind = kind
+            n_content_sent += 1
 
         reflection: Reflection = "complex" if complex_refl else "simple" if refl else "none"
         question: Question = "open" if open_q else "closed" if closed_q else "none"
@@ -495,7 +538,7 @@ class AnalyticScorer:
             if not inference:
                 for sp in get("ip_strong")[:2] or get("self")[:1]:
                     cue("empathy", sp, "shares a similar experience", "+")
-        elif get("ip_strong") or get("ip_weak") or refl:
+        elif get("ip_strong") or get("ip_weak") or refl > short_refl:
             ip = 1
             for sp in (get("ip_weak") or get("ip_strong"))[:2]:
                 cue("empathy", sp, "generic understanding", "+")
@@ -605,8 +648,15 @@ class AnalyticScorer:
             longest = max(sent_spans, key=lambda p: p[1] - p[0])
             cue_span("clarity", *longest, "very long sentence", "-")
 
-        if open_q + closed_q and (last_kind in ("open", "closed") or not refl):
-            main: MainBehaviour = "question"
+        if (
+            refl
+            and not (open_q + closed_q)
+            and n_words > _MIXED_TURN_WORDS
+            and refl < n_content_sent
+        ):
+            main: MainBehaviour = "other"
+        elif open_q + closed_q and (last_kind in ("open", "closed") or not refl):
+            main = "question"
         elif refl:
             main = "reflection"
         else:
