@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -198,6 +199,13 @@ class HistoryScreen(Screen[PlayRequest | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        try:
+            self._setup()
+        except NoMatches:  # the app closed while this screen was mounting
+            return
+        self.action_reload()
+
+    def _setup(self) -> None:
         self.query_one("#gap-panel").border_title = "Skill gap"
         self.query_one("#progress-panel").border_title = "Progress (one mark per session, 1-5)"
         self.query_one("#play-recommended", Button).display = False
@@ -217,7 +225,6 @@ class HistoryScreen(Screen[PlayRequest | None]):
             ("Self-gap", "gap", 8),
         ):
             table.add_column(label, key=key, width=width)
-        self.action_reload()
 
     # ---- loading
 
@@ -234,6 +241,15 @@ class HistoryScreen(Screen[PlayRequest | None]):
         self.app.call_from_thread(self._show, data)
 
     def _show(self, data: HistoryData) -> None:
+        if not self.is_attached:  # dismissed while loading
+            return
+        try:
+            self._fill(data)
+        except NoMatches:  # torn down between the check and the update
+            return
+        self.loaded = True
+
+    def _fill(self, data: HistoryData) -> None:
         self.data = data
         self._fill_table(data.history.records)
         self._fill_charts(data.history)
@@ -246,7 +262,6 @@ class HistoryScreen(Screen[PlayRequest | None]):
                 [f"… and {len(problems) - 2} more"] if len(problems) > 2 else []
             )
             warnings.update(lit("\n".join(one_line(p, 200) for p in shown)))
-        self.loaded = True
 
     def _fill_table(self, records: list[SessionRecord]) -> None:
         table = self.query_one("#sessions", DataTable)

@@ -91,21 +91,18 @@ class ReplayViewerScreen(Screen[None]):
         return [b for b in branches if b] or [transcript.active_path()]
 
     def compose(self) -> ComposeResult:
+        # Filled here, not in on_mount: nothing to query if the app closes while mounting.
         yield Static(self._title(), id="replay-title")
-        yield Static(self._warnings(), id="replay-warnings")
-        yield Static(Text(""), id="replay-position")
+        warnings = Static(self._warnings(), id="replay-warnings")
+        warnings.display = bool(self._warning_lines())
+        yield warnings
+        yield Static(self._position(), id="replay-position")
         with VerticalScroll(id="replay-body"):
-            yield Static(Text(""), id="replay-context")
-            yield Static(Text(""), id="replay-hints")
-            yield Static(Text(""), id="replay-learner")
-            yield Static(Text(""), id="replay-feedback")
-            yield Static(Text(""), id="replay-state")
-            yield Static(Text(""), id="replay-reply")
+            for name, value in self._parts().items():
+                part = Static(value, id=f"replay-{name}")
+                part.display = bool(value.plain)
+                yield part
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#replay-warnings").display = bool(self._warning_lines())
-        self._render_turn()
 
     # ---- text
 
@@ -164,8 +161,8 @@ class ReplayViewerScreen(Screen[None]):
         out.append("Esc back", style="dim")
         return out
 
-    def _render_turn(self) -> None:
-        self.query_one("#replay-position", Static).update(self._position())
+    def _parts(self) -> dict[str, Text]:
+        """The body's sections for the current turn, in display order."""
         turn = self.current
         parts = {
             "context": Text(""),
@@ -195,7 +192,11 @@ class ReplayViewerScreen(Screen[None]):
             )
             parts["state"] = self._state(turn)
             parts["reply"] = self._reply(turn)
-        for name, value in parts.items():
+        return parts
+
+    def _render_turn(self) -> None:
+        self.query_one("#replay-position", Static).update(self._position())
+        for name, value in self._parts().items():
             widget = self.query_one(f"#replay-{name}", Static)
             widget.update(value)
             widget.display = bool(value.plain)
