@@ -21,9 +21,6 @@ EMOTIONAL_STRONG: tuple[str, ...] = (
     r"sending (?:you )?(?:love|hugs|virtual|good vibes|strength)",
     r"hugs?",
     r"love you",
-    r"i (?:really )?(?:hope|wish) (?:you|that you|things|it|your)",
-    r"hope (?:you|things|it gets|everything)",
-    r"best of luck",
     r"(?:that'?s|that is|this is|how) (?:so |really |very |just )?"
     r"(?:awful|terrible|horrible|heartbreaking|rough|tough|hard|sad|unfair|scary|frustrating|"
     r"painful|upsetting)",
@@ -61,6 +58,26 @@ EMOTIONAL_WEAK: tuple[str, ...] = (
     r"no shame",
     r"be kind to yourself",
     r"take care",
+    # Offers of support and encouragement (EPITOME counts these as a weak emotional reaction).
+    r"happy birthday",
+    r"(?:i'?m|i am|so) (?:so |really )?glad",
+    r"glad (?:to hear|you)",
+    r"(?:lend|offer) (?:a|an|you a|you an) (?:listening )?ear",
+    r"listening ear",
+    r"feel free to (?:message|pm|dm|reach out|talk|vent|write)",
+    r"(?:my|our) (?:inbox|dms?|pms?) (?:is|are) (?:always )?open",
+    r"(?:i'?d|i would) (?:like|love) to help",
+    r"happy to (?:help|listen|talk)",
+    r"you(?:'re| are) (?:worthy|enough|not a (?:failure|fraud|burden|bad))",
+    r"(?:sending|send) (?:you )?(?:love|hugs|good vibes|strength)",
+    r"congrat(?:s|ulations)",
+    r"best wishes",
+    r"proud of you",
+    r"wish you (?:the best|well|luck)",
+    # Hopes and wishes for them: warmth, but EPITOME's raters mostly code them as weak.
+    r"i (?:really )?(?:hope|wish) (?:you|that you|things|it|your)",
+    r"hope (?:you|things|it gets|everything)",
+    r"best of luck",
 )
 
 # Supportive words that signal mild warmth when the reply is addressed to the person ("you").
