@@ -43,6 +43,14 @@ SENDING = (
 )
 
 
+def heading(title: str) -> Text:
+    """A section title on its own line (styled as a span, not as the whole Text)."""
+    out = Text(end="")
+    out.append(title, style="bold underline")
+    out.append("\n")
+    return out
+
+
 def class_bindings(cls: type[DOMNode], *, own_only: bool = False) -> list[Binding]:
     """The bindings a class declares, its bases' included (a subclass's key wins).
 
@@ -110,7 +118,7 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         below = self._screen_below()
         current = Text(end="")
-        if below is not None:
+        if below is not None and class_bindings(type(below), own_only=True):
             title = self._title_of(type(below))
             current.append(f"This screen: {title}\n", style="bold underline")
             current.append_text(self._rows(class_bindings(type(below), own_only=True)))
@@ -119,10 +127,10 @@ class HelpScreen(ModalScreen[None]):
                 current.append("\nIn the focused field\n", style="bold")
                 current.append_text(self._rows(class_bindings(type(focused), own_only=True)))
         self.query_one("#help-current", Static).update(current)
-        app_keys = Text("Everywhere\n", style="bold underline")
+        app_keys = heading("Everywhere")
         app_keys.append_text(self._rows(class_bindings(type(self.app))))
-        app_keys.append("\n")
-        app_keys.append_text(self._row("ctrl+p", "Command palette: every action by name"))
+        palette = self.app.get_key_display(Binding("ctrl+p", "command_palette"))
+        app_keys.append_text(self._row(palette, "Command palette: every action by name"))
         self.query_one("#help-app", Static).update(app_keys)
         self.query_one("#help-screens", Static).update(self._all_screens(below))
         self.query_one("#help-files", Static).update(self._files())
@@ -142,12 +150,12 @@ class HelpScreen(ModalScreen[None]):
         return cls.__name__
 
     def _sending(self) -> Text:
-        out = Text("Sending and new lines\n", style="bold underline")
+        out = heading("Sending and new lines")
         out.append(SENDING)
         return out
 
     def _all_screens(self, below: Screen[Any] | None) -> Text:
-        out = Text("All screens\n", style="bold underline")
+        out = heading("All screens")
         for module, name, title in SCREENS:
             try:
                 cls = getattr(importlib.import_module(f"coach.tui.screens.{module}"), name)
@@ -164,7 +172,7 @@ class HelpScreen(ModalScreen[None]):
         return out
 
     def _files(self) -> Text:
-        out = Text("Where files live\n", style="bold underline")
+        out = heading("Where files live")
         settings = getattr(self.app, "settings", None)
         home = self._home or (settings.home if settings is not None else None)
         if home is None:
@@ -228,7 +236,9 @@ class HelpScreen(ModalScreen[None]):
     def _rows(self, bindings: list[Binding]) -> Text:
         out = Text(end="")
         for binding in bindings:
-            description = binding.description or binding.action.replace("_", " ")
+            description = binding.description
+            if not description:  # Textual internals such as Ctrl+C's "how to quit" notice
+                continue
             out.append_text(self._row(self.keys_of(binding), description))
         return out
 

@@ -307,7 +307,8 @@ class HistoryScreen(Screen[PlayRequest | None]):
     def _trend_text(values: list[float]) -> Text:
         if not values:
             return Text("no data", style="dim")
-        out = Text(f"{values[-1]:.1f}", style=score_style(values[-1]))
+        out = Text(end="")
+        out.append(f"{values[-1]:.1f}", style=score_style(values[-1]))
         if len(values) >= 2:
             delta = values[-1] - values[0]
             arrow = "▲" if delta > 0.05 else "▼" if delta < -0.05 else "="

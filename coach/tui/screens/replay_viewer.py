@@ -175,12 +175,14 @@ class ReplayViewerScreen(Screen[None]):
         if turn is not None:
             parts["context"] = self._said("Counterpart", turn.context or "(no opening line)")
             if turn.hints:
-                hints = Text("Hints asked here:\n", style="dim")
+                hints = Text(end="")
+                hints.append("Hints asked here:\n", style="dim")
                 for hint in turn.hints:
                     hints.append_text(lit(f"  • {hint}\n", "italic"))
                 hints.rstrip()
                 parts["hints"] = hints
-            learner = Text(f"You · {turn.learner.turn_id}\n", style="bold")
+            learner = Text(end="")
+            learner.append("You\n", style="bold")
             learner.append_text(highlight_evidence(turn.learner.text, turn.score))
             learner.append("\n")
             learner.append_text(score_line(turn.score))
@@ -204,7 +206,8 @@ class ReplayViewerScreen(Screen[None]):
 
     @staticmethod
     def _said(who: str, text: str) -> Text:
-        out = Text(f"{who}\n", style="bold")
+        out = Text(end="")
+        out.append(f"{who}\n", style="bold")
         out.append_text(lit(text))
         return out
 
@@ -213,7 +216,8 @@ class ReplayViewerScreen(Screen[None]):
         state = turn.state
         if state is None:
             return Text("")
-        out = Text("Counterpart: ", style="dim")
+        out = Text(end="")
+        out.append("Counterpart: ", style="dim")
         out.append(f"trust {state.trust}  tension {state.tension}")
         if state.mood:
             out.append("  mood ", style="dim")

@@ -159,7 +159,7 @@ class SettingsScreen(Screen[LoadedSettings | None]):
     }
     SettingsScreen #settings-body { height: 1fr; padding: 0 1; }
     SettingsScreen #settings-mode { margin: 1 0 0 0; height: auto; }
-    SettingsScreen .field { height: auto; margin-top: 1; }
+    SettingsScreen .field { height: auto; }
     SettingsScreen .field Label { width: 14; padding-top: 1; }
     SettingsScreen .field Input, SettingsScreen .field Select { width: 1fr; }
     SettingsScreen .field .hint { width: 1fr; color: $text-muted; padding: 1 0 0 2; }
@@ -200,7 +200,7 @@ class SettingsScreen(Screen[LoadedSettings | None]):
                 yield Input(
                     self.settings.base_url or "",
                     id="set-base_url",
-                    placeholder="empty: OpenAI; e.g. http://localhost:11434/v1",
+                    placeholder="empty = OpenAI; http://localhost:11434/v1",
                 )
                 yield Static(self._hint("base_url"), classes="hint")
             with Horizontal(classes="field"):
@@ -249,7 +249,8 @@ class SettingsScreen(Screen[LoadedSettings | None]):
 
     def _mode_text(self) -> Text:
         s = self.settings
-        out = Text("Backend: ", style="bold")
+        out = Text(end="")
+        out.append("Backend: ", style="bold")
         if s.use_llm:
             out.append("LLM endpoint ")
             out.append_text(lit(s.base_url or "https://api.openai.com/v1 (OpenAI)", "dim"))
@@ -274,7 +275,8 @@ class SettingsScreen(Screen[LoadedSettings | None]):
 
     def _key_text(self) -> Text:
         key = self.settings.api_key
-        out = Text("API key: ", style="bold")
+        out = Text(end="")
+        out.append("API key: ", style="bold")
         if key is None:
             out.append("not set", style="dim")
         else:
