@@ -147,3 +147,16 @@ async def test_hostile_titles_and_broken_files_show_literally(tmp_path: Path) ->
         await pilot.click("#sessions", offset=(20, 1))
         await pilot.pause()
         assert app.is_running
+
+
+async def test_leaving_before_the_history_loads_is_harmless() -> None:
+    s = settings()
+    await standard_history(s)
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("escape")  # likely before the worker has finished
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.result is None
+        assert app.is_running
