@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Input, Select, Static, Switch
 
 from coach.settings import LoadedSettings, SettingsError, load_settings
+from coach.tui.app import CoachApp
 from coach.tui.screens.settings_screen import SettingsScreen, dump_toml, save_config
 
 try:
@@ -141,3 +144,23 @@ def test_dump_toml_round_trips_awkward_strings(tmp_path: Path) -> None:
     save_config(path, {"base_url": None})
     assert tomllib.loads(path.read_text(encoding="utf-8")) == {"model": "m"}
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+async def test_in_the_app_saving_exam_mode_switches_it_live(
+    make_app: Callable[..., CoachApp], until: Any, coach_home: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await until(pilot, lambda: type(app.screen).__name__ == "PickerScreen", "picker")
+        assert not app.exam_mode
+        app.action_settings()
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings")
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        await until(pilot, lambda: isinstance(app.focused, Input), "mounted, model focused")
+        screen.query_one("#set-exam_mode", Switch).value = True
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, SettingsScreen), "closed")
+        assert app.exam_mode
+    saved = tomllib.loads((coach_home / "config.toml").read_text(encoding="utf-8"))
+    assert saved == {"exam_mode": True}

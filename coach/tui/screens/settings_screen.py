@@ -22,6 +22,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, Switch
 
@@ -225,6 +226,12 @@ class SettingsScreen(Screen[LoadedSettings | None]):
 
     def on_mount(self) -> None:
         self._theme_before = self.app.theme
+        try:
+            self._setup()
+        except NoMatches:  # closed (or the app exited) before the mount was processed
+            return
+
+    def _setup(self) -> None:
         themes = sorted(self.app.available_themes)
         select = self.query_one("#set-theme", Select)
         select.set_options((name, name) for name in themes)
@@ -329,6 +336,9 @@ class SettingsScreen(Screen[LoadedSettings | None]):
             error.update(lit(f"Could not save: {exc}"))
             return
         self.saved = self._effective(changes)
+        # Exam mode is the app's live switch too; the rest applies to the next session.
+        if "exam_mode" in changes and hasattr(self.app, "exam_mode"):
+            self.app.exam_mode = self.saved.settings.exam_mode
         self.notify(f"Saved to {self.config_path}", markup=False)
         self.dismiss(self.saved)
 
