@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
@@ -116,6 +117,12 @@ class HelpScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        try:
+            self._fill()
+        except NoMatches:  # closed (or the app exited) before the mount was processed
+            return
+
+    def _fill(self) -> None:
         below = self._screen_below()
         current = Text(end="")
         if below is not None and class_bindings(type(below), own_only=True):
