@@ -547,7 +547,11 @@ class AnalyticScorer:
             ex = 1
             cue("empathy", sp, "invites more", "+")
         for s, e in q_spans:
-            if within("second", s, e) is not None:
+            # A question about them, or about the things they mentioned, explores their
+            # experience; "What is CTE?" asks about their words without a "you".
+            if within("second", s, e) is not None or (
+                ctx.content and set(_content_of(_WORD.findall(low[s:e]))) & ctx.content
+            ):
                 ex = 2
                 cue_span("empathy", s, e, "explores their experience", "+")
                 break
