@@ -146,6 +146,7 @@ _BARE_VERB_START = re.compile(
     r"(?![\w'])",
     re.IGNORECASE,
 )
+_SUBJECT_BEFORE = re.compile(r"(?<![\w'])(?:you|i|we|they|he|she|it|people)\s+$")
 _MAX_EVIDENCE = 6
 # Above this many words a reply reads as a monologue rather than a conversational turn.
 _WALL_WORDS = 120
@@ -323,6 +324,16 @@ class AnalyticScorer:
             # A few characters lowercase to two (e.g. "İ"): keep offsets aligned.
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         hits = _MATCHER.find_lower(low)
+
+        advice_spans = hits.get("advice")
+        if advice_spans:
+            # "you don't think ..." describes them; only a subjectless "Don't think ..." is
+            # an instruction.
+            kept = [sp for sp in advice_spans if not _SUBJECT_BEFORE.search(low, 0, sp[0])]
+            if kept:
+                hits["advice"] = kept
+            else:
+                del hits["advice"]
 
         def get(name: str) -> list[tuple[int, int]]:
             return hits.get(name, _NO_SPANS)
