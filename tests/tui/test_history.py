@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from coach.tui.screens.history import HistoryScreen, ScoreStrip
@@ -160,3 +161,29 @@ async def test_leaving_before_the_history_loads_is_harmless() -> None:
         await pilot.pause()
         assert app.result is None
         assert app.is_running
+
+
+async def test_clicking_a_header_sorts_by_that_column() -> None:
+    s = settings()
+    await standard_history(s)
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_loaded(pilot, screen)
+        table = screen.query_one("#sessions", DataTable)
+        column = list(table.columns).index("clarity")
+
+        def clarity() -> list[float]:
+            return [float(str(table.get_row_at(i)[column])) for i in range(table.row_count)]
+
+        table.post_message(
+            DataTable.HeaderSelected(table, table.columns["clarity"].key, column, Text("Clarity"))
+        )
+        await pilot.pause()
+        assert clarity() == sorted(clarity())
+        table.post_message(
+            DataTable.HeaderSelected(table, table.columns["clarity"].key, column, Text("Clarity"))
+        )
+        await pilot.pause()
+        assert clarity() == sorted(clarity(), reverse=True)
+        assert len(set(clarity())) > 1  # the order really changed something

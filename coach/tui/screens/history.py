@@ -127,6 +127,15 @@ class ScoreStrip(Widget):
         return out
 
 
+def _sort_key(cell: object) -> tuple[int, float, str]:
+    """Numbers sort as numbers, "-" (no score) after them, text alphabetically."""
+    text = str(cell).strip()
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text.casefold())
+
+
 class HistoryScreen(Screen[PlayRequest | None]):
     """Past sessions, progress per skill, the skill gap and the recommended next scenario.
 
@@ -175,6 +184,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
         self.data: HistoryData | None = None
         self.loaded = False
         self._paths: dict[str, Path] = {}
+        self._sorted_by: tuple[str | None, bool] = (None, False)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("History & progress"), id="history-title")
@@ -373,6 +383,15 @@ class HistoryScreen(Screen[PlayRequest | None]):
         path = self.selected_path()
         if path is not None:
             self.open_replay(path)
+
+    @on(DataTable.HeaderSelected, "#sessions")
+    def _sort(self, event: DataTable.HeaderSelected) -> None:
+        """Click a column header to sort by it; click again to reverse."""
+        event.stop()
+        key = event.column_key
+        reverse = self._sorted_by == (key.value, False)
+        self.query_one("#sessions", DataTable).sort(key, key=_sort_key, reverse=reverse)
+        self._sorted_by = (key.value, reverse)
 
     @on(Button.Pressed, "#play-recommended")
     def _play_pressed(self, event: Button.Pressed) -> None:
