@@ -107,7 +107,7 @@ _IMPERATIVE_START = re.compile(
     r"^\W*(?:well|maybe|perhaps|tell|try|do|go|get|stop|take|make|consider|follow|ask|let|"
     r"keep|remember|just|don't|dont|never|always|please|listen|trust|think about|look|"
     r"we know|we don't know|the (?:vaccine|best|research|truth|fact|data)|there (?:is|are)|"
-    r"if (?:you|indicated)|it is (?:best|important|safe)|studies|research)(?![\w'])",
+    r"if indicated|it is (?:best|important|safe)(?! to you)|studies|research)(?![\w'])",
     re.IGNORECASE,
 )
 _UNPUNCTUATED_Q = re.compile(
@@ -146,7 +146,17 @@ _BARE_VERB_START = re.compile(
     r"(?![\w'])",
     re.IGNORECASE,
 )
-_SUBJECT_BEFORE = re.compile(r"(?<![\w'])(?:you|i|we|they|he|she|it|people)\s+$")
+_SUBJECT_BEFORE = re.compile(
+    r"(?<![\w'])(?:you|i|we|they|he|she|it|people)(?:\s+(?:\w+ly|just|still|also|even))?\s+$"
+)
+# "You should ...", "You'll feel better", "We need to ...": instructions and predictions
+# addressed to them, not reflections of what they said.
+_YOU_DIRECTIVE = re.compile(
+    r"(?:you|we) (?:really |just |also |definitely |still )?(?:need to|needs to|should|"
+    r"shouldn'?t|have to|has to|must|ought to|could try|might want|may want|can try|will|'ll|"
+    r"gotta|got to|can always|can also|can feed|can use|can get|can take|can do)(?![\w'])",
+    re.IGNORECASE,
+)
 _MAX_EVIDENCE = 6
 # Above this many words a reply reads as a monologue rather than a conversational turn.
 _WALL_WORDS = 120
@@ -477,7 +487,8 @@ class AnalyticScorer:
                 short_kind = True
                 short_refl += 1
             if kind == "reflection" and (
-                within("advice", s, e) is not None
+                _YOU_DIRECTIVE.match(core) is not None
+                or within("advice", s, e) is not None
                 or _IMPERATIVE_START.match(sent) is not None
                 or _IMPERATIVE_START.match(core) is not None
             ):
