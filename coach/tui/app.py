@@ -8,7 +8,6 @@ module degrades to a notice instead of a crash.
 
 from __future__ import annotations
 
-import importlib
 import random
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -132,46 +131,39 @@ class CoachApp(App[None]):
         path = candidate.resolve() if candidate.is_file() else loaded.path
         self.push_screen(BriefingScreen(loaded.scenario, path))
 
-    # ---- screens owned by the other half of the app (lazy, optional)
-
-    def _optional_screen(self, module: str, name: str, *args: Any) -> Screen[Any] | None:
-        try:
-            mod = importlib.import_module(f"coach.tui.screens.{module}")
-            factory = getattr(mod, name)
-        except (ImportError, AttributeError):
-            self.notify(
-                f"The {module.replace('_', ' ')} screen is not available in this build.",
-                severity="warning",
-                markup=False,
-            )
-            return None
-        screen: Screen[Any] = factory(*args)
-        return screen
+    # ---- secondary screens (imported when first opened, to keep start-up fast)
 
     def action_help(self) -> None:
-        screen = self._optional_screen("help", "HelpScreen")
-        if screen is not None:
-            self.push_screen(screen)
+        from coach.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
 
     def action_history(self) -> None:
-        screen = self._optional_screen("history", "HistoryScreen", self.settings)
-        if screen is not None:
-            self.push_screen(screen)
+        from coach.tui.screens.history import HistoryScreen
+
+        def play_recommended(result: tuple[str, str] | None) -> None:
+            if result and result[0] == "play":
+                self.open_scenario_ref(result[1])
+
+        self.push_screen(HistoryScreen(self.settings), callback=play_recommended)
 
     def action_settings(self) -> None:
-        loaded = self.loaded_settings
-        if loaded is None:
-            from coach.settings import LoadedSettings
+        from coach.settings import LoadedSettings
+        from coach.tui.screens.settings_screen import SettingsScreen
 
-            loaded = LoadedSettings(self.settings)
-        screen = self._optional_screen("settings_screen", "SettingsScreen", loaded)
-        if screen is not None:
-            self.push_screen(screen)
+        def use_saved(saved: LoadedSettings | None) -> None:
+            # New sessions use the saved backend and model; the running one keeps its own.
+            if saved is not None:
+                self.loaded_settings = saved
+                self.settings = saved.settings
+
+        loaded = self.loaded_settings or LoadedSettings(self.settings)
+        self.push_screen(SettingsScreen(loaded), callback=use_saved)
 
     def open_replay(self, path: Path) -> None:
-        screen = self._optional_screen("replay_viewer", "ReplayViewerScreen", path)
-        if screen is not None:
-            self.push_screen(screen)
+        from coach.tui.screens.replay_viewer import ReplayViewerScreen
+
+        self.push_screen(ReplayViewerScreen(path))
 
     def action_toggle_exam_mode(self) -> None:
         self.exam_mode = not self.exam_mode

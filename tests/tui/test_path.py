@@ -6,7 +6,6 @@ different reply → finish → debrief (→ history and replay viewer when those
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -138,14 +137,23 @@ async def test_learner_path(
         md = next(p for p in debrief.exported if p.suffix == ".md").read_text()
         assert LINES[0] in md
 
-        # History and the replay viewer belong to the other half of the app.
-        if importlib.util.find_spec("coach.tui.screens.history"):
-            await pilot.press("h")
-            await until(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
-            app.pop_screen()
-            await until(pilot, lambda: isinstance(app.screen, DebriefScreen))
-        # Opening this session in the replay viewer is covered by TUI-B's replay viewer tests
-        # (it raised NoMatches('#replay-context') when pushed from the debrief at the time).
+        # The session is in history; Enter opens it in the replay viewer, which steps through it.
+        from coach.tui.screens.history import HistoryScreen
+        from coach.tui.screens.replay_viewer import ReplayViewerScreen
+
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen), "history")
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        await until(pilot, lambda: history.loaded, "history loaded")
+        assert history.selected_path() == session.path
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ReplayViewerScreen), "replay viewer")
+        viewer = app.screen
+        assert isinstance(viewer, ReplayViewerScreen)
+        assert viewer.transcript is not None and viewer.index == 0
+        await pilot.press("right")
+        await until(pilot, lambda: viewer.index == 1, "next turn")
 
 
 async def test_run_scenario_opens_on_briefing(

@@ -386,17 +386,13 @@ class ConversationScreen(Screen[None]):
         from coach.scoring.debrief import build_debrief
         from coach.scoring.types import SKILLS
         from coach.tui.screens.debrief import DebriefScreen
+        from coach.tui.screens.self_assessment import SelfAssessmentScreen
 
         session = self.session
         if session.phase.value != "ended":
             await session.end()
         await session.wait_scores()
-        ratings: dict[str, int] | None = None
-        screen = self.coach._optional_screen(
-            "self_assessment", "SelfAssessmentScreen", list(SKILLS)
-        )
-        if screen is not None:
-            ratings = await self.app.push_screen_wait(screen)
+        ratings = await self.app.push_screen_wait(SelfAssessmentScreen(list(SKILLS)))
         if ratings:
             try:
                 session.self_assess(ratings)

@@ -72,7 +72,7 @@ def skills_table(debrief: Debrief, ratings: dict[str, int] | None) -> Table:
 
 def miti_text(debrief: Debrief) -> Text:
     m = debrief.summary.miti
-    out = Text("Listening (MITI)\n", style="bold")
+    out = Text.assemble(("Listening (MITI)\n", "bold"))
 
     def row(label: str, value: str, level: str) -> None:
         style = {"good": "green", "fair": "yellow"}.get(level, "red" if level != "n/a" else "dim")
@@ -127,7 +127,7 @@ def branch_comparison(path: Path, weights: dict[Skill, float]) -> Text | None:
     if len(branches) < 2:
         return None
     scores = transcript.scores()
-    out = Text("Branches (you rewound)\n", style="bold")
+    out = Text.assemble(("Branches (you rewound)\n", "bold"))
     for i, chain in enumerate(branches):
         vals = [weighted_overall(scores[t], weights) for t in chain if t in scores]
         mean = sum(vals) / len(vals) if vals else 0.0
@@ -168,7 +168,7 @@ class DebriefScreen(Screen[None]):
 
     def outcome_text(self) -> Text:
         s = self.session
-        out = Text("Outcome  ", style="bold")
+        out = Text.assemble(("Outcome  ", "bold"))
         outcome = s.outcome.value.replace("_", " ") if s.outcome else "not finished"
         out.append_text(lit(outcome, "bold cyan"))
         if s.end_reason:
@@ -204,12 +204,12 @@ class DebriefScreen(Screen[None]):
                     title.append(f"({SKILL_LABELS[r.skill]})", style="dim")
                     yield Static(title, classes="panel")
                     with Horizontal(id="rewrite"):
-                        mine = Text("You said\n", style="bold")
+                        mine = Text.assemble(("You said\n", "bold"))
                         mine.append_text(lit(r.original))
                         mine.append(
                             f"\n{r.original_score:.1f}", style=score_style(r.original_score)
                         )
-                        better = Text("Try\n", style="bold green")
+                        better = Text.assemble(("Try\n", "bold green"))
                         better.append_text(lit(r.rewritten))
                         if r.rewritten_score is not None:
                             better.append(
