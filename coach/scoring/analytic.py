@@ -157,6 +157,12 @@ _YOU_DIRECTIVE = re.compile(
     r"gotta|got to|can always|can also|can feed|can use|can get|can take|can do)(?![\w'])",
     re.IGNORECASE,
 )
+# Statements that instruct, predict or generalise ("People will judge you", "Salt can always
+# be used") rather than mirror: without a reflective stem or "you" as subject they are
+# information, not a reflection.
+_CORRECTIVE = re.compile(
+    r"(?<![\w'])(?:should|must|need to|will|can|always|never)(?![\w'])", re.IGNORECASE
+)
 _MAX_EVIDENCE = 6
 # Above this many words a reply reads as a monologue rather than a conversational turn.
 _WALL_WORDS = 120
@@ -435,7 +441,7 @@ class AnalyticScorer:
             refl_m = within("reflect", s, e)
             second = within("second", s + off, e) is not None
             core_content: list[str] | None = None
-            short_kind = False
+            short_kind = overlap_only = False
             kind = ""
             if is_q or imperative_open:
                 if is_open_start or imperative_open or _OPEN_ANY.search(core):
@@ -465,6 +471,7 @@ class AnalyticScorer:
                 )
             ):
                 kind = "reflection"
+                overlap_only = refl_m is None and core[:3].lower() != "you"
             elif (
                 ctx.content
                 and not _FIRST_PERSON_START.match(core)
@@ -484,10 +491,11 @@ class AnalyticScorer:
                 )
             ):
                 kind = "reflection"
-                short_kind = True
+                short_kind = overlap_only = True
                 short_refl += 1
             if kind == "reflection" and (
-                _YOU_DIRECTIVE.match(core) is not None
+                (overlap_only and _CORRECTIVE.search(core) is not None)
+                or _YOU_DIRECTIVE.match(core) is not None
                 or within("advice", s, e) is not None
                 or _IMPERATIVE_START.match(sent) is not None
                 or _IMPERATIVE_START.match(core) is not None
