@@ -21,7 +21,6 @@ from coach.scenario import Difficulty, Scenario
 from coach.scoring.aggregate import weighted_overall
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.transcript import (
-    Exchange,
     Transcript,
     TranscriptError,
     read_transcript,
@@ -349,40 +348,3 @@ def _recent_ids(records: Iterable[SessionRecord], count: int) -> set[str]:
         if len(out) >= count:
             break
     return set(out)
-
-
-# --------------------------------------------------------------------------- branches
-
-
-def branch_exchanges(transcript: Transcript, turn_ids: Sequence[str]) -> list[Exchange]:
-    """The exchanges of any branch (a list of learner turn ids from `branches()`).
-
-    `Transcript.active_path` only follows the active branch; the replay viewer shows the
-    abandoned ones too.
-    """
-    learners = transcript.learner_turns()
-    counterparts = transcript.counterpart_turns()
-    replies = {c.reply_to: c for c in counterparts.values() if c.reply_to}
-    scores = transcript.scores()
-    states = transcript.states()
-    hints: dict[str, list[str]] = {}
-    for e in transcript.events:
-        if e.get("type") == "hint":
-            hints.setdefault(str(e.get("after")), []).append(str(e.get("text", "")))
-    out: list[Exchange] = []
-    for turn_id in turn_ids:
-        turn = learners.get(turn_id)
-        if turn is None:
-            continue
-        context = counterparts[turn.parent].text if turn.parent in counterparts else ""
-        out.append(
-            Exchange(
-                learner=turn,
-                context=context,
-                reply=replies.get(turn.turn_id),
-                score=scores.get(turn.turn_id),
-                state=states.get(turn.turn_id),
-                hints=tuple(hints.get(turn.parent or "", ())),
-            )
-        )
-    return out

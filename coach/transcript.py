@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,6 +170,20 @@ class Transcript:
         """The learner turns from the start to the active tip, each with reply, score, state."""
         learners = self.learner_turns()
         counterparts = self.counterpart_turns()
+        chain: list[str] = []
+        current = self.active_tip()
+        while current is not None and current in learners and current not in chain:
+            chain.append(current)
+            parent_id = learners[current].parent
+            parent = counterparts.get(parent_id) if parent_id else None
+            current = parent.reply_to if parent else None
+        chain.reverse()
+        return self.exchanges(chain)
+
+    def exchanges(self, turn_ids: Sequence[str]) -> list[Exchange]:
+        """The exchanges of the given learner turns (any branch, e.g. from `branches()`)."""
+        learners = self.learner_turns()
+        counterparts = self.counterpart_turns()
         replies = {c.reply_to: c for c in counterparts.values() if c.reply_to}
         scores = self.scores()
         states = self.states()
@@ -177,18 +191,11 @@ class Transcript:
         for e in self.events:
             if e.get("type") == "hint":
                 hints.setdefault(str(e.get("after")), []).append(str(e.get("text", "")))
-        chain: list[LearnerTurn] = []
-        current = self.active_tip()
-        seen: set[str] = set()
-        while current is not None and current in learners and current not in seen:
-            seen.add(current)
-            turn = learners[current]
-            chain.append(turn)
-            parent = counterparts.get(turn.parent) if turn.parent else None
-            current = parent.reply_to if parent else None
-        chain.reverse()
         path: list[Exchange] = []
-        for turn in chain:
+        for turn_id in turn_ids:
+            turn = learners.get(turn_id)
+            if turn is None:
+                continue
             context = counterparts[turn.parent].text if turn.parent in counterparts else ""
             path.append(
                 Exchange(

@@ -8,7 +8,6 @@ from pathlib import Path
 from coach.library import Library, load_library
 from coach.progress_store import (
     SessionRecord,
-    branch_exchanges,
     load_history,
     recommend_next,
     skill_gap,
@@ -228,9 +227,9 @@ def test_branch_exchanges_follow_an_abandoned_branch(tmp_path: Path) -> None:
     transcript = read_transcript(path)
     branches = transcript.branches()
     assert branches[-1] == ["L2"]  # active last
-    old = branch_exchanges(transcript, branches[0])
+    old = transcript.exchanges(branches[0])
     assert [x.learner.text for x in old] == ["first try"]
     assert old[0].context == "open"
     assert old[0].reply is not None and old[0].reply.text == "meh"
-    new = branch_exchanges(transcript, branches[-1])
+    new = transcript.exchanges(branches[-1])
     assert new[0].score is not None and new[0].score.empathy.score == 4.0

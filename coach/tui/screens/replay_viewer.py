@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from coach.progress_store import branch_exchanges, parse_date
+from coach.progress_store import parse_date
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.transcript import Exchange, Transcript, TranscriptError, read_transcript
 from coach.tui.literal import lit, one_line
@@ -87,7 +87,7 @@ class ReplayViewerScreen(Screen[None]):
     @staticmethod
     def _read_branches(transcript: Transcript) -> list[list[Exchange]]:
         ids = transcript.branches()
-        branches = [branch_exchanges(transcript, chain) for chain in ids]
+        branches = [transcript.exchanges(chain) for chain in ids]
         return [b for b in branches if b] or [transcript.active_path()]
 
     def compose(self) -> ComposeResult:
