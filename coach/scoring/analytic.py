@@ -412,9 +412,6 @@ class AnalyticScorer:
         q_spans: list[tuple[int, int]] = []
         last_kind = ""
         n_content_sent = 0
-        # Reflections found only by the short-statement rule: enough for MITI's code, too
-        # little to count as conveying understanding (EPITOME).
-        short_refl = 0
         for s, e in sent_spans:
             sent = text[s:e]
             lead = _LEAD.match(sent)
@@ -492,7 +489,6 @@ class AnalyticScorer:
             ):
                 kind = "reflection"
                 short_kind = overlap_only = True
-                short_refl += 1
             if kind == "reflection" and (
                 (overlap_only and _CORRECTIVE.search(core) is not None)
                 or _YOU_DIRECTIVE.match(core) is not None
@@ -568,7 +564,7 @@ class AnalyticScorer:
             if not inference:
                 for sp in get("ip_strong")[:2] or get("self")[:1]:
                     cue("empathy", sp, "shares a similar experience", "+")
-        elif get("ip_strong") or get("ip_weak") or refl > short_refl:
+        elif get("ip_strong") or get("ip_weak"):
             ip = 1
             for sp in (get("ip_weak") or get("ip_strong"))[:2]:
                 cue("empathy", sp, "generic understanding", "+")
