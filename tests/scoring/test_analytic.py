@@ -226,3 +226,20 @@ def test_self_disclosure_is_an_interpretation_but_self_talk_scores_less() -> Non
         self_talk.empathy.score
         < S.score_sync(CTX, "It sounds like you feel unheard.").empathy.score
     )
+
+
+def test_readability_prefers_familiar_words_and_short_sentences() -> None:
+    from coach.scoring.readability import ease_from, is_familiar
+
+    assert is_familiar("played") and is_familiar("cats") and is_familiar("running")
+    assert not is_familiar("epistemological")
+    easy = ease_from(words=40, sentences=5, syllable_total=48, unfamiliar=2)
+    hard = ease_from(words=40, sentences=1, syllable_total=80, unfamiliar=12)
+    assert 0.0 <= hard < easy <= 1.0
+    plain = S.analyse("", "The cat sat on the mat. It was a warm day.").readability
+    dense = S.analyse(
+        "",
+        "Notwithstanding considerable epistemological uncertainty, institutional stakeholders "
+        "systematically prioritised comprehensive methodological standardisation.",
+    ).readability
+    assert plain > dense

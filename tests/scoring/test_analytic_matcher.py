@@ -43,3 +43,44 @@ def test_agrees_with_plain_regex_search(text: str) -> None:
         for s, e in M.find(text).get(name, []):
             assert 0 <= s < e <= len(text)
             assert rx.match(text.lower(), s) is not None
+
+
+_SENTENCES = [
+    "I'm so sorry to hear that. It sounds like you feel stuck between them.",
+    "You're not alone, and I hope you feel better. Same here, honestly.",
+    "So you don't think the plan works for you? That must be really hard.",
+    "I understand. Could we agree on Friday for a first draft, maybe $50 more?",
+    "What I'm hearing is that it feels like nobody listens; on the other hand you care.",
+    "If you could find the time, you think you might be able to quit.",
+]
+
+
+def test_finds_every_phrase_a_plain_scan_finds() -> None:
+    # The trie scan, one-word lookups and second-word gates must not lose any match that a
+    # plain regex tried at every word start finds.
+    from coach.scoring.analytic import _MATCHER
+
+    names = ("er_strong", "er_weak", "ip_weak", "reflect", "feeling", "proposal", "hedges")
+    for text in _SENTENCES:
+        low = text.lower()
+        hits = _MATCHER.find(text)
+        for name in names:
+            pats = getattr(
+                lx,
+                {
+                    "er_strong": "EMOTIONAL_STRONG",
+                    "er_weak": "EMOTIONAL_WEAK",
+                    "ip_weak": "INTERPRET_WEAK",
+                    "reflect": "REFLECTION_STEMS",
+                    "feeling": "FEELING_WORDS",
+                    "proposal": "PROPOSAL",
+                    "hedges": "HEDGES",
+                }[name],
+            )
+            rx = re.compile(r"(?:" + "|".join(f"(?:{p})" for p in pats) + r")(?![\w'])")
+            starts = {
+                m.start() for m in re.finditer(r"(?<![\w'])\w", low) if rx.match(low, m.start())
+            }
+            found = hits.get(name, [])
+            for s in starts:
+                assert any(a <= s < b for a, b in found), (name, text, low[s : s + 20])
