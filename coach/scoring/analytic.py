@@ -351,9 +351,6 @@ class AnalyticScorer:
             else:
                 del hits["advice"]
 
-        def get(name: str) -> list[tuple[int, int]]:
-            return hits.get(name, _NO_SPANS)
-
         def within(name: str, s: int, e: int) -> tuple[int, int] | None:
             for sp in hits.get(name, _NO_SPANS):
                 if sp[0] >= s and sp[1] <= e:
@@ -541,35 +538,35 @@ class AnalyticScorer:
 
         # --- empathy mechanisms
         er = 0
-        for sp in get("er_strong"):
+        for sp in hits.get("er_strong", _NO_SPANS):
             er = 2
             cue("empathy", sp, "emotional reaction", "+")
         if er == 0:
-            for sp in get("er_weak"):
+            for sp in hits.get("er_weak", _NO_SPANS):
                 er = 1
                 cue("empathy", sp, "warmth", "+")
-        if er == 0 and get("second") and get("warm"):
+        if er == 0 and hits.get("second", _NO_SPANS) and hits.get("warm", _NO_SPANS):
             er = 1
-            cue("empathy", get("warm")[0], "warmth", "+")
+            cue("empathy", hits.get("warm", _NO_SPANS)[0], "warmth", "+")
         # EPITOME codes a strong interpretation when the reply conveys understanding through
         # a specific inference ("sounds like you ...") or the writer's own similar experience
         # (several first-person statements); generic "I understand" is weak.
-        self_refs = len(get("self")) - len(get("not_self"))
-        inference = get("ip_specific")
+        self_refs = len(hits.get("self", _NO_SPANS)) - len(hits.get("not_self", _NO_SPANS))
+        inference = hits.get("ip_specific", _NO_SPANS)
         ip = 0
         if inference or self_refs >= 2:
             ip = 2
             for sp in inference[:2]:
                 cue("empathy", sp, "conveys understanding", "+")
             if not inference:
-                for sp in get("ip_strong")[:2] or get("self")[:1]:
+                for sp in hits.get("ip_strong", _NO_SPANS)[:2] or hits.get("self", _NO_SPANS)[:1]:
                     cue("empathy", sp, "shares a similar experience", "+")
-        elif get("ip_strong") or get("ip_weak"):
+        elif hits.get("ip_strong", _NO_SPANS) or hits.get("ip_weak", _NO_SPANS):
             ip = 1
-            for sp in (get("ip_weak") or get("ip_strong"))[:2]:
+            for sp in (hits.get("ip_weak", _NO_SPANS) or hits.get("ip_strong", _NO_SPANS))[:2]:
                 cue("empathy", sp, "generic understanding", "+")
         ex = 0
-        for sp in get("ex_generic"):
+        for sp in hits.get("ex_generic", _NO_SPANS):
             ex = 1
             cue("empathy", sp, "invites more", "+")
         for s, e in q_spans:
@@ -583,8 +580,8 @@ class AnalyticScorer:
                 break
 
         # --- costs
-        permission = bool(get("permission"))
-        advice_hits = get("advice")
+        permission = bool(hits.get("permission", _NO_SPANS))
+        advice_hits = hits.get("advice", _NO_SPANS)
         advice_wo = bool(advice_hits) and not permission
         for sp in advice_hits[:2]:
             cue(
@@ -593,20 +590,20 @@ class AnalyticScorer:
                 "advice with permission" if permission else "advice without permission",
                 "+" if permission else "-",
             )
-        confront_hits = get("confront")
+        confront_hits = hits.get("confront", _NO_SPANS)
         for sp in confront_hits[:2]:
             cue("active_listening", sp, "confrontation", "-")
             cue("empathy", sp, "blaming or judging", "-")
-        dismiss_hits = get("dismissive")
+        dismiss_hits = hits.get("dismissive", _NO_SPANS)
         for sp in dismiss_hits[:2]:
             cue("empathy", sp, "minimises feelings", "-")
-        pressure_hits = get("pressure")
+        pressure_hits = hits.get("pressure", _NO_SPANS)
         for sp in pressure_hits[:2]:
             cue("active_listening", sp, "pressure", "-")
-        proposal_hits = get("proposal")
+        proposal_hits = hits.get("proposal", _NO_SPANS)
         for sp in proposal_hits[:1]:
             cue("clarity", sp, "concrete proposal", "+")
-        stock_hits = get("stock")
+        stock_hits = hits.get("stock", _NO_SPANS)
         for sp in stock_hits[1:3]:
             cue("empathy", sp, "repeated stock phrase", "-")
 
@@ -614,7 +611,9 @@ class AnalyticScorer:
         small_talk = _SMALL_TALK_ONLY.match(text) is not None
 
         # --- topic handling
-        shift = get("topic_shift")[0] if get("topic_shift") else None
+        shift = (
+            hits.get("topic_shift", _NO_SPANS)[0] if hits.get("topic_shift", _NO_SPANS) else None
+        )
         off_topic = False
         if len(ctx.content) >= 2 and len(resp_set) >= 3 and not backchannel and not small_talk:
             if not shared and not refl and er == 0 and ip == 0 and ex == 0:
@@ -640,8 +639,8 @@ class AnalyticScorer:
         # --- clarity features
         n_letters_words = n_words
         ease = ease_from(n_words, n_sent, syl_total, difficult)
-        filler_hits = get("fillers")
-        hedge_hits = get("hedges")
+        filler_hits = hits.get("fillers", _NO_SPANS)
+        hedge_hits = hits.get("hedges", _NO_SPANS)
         for sp in filler_hits[:2]:
             cue("clarity", sp, "filler", "-")
         if len(hedge_hits) >= 2:
@@ -663,7 +662,7 @@ class AnalyticScorer:
             else 0.0
         )
         repetition = max(dup_sent / n_sent, tri_rep)
-        ask_m = get("clear_ask")[0] if get("clear_ask") else None
+        ask_m = hits.get("clear_ask", _NO_SPANS)[0] if hits.get("clear_ask", _NO_SPANS) else None
         has_ask = ask_m is not None or bool(proposal_hits) or (open_q + closed_q) > 0
         if ask_m is not None:
             cue("clarity", ask_m, "clear ask or next step", "+")
