@@ -26,9 +26,7 @@ class PromptTemplate:
         return hashlib.sha256(self.text.encode()).hexdigest()[:12]
 
     def render(self, **values: object) -> str:
-        return string.Template(self.text).safe_substitute(
-            {k: str(v) for k, v in values.items()}
-        )
+        return string.Template(self.text).safe_substitute({k: str(v) for k, v in values.items()})
 
 
 def load_prompt(name: str, user_dir: Path | None = None) -> PromptTemplate:
