@@ -12,19 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from statistics import fmean
 
 from coach.library import Library
 from coach.scenario import Difficulty, Scenario
-from coach.scoring.aggregate import weighted_overall
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
-from coach.transcript import (
-    Transcript,
-    TranscriptError,
-    read_transcript,
-)
+from coach.sessions_store import SessionInfo, summarise
+from coach.transcript import TranscriptError, read_transcript
 
 # How many recent sessions the skill gap looks at, and how fast older ones fade.
 RECENT_SESSIONS = 5
@@ -43,52 +37,6 @@ LEVELS: tuple[Difficulty, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class SessionRecord:
-    """One past session as the history screen shows it."""
-
-    session_id: str
-    path: Path
-    scenario_id: str = ""
-    scenario_title: str = ""
-    created_at: str = ""
-    outcome: str | None = None
-    turns: int = 0
-    scored_turns: int = 0
-    scores: dict[Skill, float] = field(default_factory=dict)  # mean per skill, active path
-    overall: float | None = None  # mean of the turns' overall scores
-    self_ratings: dict[Skill, int] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def date(self) -> datetime | None:
-        return parse_date(self.created_at)
-
-    @property
-    def date_label(self) -> str:
-        """'2025-01-31 10:15' (UTC) or '?' for a header without a usable date."""
-        when = self.date
-        return when.strftime("%Y-%m-%d %H:%M") if when else "?"
-
-    @property
-    def has_scores(self) -> bool:
-        return bool(self.scores)
-
-    @property
-    def gaps(self) -> dict[Skill, float]:
-        """Self-rating minus measured score per skill (positive: the learner rated higher)."""
-        return {
-            s: round(self.self_ratings[s] - self.scores[s], 2)
-            for s in SKILLS
-            if s in self.self_ratings and s in self.scores
-        }
-
-    @property
-    def self_gap(self) -> float | None:
-        gaps = self.gaps
-        return round(fmean(gaps.values()), 2) if gaps else None
-
-
-@dataclass(frozen=True, slots=True)
 class ProgressPoint:
     session_id: str
     created_at: str
@@ -99,19 +47,19 @@ class ProgressPoint:
 class History:
     """Readable sessions newest first, plus one warning per file that could not be read."""
 
-    records: list[SessionRecord] = field(default_factory=list)
+    records: list[SessionInfo] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def scored(self) -> list[SessionRecord]:
+    def scored(self) -> list[SessionInfo]:
         return [r for r in self.records if r.has_scores]
 
     def progress(self, skill: Skill) -> list[ProgressPoint]:
         """The skill's session means, oldest first (for a chart)."""
         return [
-            ProgressPoint(r.session_id, r.created_at, r.scores[skill])
+            ProgressPoint(r.session_id, r.created_at, r.mean_scores[skill])
             for r in reversed(self.records)
-            if skill in r.scores
+            if skill in r.mean_scores
         ]
 
     def gap_progress(self, skill: Skill | None = None) -> list[ProgressPoint]:
@@ -149,60 +97,10 @@ class Recommendation:
 # --------------------------------------------------------------------------- reading
 
 
-def parse_date(raw: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+_CACHE: dict[Path, tuple[int, int, SessionInfo]] = {}
 
 
-def summarise_record(transcript: Transcript) -> SessionRecord:
-    """A history row from a parsed transcript (its active path only)."""
-    header = transcript.header
-    path = transcript.active_path()
-    scored = [x.score for x in path if x.score is not None]
-    means: dict[Skill, float] = {}
-    overall: float | None = None
-    if scored:
-        for skill in SKILLS:
-            means[skill] = round(fmean(s.skill(skill).score for s in scored), 2)
-        overall = round(fmean(weighted_overall(s) for s in scored), 2)
-    ratings: dict[Skill, int] = {}
-    for name, value in (transcript.self_assessment or {}).items():
-        if name in SKILLS and 1 <= value <= 5:
-            ratings[_as_skill(name)] = value
-    assert transcript.path is not None
-    return SessionRecord(
-        session_id=str(header.get("session_id") or transcript.path.stem),
-        path=transcript.path,
-        scenario_id=str(header.get("scenario_id", "")),
-        scenario_title=str(header.get("scenario_title", "")),
-        created_at=str(header.get("created_at", "")),
-        outcome=transcript.outcome,
-        turns=len(path),
-        scored_turns=len(scored),
-        scores=means,
-        overall=overall,
-        self_ratings=ratings,
-        warnings=tuple(transcript.warnings),
-    )
-
-
-def _as_skill(name: str) -> Skill:
-    for known in SKILLS:
-        if known == name:
-            return known
-    raise ValueError(name)
-
-
-# (mtime_ns, size) -> record: re-opening the history screen re-reads only changed files.
-_CACHE: dict[Path, tuple[int, int, SessionRecord]] = {}
-
-
-def read_record(path: Path) -> SessionRecord:
+def read_record(path: Path) -> SessionInfo:
     """A file's record, from the cache when the file has not changed.
 
     Raises TranscriptError or OSError for an unreadable file.
@@ -211,7 +109,7 @@ def read_record(path: Path) -> SessionRecord:
     cached = _CACHE.get(path)
     if cached and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
         return cached[2]
-    record = summarise_record(read_transcript(path))
+    record = summarise(read_transcript(path))
     _CACHE[path] = (stat.st_mtime_ns, stat.st_size, record)
     return record
 
@@ -241,7 +139,7 @@ def load_history(folder: Path, *, limit: int | None = None) -> History:
 
 
 def skill_gap(
-    records: Sequence[SessionRecord],
+    records: Sequence[SessionInfo],
     *,
     recent: int = RECENT_SESSIONS,
     decay: float = RECENCY_DECAY,
@@ -258,9 +156,9 @@ def skill_gap(
     for skill in SKILLS:
         total = weight_sum = 0.0
         for age, record in enumerate(window):
-            if skill in record.scores:
+            if skill in record.mean_scores:
                 weight = decay**age
-                total += weight * record.scores[skill]
+                total += weight * record.mean_scores[skill]
                 weight_sum += weight
         if weight_sum:
             means[skill] = round(total / weight_sum, 2)
@@ -273,7 +171,7 @@ def skill_gap(
     return SkillGap(weakest, means, len(window))
 
 
-def target_level(records: Sequence[SessionRecord], library: Library) -> tuple[Difficulty, str]:
+def target_level(records: Sequence[SessionInfo], library: Library) -> tuple[Difficulty, str]:
     """The difficulty to recommend and why: a step up after a good last session, a step
     down after a poor one, the same level otherwise; beginner without history."""
     last = next((r for r in records if r.overall is not None), None)
@@ -290,7 +188,7 @@ def target_level(records: Sequence[SessionRecord], library: Library) -> tuple[Di
 
 
 def recommend_next(
-    records: Sequence[SessionRecord],
+    records: Sequence[SessionInfo],
     library: Library,
     gap: SkillGap | None = None,
 ) -> Recommendation | None:
@@ -340,7 +238,7 @@ def recommend_next(
     )
 
 
-def _recent_ids(records: Iterable[SessionRecord], count: int) -> set[str]:
+def _recent_ids(records: Iterable[SessionInfo], count: int) -> set[str]:
     out: list[str] = []
     for record in records:
         if record.scenario_id and record.scenario_id not in out:

@@ -8,9 +8,11 @@ is listed with its problem rather than hiding the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from statistics import fmean
 
+from coach.scoring.aggregate import weighted_overall
 from coach.scoring.types import SKILLS, Skill
 from coach.transcript import Transcript, TranscriptError, read_transcript
 
@@ -28,7 +30,10 @@ class SessionInfo:
     model: str = ""
     turns: int = 0
     outcome: str | None = None  # None: not ended (resumable)
-    mean_scores: dict[Skill, float] = field(default_factory=dict)
+    mean_scores: dict[Skill, float] = field(default_factory=dict)  # per skill, active path
+    scored_turns: int = 0
+    overall: float | None = None  # mean of the turns' weighted overall scores
+    self_ratings: dict[Skill, int] = field(default_factory=dict)
     problem: str | None = None  # why the file could not be read
     warnings: tuple[str, ...] = ()
 
@@ -36,15 +41,61 @@ class SessionInfo:
     def ended(self) -> bool:
         return self.outcome is not None
 
+    @property
+    def date(self) -> datetime | None:
+        return parse_date(self.created_at)
+
+    @property
+    def date_label(self) -> str:
+        """'2025-01-31 10:15' (UTC) or '?' for a header without a usable date."""
+        when = self.date
+        return when.strftime("%Y-%m-%d %H:%M") if when else "?"
+
+    @property
+    def has_scores(self) -> bool:
+        return bool(self.mean_scores)
+
+    @property
+    def gaps(self) -> dict[Skill, float]:
+        """Self-rating minus measured score per skill (positive: the learner rated higher)."""
+        return {
+            s: round(self.self_ratings[s] - self.mean_scores[s], 2)
+            for s in SKILLS
+            if s in self.self_ratings and s in self.mean_scores
+        }
+
+    @property
+    def self_gap(self) -> float | None:
+        gaps = self.gaps
+        return round(fmean(gaps.values()), 2) if gaps else None
+
+
+def parse_date(raw: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
 
 def summarise(transcript: Transcript) -> SessionInfo:
     header = transcript.header
     path = transcript.active_path()
     means: dict[Skill, float] = {}
+    overall: float | None = None
     scored = [x.score for x in path if x.score is not None]
     if scored:
         for skill in SKILLS:
             means[skill] = round(fmean(s.skill(skill).score for s in scored), 2)
+        overall = round(fmean(weighted_overall(s) for s in scored), 2)
+    ratings = {
+        skill: value
+        for skill in SKILLS
+        if isinstance(value := (transcript.self_assessment or {}).get(skill), int)
+        and 1 <= value <= 5
+    }
     assert transcript.path is not None
     return SessionInfo(
         session_id=str(header.get("session_id") or transcript.path.stem),
@@ -57,6 +108,9 @@ def summarise(transcript: Transcript) -> SessionInfo:
         turns=len(path),
         outcome=transcript.outcome,
         mean_scores=means,
+        scored_turns=len(scored),
+        overall=overall,
+        self_ratings=ratings,
         warnings=tuple(transcript.warnings),
     )
 

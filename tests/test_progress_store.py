@@ -7,7 +7,6 @@ from pathlib import Path
 
 from coach.library import Library, load_library
 from coach.progress_store import (
-    SessionRecord,
     load_history,
     recommend_next,
     skill_gap,
@@ -15,6 +14,7 @@ from coach.progress_store import (
 )
 from coach.scenario import Difficulty
 from coach.scoring.types import Skill
+from coach.sessions_store import SessionInfo
 from coach.transcript import read_transcript
 
 
@@ -25,18 +25,18 @@ def rec(
     listening: float,
     clarity: float,
     ratings: dict[Skill, int] | None = None,
-) -> SessionRecord:
+) -> SessionInfo:
     scores: dict[Skill, float] = {
         "empathy": empathy,
         "active_listening": listening,
         "clarity": clarity,
     }
-    return SessionRecord(
+    return SessionInfo(
         session_id=f"s{n}",
         path=Path(f"s{n}.jsonl"),
         scenario_id=scenario,
         created_at=f"2025-03-{n:02d}T10:00:00.000Z",
-        scores=scores,
+        mean_scores=scores,
         overall=round((empathy + listening + clarity) / 3, 2),
         self_ratings=ratings or {},
     )
@@ -70,7 +70,7 @@ def test_skill_gap_only_looks_at_recent_window() -> None:
 
 
 def test_skill_gap_without_scores() -> None:
-    unscored = SessionRecord(session_id="x", path=Path("x.jsonl"))
+    unscored = SessionInfo(session_id="x", path=Path("x.jsonl"))
     gap = skill_gap([unscored])
     assert gap.skill is None and gap.sessions == 0
 
@@ -182,7 +182,7 @@ def test_load_history_skips_broken_files_and_tolerates_torn_lines(tmp_path: Path
     history = load_history(tmp_path)
     assert [r.session_id for r in history.records] == ["a"]
     record = history.records[0]
-    assert record.scores == {"empathy": 3.5, "active_listening": 3.5, "clarity": 3.5}
+    assert record.mean_scores == {"empathy": 3.5, "active_listening": 3.5, "clarity": 3.5}
     assert record.self_ratings == {"empathy": 5}
     assert record.self_gap == 1.5
     assert record.outcome is None

@@ -29,13 +29,13 @@ from coach.library import load_library
 from coach.progress_store import (
     History,
     Recommendation,
-    SessionRecord,
     SkillGap,
     load_history,
     recommend_next,
     skill_gap,
 )
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
+from coach.sessions_store import SessionInfo
 from coach.settings import Settings
 from coach.tui.literal import lit, one_line
 from coach.tui.widgets.scored_turn import score_style
@@ -273,7 +273,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
             )
             warnings.update(lit("\n".join(one_line(p, 200) for p in shown)))
 
-    def _fill_table(self, records: list[SessionRecord]) -> None:
+    def _fill_table(self, records: list[SessionInfo]) -> None:
         table = self.query_one("#sessions", DataTable)
         table.clear()
         self._paths.clear()
@@ -286,7 +286,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
                 lit(one_line(title, 60)),
                 outcome_text(record.outcome),
                 Text(str(record.turns), justify="right"),
-                *(score_cell(record.scores.get(skill)) for skill in SKILLS),
+                *(score_cell(record.mean_scores.get(skill)) for skill in SKILLS),
                 gap_cell(record.self_gap),
                 key=key,
             )

@@ -20,8 +20,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from coach.progress_store import parse_date
 from coach.scoring.types import SKILL_LABELS, SKILLS
+from coach.sessions_store import parse_date
 from coach.transcript import Exchange, Transcript, TranscriptError, read_transcript
 from coach.tui.literal import lit, one_line
 from coach.tui.widgets.scored_turn import feedback_text, highlight_evidence, score_line
