@@ -627,8 +627,11 @@ class AnalyticScorer:
                 cue_span("active_listening", *sent_spans[0], "does not connect to their words", "-")
         ignores_question = False
         if ctx.question_words is not None and not backchannel:
-            addressed = bool(ctx.question_words & resp_set) or (
-                _ANSWER_START.match(text) is not None
+            # A concrete commitment answers "what will you do about it?" even in other words.
+            addressed = (
+                bool(ctx.question_words & resp_set)
+                or _ANSWER_START.match(text) is not None
+                or bool(proposal_hits)
             )
             ignores_question = not addressed
             if ignores_question and sent_spans:

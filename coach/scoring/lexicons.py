@@ -131,6 +131,13 @@ INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"me too",
     r"i feel (?:the )?same",
     r"part of you",
+    # Naming how hard their situation is, whatever the subject: "looking after your dad while
+    # ... must be exhausting", "sounds like a really hard couple of months".
+    r"(?:sounds|seems) like (?:a |an |such a )?(?:really |so |very |pretty |incredibly )?"
+    r"(?:hard|tough|difficult|stressful|exhausting|painful|frustrating|overwhelming|scary|lot)",
+    r"must (?:be|have been|feel) (?:really |so |very |incredibly |pretty )?"
+    r"(?:hard|tough|difficult|stressful|exhausting|draining|painful|frustrating|overwhelming|"
+    r"scary|lonely|upsetting|a lot)",
 )
 
 # First-person references: two or more mark the writer sharing their own experience.

@@ -1,0 +1,43 @@
+"""Replies a learner would expect credit for, seen while playing the built-in scenarios."""
+
+from __future__ import annotations
+
+from coach.scoring.analytic import AnalyticScorer
+
+SCORER = AnalyticScorer()
+DAD = (
+    "Okay, so, my dad had a stroke two months ago. I take him to rehab Tuesday and "
+    "Wednesday afternoons."
+)
+
+
+def test_naming_how_hard_their_situation_is_is_a_strong_interpretation() -> None:
+    reply = (
+        "That sounds like a really hard couple of months, Jonas. Looking after your dad while "
+        "the report lands on the same days must be exhausting."
+    )
+    signals = SCORER.analyse(DAD, reply)
+    assert signals.interpretations == 2
+    assert (
+        SCORER.score_sync(DAD, reply).empathy.score
+        > SCORER.score_sync(
+            DAD, "Okay. Can you get the report in on time from now on?"
+        ).empathy.score
+    )
+
+
+def test_a_concrete_commitment_answers_what_will_you_do() -> None:
+    question = "So what will you do about it?"
+    remedy = "I'll ship a replacement today and call you by 5 pm with the tracking number."
+    assert not SCORER.analyse(question, remedy).ignores_question
+    assert SCORER.analyse(question, "Did you watch the football last night?").ignores_question
+
+
+def test_dismissing_still_scores_lowest() -> None:
+    context = "The invitations arrived today and the date is wrong."
+    dismissive = SCORER.score_sync(context, "Calm down, it is not a big deal. These things happen.")
+    caring = SCORER.score_sync(
+        context, "I'm so sorry, that must be really stressful. What would help most right now?"
+    )
+    assert dismissive.empathy.score < caring.empathy.score
+    assert dismissive.active_listening.score < caring.active_listening.score
