@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openai_fakes import completion
 from pydantic import SecretStr
 
 from coach.scoring.analytic import AnalyticScorer
@@ -152,25 +153,6 @@ def learner_text(request: httpx.Request) -> str:
             break
         text_lines.append(line)
     return "\n".join(text_lines).strip()
-
-
-def completion(content: str) -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "judge-model",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-        },
-    )
 
 
 @dataclass

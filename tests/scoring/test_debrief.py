@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import respx
+from openai_fakes import completion
 from pydantic import SecretStr
 
 from coach.scoring.analytic import AnalyticScorer
@@ -125,25 +125,6 @@ async def test_empty_session_has_no_highlights() -> None:
     assert "No learner turns" in render_markdown(debrief)
 
 
-def _completion(content: str) -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": "c",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "m",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-        },
-    )
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     reset_mode_memory()
@@ -163,7 +144,7 @@ async def test_llm_rewrite_with_fenced_data(settings: Settings) -> None:
         return None
 
     with respx.mock(base_url=BASE) as api:
-        route = api.post("/chat/completions").mock(return_value=_completion(reply))
+        route = api.post("/chat/completions").mock(return_value=completion(reply))
         debrief = await build_debrief(
             scored(), rewriter=LLMRewriter(settings, sleep=no_sleep), scorer=SCORER
         )
@@ -181,7 +162,7 @@ async def test_llm_rewrite_with_fenced_data(settings: Settings) -> None:
 async def test_llm_failure_falls_back_to_the_offline_rewrite(settings: Settings) -> None:
     with respx.mock(base_url=BASE) as api:
         route = api.post("/chat/completions").mock(
-            side_effect=[_completion("no json here"), _completion('{"rewrite": ""}')]
+            side_effect=[completion("no json here"), completion('{"rewrite": ""}')]
         )
         debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
     assert route.call_count == 2  # one repair, then give up

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from openai_fakes import completion
 from pydantic import SecretStr
 
 from coach.scoring.cache import ScoreCache
@@ -32,25 +33,6 @@ CONTEXT = "They told me twice the part had shipped. I lost my whole weekend wait
 RESPONSE = "I'm sorry, that sounds exhausting. What happened after the second call?"
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = (FIXTURES / "judge_reply.json").read_text(encoding="utf-8")
-
-
-def completion(content: str, finish_reason: str = "stop") -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "judge-model",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": finish_reason,
-                }
-            ],
-        },
-    )
 
 
 def body(call: Any) -> dict[str, Any]:
