@@ -256,11 +256,12 @@ _TOKEN_START = r"(?<!\w)(?<!\w')"
 _TOKEN_END = r"(?!\w|'\w)"
 
 
-def _trie_regex(words: Mapping[str, str]) -> str:
-    """One regex matching any key of `words` (each followed by its own suffix pattern).
+def _trie(words: Mapping[str, str], end: str) -> str:
+    """Alternation of the keys of `words` as a trie (each key followed by its suffix + `end`).
 
-    Keys share prefixes in a trie, so the engine compares each character once instead of
-    trying hundreds of alternatives one after another.
+    Keys share prefixes, so the engine compares each character once instead of trying
+    hundreds of alternatives one after another. At each node longer continuations come
+    before the key that ends there, and backtracking still reaches the shorter one.
     """
     trie: dict[str, Any] = {}
     for w, suffix in words.items():
@@ -272,12 +273,62 @@ def _trie_regex(words: Mapping[str, str]) -> str:
     def emit(node: dict[str, Any]) -> str:
         alts = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
         if "" in node:
-            alts.append(node[""] + _TOKEN_END)
+            alts.append(node[""] + end)
         if len(alts) == 1:
             return alts[0]
         return "(?:" + "|".join(alts) + ")"
 
-    return _TOKEN_START + emit(trie)
+    return emit(trie)
+
+
+def _trie_regex(words: Mapping[str, str]) -> str:
+    """One regex matching any key of `words` as a whole token (followed by its suffix)."""
+    return _TOKEN_START + _trie(words, _TOKEN_END)
+
+
+_MAX_LITERALS = 4096
+
+
+def _literals(seq: Any) -> list[str] | None:
+    """Every exact string a parsed regex matches, or None when that is not a small finite set."""
+    states = [""]
+    for op, av in seq:
+        name = str(op)
+        if name == "LITERAL":
+            part = [chr(av)]
+        elif name == "IN" and all(str(o) == "LITERAL" for o, _ in av):
+            part = [chr(a) for _, a in av]
+        elif name == "SUBPATTERN":
+            sub = _literals(av[-1])
+            if sub is None:
+                return None
+            part = sub
+        elif name == "BRANCH":
+            part = []
+            for branch in av[1]:
+                sub = _literals(branch)
+                if sub is None:
+                    return None
+                part.extend(sub)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] == 0 and av[1] == 1:
+            sub = _literals(av[2])
+            if sub is None:
+                return None
+            part = ["", *sub]
+        else:
+            return None
+        states = [pre + text for pre in states for text in part]
+        if len(states) > _MAX_LITERALS:
+            return None
+    return states
+
+
+def literal_expansions(p: str) -> list[str] | None:
+    """The exact strings phrase pattern `p` matches ("(?:so )?sorry" -> sorry, so sorry)."""
+    try:
+        return _literals(_sre_parse.parse(p))
+    except Exception:  # an unusual construct: keep it as a regex
+        return None
 
 
 def _gate(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -330,7 +381,7 @@ class PhraseMatcher:
                 for ch in letters:
                     by_letter.setdefault(ch, {}).setdefault(name, []).append(p)
         self._by_letter = {ch: self._combine(g) for ch, g in by_letter.items()}
-        self._by_word = {w: self._combine(g) for w, g in by_word.items()}
+        self._by_word = {w: self._combine(g, w) for w, g in by_word.items()}
         self._exact = {w: tuple(ns) for w, ns in exact.items()}
         self._gates = {w: frozenset(g) for w, g in gates.items() if w not in ungated}
         # Only tokens that can start a phrase are visited at all, found by one C-level scan;
@@ -354,12 +405,27 @@ class PhraseMatcher:
         )
 
     @staticmethod
-    def _combine(groups: dict[str, list[str]]) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    def _combine(
+        groups: dict[str, list[str]], first: str | None = None
+    ) -> tuple[re.Pattern[str], tuple[str, ...]]:
         # Each lexicon in its own optional lookahead: one match call reports all of them.
+        # Phrases that expand to a finite set of strings (almost all) become one trie per
+        # lexicon; the regex engine would otherwise try every phrase in turn at every hit.
         names = tuple(groups)
-        parts = [
-            "(?:(?=((?:" + "|".join(f"(?:{p})" for p in groups[n]) + f"){_END})))?" for n in names
-        ]
+        parts = []
+        for n in names:
+            literal: dict[str, str] = {}
+            other: list[str] = []
+            for p in groups[n]:
+                lits = literal_expansions(p)
+                if lits is None or "" in lits:
+                    other.append(p)
+                    continue
+                for lit in lits:
+                    if first is None or lit.startswith(first):
+                        literal[lit] = ""
+            alts = ([_trie(literal, "")] if literal else []) + [f"(?:{p})" for p in other]
+            parts.append("(?:(?=((?:" + "|".join(alts) + f"){_END})))?")
         return re.compile("".join(parts)), names
 
     def find(self, text: str) -> dict[str, list[Span]]:

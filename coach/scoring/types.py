@@ -6,8 +6,9 @@ makes a replayed score comparable with the live one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, Protocol
 
 Skill = Literal["empathy", "active_listening", "clarity"]
 SKILLS: tuple[Skill, ...] = ("empathy", "active_listening", "clarity")
@@ -18,8 +19,13 @@ SKILL_LABELS: dict[Skill, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+# The result records are NamedTuples: immutable like a frozen dataclass but about three times
+# cheaper to build (C-level tuple construction), and the analytic scorer builds around ten of
+# them per turn at thousands of turns a second.
+_NO_DETAILS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Evidence(NamedTuple):
     """A quoted span of the learner's text that earned (+) or cost (-) points.
 
     `start`/`end` are character offsets into the scored response, so UIs can highlight the
@@ -52,8 +58,7 @@ class Evidence:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SkillScore:
+class SkillScore(NamedTuple):
     """One skill's 1-5 score (may be fractional), its sub-scores, evidence and one tip.
 
     `details` holds the skill-specific codes of the DESIGN.md contract, e.g. for empathy
@@ -65,7 +70,7 @@ class SkillScore:
     score: float
     evidence: tuple[Evidence, ...] = ()
     tip: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = _NO_DETAILS
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"score": round(self.score, 2)}
@@ -86,8 +91,7 @@ class SkillScore:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class TurnScore:
+class TurnScore(NamedTuple):
     """The three skills' scores for one learner turn, and which scorer/rubric produced them."""
 
     empathy: SkillScore
