@@ -1,21 +1,32 @@
 """Replay throughput: the LLM judge against a mocked endpoint, and the analytic scorer.
 
-1. 1,000 learner turns through the real LLMJudge + openai SDK, answered by a respx mock with a
-   fixed 100 ms latency, at concurrency 16 and 64. Prints wall time and its ratio to the ideal
-   (turns x latency / concurrency); the target is within 1.2x.
+1. 1,000 learner turns through the real LLMJudge + openai SDK at concurrency 16 and 64,
+   answered with a fixed 100 ms latency. Prints wall time, its ratio to the ideal
+   (turns x latency / concurrency; the target is within 1.2x) and the client's CPU per call.
+   Two harnesses:
+   - `server` (the headline): a stdlib asyncio HTTP server in a separate process on
+     127.0.0.1, so the mock's own CPU is not charged to the client, as with a real endpoint;
+   - `respx` (for comparison, `--harness both|respx`): the mock in-process through respx, as
+     the tests do; every call then pays for the SDK, httpx *and* the mock on one core.
 2. 10,000 synthetic transcripts (written to a temp dir) replayed with the analytic scorer;
-   prints transcripts and turns per second.
+   prints transcripts and turns per second, in one process and with `--jobs` processes.
 
-Prints figures; asserts nothing about timings. Run: .venv/bin/python benchmarks/replay.py
+A fixed pure-Python reference loop is timed first, so figures from machines of different
+speed can be compared. Prints figures; asserts nothing about timings.
+Run: .venv/bin/python benchmarks/replay.py [--harness server|respx|both] [--skip-analytic]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import multiprocessing
 import sys
 import tempfile
 import time
+import timeit
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
@@ -30,7 +41,7 @@ from coach.scoring.analytic import AnalyticScorer
 from coach.scoring.judge import LLMJudge
 from coach.settings import Settings
 
-BASE = "http://bench.test/v1"
+RESPX_BASE = "http://bench.test/v1"
 LATENCY = 0.100
 TURNS = 1_000
 TRANSCRIPTS = 10_000
@@ -66,9 +77,76 @@ BODY = {
 }
 
 
-async def endpoint(request: httpx.Request) -> httpx.Response:
+# --------------------------------------------------------------------------- harnesses
+
+
+async def respx_endpoint(request: httpx.Request) -> httpx.Response:
     await asyncio.sleep(LATENCY)
     return httpx.Response(200, json=BODY)
+
+
+def _http_response(status: str, body: bytes) -> bytes:
+    head = (
+        f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+async def _serve(conn: Connection) -> None:
+    """A minimal HTTP/1.1 keep-alive server: every POST to .../chat/completions gets the
+    canned completion after LATENCY seconds; anything else a 404."""
+    ok = _http_response("200 OK", json.dumps(BODY).encode("utf-8"))
+    missing = _http_response("404 Not Found", b'{"error": {"message": "not found"}}')
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                length = 0
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                if length:
+                    await reader.readexactly(length)
+                found = lines[0].startswith(b"POST ") and b"/chat/completions " in lines[0]
+                await asyncio.sleep(LATENCY)
+                writer.write(ok if found else missing)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    conn.send(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+def serve(conn: Connection) -> None:
+    asyncio.run(_serve(conn))
+
+
+class MockServer:
+    """The mock endpoint in its own process (spawned, so it shares nothing with the client)."""
+
+    def __enter__(self) -> str:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self.proc = ctx.Process(target=serve, args=(child,), daemon=True)
+        self.proc.start()
+        port = parent.recv()
+        return f"http://127.0.0.1:{port}/v1"
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.join()
+
+
+# --------------------------------------------------------------------------- judge
 
 
 def conversations() -> list[Conversation]:
@@ -82,25 +160,41 @@ def conversations() -> list[Conversation]:
     return convs
 
 
-async def bench_judge(concurrency: int) -> None:
+async def timed_replay(base: str, concurrency: int) -> tuple[int, float, float]:
+    """(turns scored, wall seconds, client CPU seconds) for one fresh judge and cache."""
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(
-            home=Path(home), base_url=BASE, api_key=SecretStr("sk-bench-000000000000"), model="m"
+            home=Path(home), base_url=base, api_key=SecretStr("sk-bench-000000000000"), model="m"
         )
         judge = LLMJudge(settings)
-        with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-            mock.post("/chat/completions").mock(side_effect=endpoint)
-            # Warm up (SDK imports, pydantic model building) outside the timed part.
+        try:
+            # Warm up (SDK imports, pydantic model building, a connection) outside the timing.
             warm = Conversation(Path("w"), "coach", "w", (Turn("L1", 1, "x", "warm up"),), "w")
             await replay([warm], [judge], concurrency=1)
+            cpu = time.process_time()
             start = time.perf_counter()
             run = await replay(conversations(), [judge], concurrency=concurrency)
             wall = time.perf_counter() - start
-        await judge.aclose()
+            cpu = time.process_time() - cpu
+        finally:
+            await judge.aclose()
+    return run.scored, wall, cpu
+
+
+async def bench_judge(harness: str, concurrency: int) -> None:
+    if harness == "server":
+        with MockServer() as base:
+            scored, wall, cpu = await timed_replay(base, concurrency)
+    else:
+        with respx.mock(base_url=RESPX_BASE, assert_all_called=False) as mock:
+            mock.post("/chat/completions").mock(side_effect=respx_endpoint)
+            scored, wall, cpu = await timed_replay(RESPX_BASE, concurrency)
     ideal = TURNS * LATENCY / concurrency
+    where = "out-of-process" if harness == "server" else "in-process respx"
     print(
-        f"judge  concurrency {concurrency:>3}: {run.scored} turns in {wall:6.2f}s, "
-        f"ideal {ideal:5.2f}s, ratio {wall / ideal:4.2f}x (target <= 1.20x)"
+        f"judge [{where:>16}] concurrency {concurrency:>3}: {scored} turns in {wall:5.2f}s, "
+        f"ideal {ideal:4.2f}s, ratio {wall / ideal:4.2f}x (target <= 1.20x), "
+        f"client CPU {cpu / TURNS * 1e3:.2f} ms/call"
     )
 
 
@@ -175,10 +269,28 @@ async def bench_analytic() -> None:
     )
 
 
-async def main() -> None:
-    for concurrency in (16, 64):
-        await bench_judge(concurrency)
-    await bench_analytic()
+def reference() -> None:
+    # The same fixed loop as benchmarks/scoring_speed.py: tells a slow machine from slow code.
+    ref = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+    print(
+        f"machine reference: sum(range(1000)) = {ref:.1f} us "
+        "(about 8-10 us on a current desktop core; scale the figures accordingly)"
+    )
+
+
+async def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--harness", choices=("server", "respx", "both"), default="both")
+    parser.add_argument("--concurrency", type=int, nargs="*", default=[16, 64])
+    parser.add_argument("--skip-analytic", action="store_true")
+    args = parser.parse_args(argv)
+    reference()
+    harnesses = ["server", "respx"] if args.harness == "both" else [args.harness]
+    for harness in harnesses:
+        for concurrency in args.concurrency:
+            await bench_judge(harness, concurrency)
+    if not args.skip_analytic:
+        await bench_analytic()
 
 
 if __name__ == "__main__":
