@@ -38,6 +38,7 @@ from coach.scoring.rubric import RUBRIC, RUBRIC_VERSION, render_markdown
 from coach.scoring.types import SKILLS, Evidence, ScoringError, Skill, SkillScore, TurnScore
 
 if TYPE_CHECKING:
+    import httpx
     from openai import AsyncOpenAI
 
     from coach.settings import Settings
@@ -456,32 +457,35 @@ class JsonChat:
         schema: dict[str, Any],
         max_tokens: int,
     ) -> tuple[str, str | None]:
+        import httpx
         import openai
 
-        kwargs: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "temperature": 0,
             "max_tokens": max_tokens,
         }
-        # Sent as extra_body, which goes into the JSON body unchanged: as the typed
-        # `response_format` argument the SDK walks the whole schema through its TypedDict
-        # transform on every call (~4 ms of CPU), which capped bulk replay throughput.
         if mode == "json_schema":
-            kwargs["extra_body"] = {
-                "response_format": {
-                    "type": "json_schema",
-                    "json_schema": {"name": schema_name, "schema": schema, "strict": True},
-                }
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "schema": schema, "strict": True},
             }
         elif mode == "json_object":
-            kwargs["extra_body"] = {"response_format": {"type": "json_object"}}
+            body["response_format"] = {"type": "json_object"}
 
         attempt = 0
         while True:
             retry_after: float | None = None
             try:
-                resp = await self.client.chat.completions.create(**kwargs)
+                # The SDK's documented raw route (`client.post(..., cast_to=httpx.Response)`):
+                # same auth, timeouts and APIStatusError/APITimeoutError as
+                # `chat.completions.create`, without walking the request through the SDK's
+                # TypedDict transform and the reply through its pydantic models, which cost
+                # more CPU per call than everything else in a bulk replay together.
+                resp = await self.client.post(
+                    "/chat/completions", cast_to=httpx.Response, body=body
+                )
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 detail = self._safe(str(exc))
@@ -504,10 +508,7 @@ class JsonChat:
                     retryable=True,
                 )
             else:
-                if not resp.choices:
-                    raise ScoringError("the judge's reply had no choices")
-                choice = resp.choices[0]
-                return choice.message.content or "", choice.finish_reason
+                return _completion_text(resp)
             if attempt >= self.max_retries:
                 raise last
             delay = retry_after if retry_after is not None else min(8.0, 0.5 * 2**attempt)
@@ -518,6 +519,25 @@ class JsonChat:
 @dataclass(frozen=True, slots=True)
 class _Ok(Generic[V]):
     value: V
+
+
+def _completion_text(resp: httpx.Response) -> tuple[str, str | None]:
+    """(content, finish_reason) of a chat completion's first choice."""
+    try:
+        data = json.loads(resp.content)
+        choices = data.get("choices") if isinstance(data, dict) else None
+    except ValueError:
+        raise ScoringError("the judge's endpoint did not answer with JSON") from None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise ScoringError("the judge's reply had no choices")
+    choice = choices[0]
+    message = choice.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    finish = choice.get("finish_reason")
+    return (
+        content if isinstance(content, str) else "",
+        finish if isinstance(finish, str) else None,
+    )
 
 
 def _retry_after(exc: Any) -> float | None:
