@@ -23,11 +23,12 @@ number is wrong, so:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -113,6 +114,66 @@ def make_client(settings: Settings) -> AsyncOpenAI:
         return make_openai_client(settings)
     except LLMError as exc:  # no endpoint configured
         raise ScoringError(str(exc)) from None
+
+
+class ClientLanes:
+    """Clients for concurrent calls, each carrying one request at a time.
+
+    One `AsyncOpenAI` (one httpx connection pool) shared by N concurrent calls costs CPU per
+    call that grows with N: httpcore 1.0's pool rescans every connection (a `poll()` per idle
+    socket) on each request and release, and hands a just-freed HTTP/1.1 connection to every
+    waiting request at once, all but one of which fail and retry (encode/httpcore#1035,
+    fixed only in httpx2, which respx cannot mock). At 64 calls in flight that was ~14 ms of
+    CPU per call, and the replay became CPU-bound. A lane is a copy of the client (same key,
+    base URL, timeouts, headers, no SDK retries) on its own small httpx client sharing one
+    TLS context, so each pool holds one connection and no request ever waits in a pool.
+    Lanes are made on demand: as many as the peak number of calls in flight, which the caller
+    bounds (`coach replay --concurrency`). Lane 0 is the client itself.
+    """
+
+    def __init__(self, client: AsyncOpenAI, *, spawn: bool = True) -> None:
+        self.client = client
+        self._spawn = spawn
+        self._free: list[AsyncOpenAI] = [client]
+        self._made: list[AsyncOpenAI] = []
+        self._tls: Any = None
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self._made)
+
+    def _new_lane(self) -> AsyncOpenAI:
+        import httpx
+        import openai
+
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()  # ~50 ms here: make it once, not per lane
+        lane = self.client.copy(
+            http_client=openai.DefaultAsyncHttpxClient(
+                verify=self._tls,
+                limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
+            )
+        )
+        self._made.append(lane)
+        return lane
+
+    @contextlib.asynccontextmanager
+    async def lane(self) -> AsyncIterator[AsyncOpenAI]:
+        if not self._spawn:  # a caller-supplied client: use it as it is, make no copies
+            yield self.client
+            return
+        client = self._free.pop() if self._free else self._new_lane()  # warmest first
+        try:
+            yield client
+        finally:
+            self._free.append(client)
+
+    async def aclose(self) -> None:
+        """Close the lanes made here (the original client belongs to whoever made it)."""
+        made, self._made = self._made, []
+        self._free = [self.client]
+        for lane in made:
+            await lane.close()
 
 
 def endpoint_id(base_url: str | None, model: str) -> str:
@@ -385,8 +446,11 @@ class JsonChat:
         max_tokens: int = 1200,
         sleep: Sleep = asyncio.sleep,
         secret: str | None = None,
+        lanes: bool = False,
     ) -> None:
         self.client = client
+        # `lanes=True` for bulk callers (the judge) whose client is their own to copy.
+        self.lanes = ClientLanes(client, spawn=lanes)
         self.model = model
         self.endpoint = endpoint
         self.max_retries = max_retries
@@ -483,9 +547,8 @@ class JsonChat:
                 # `chat.completions.create`, without walking the request through the SDK's
                 # TypedDict transform and the reply through its pydantic models, which cost
                 # more CPU per call than everything else in a bulk replay together.
-                resp = await self.client.post(
-                    "/chat/completions", cast_to=httpx.Response, body=body
-                )
+                async with self.lanes.lane() as client:
+                    resp = await client.post("/chat/completions", cast_to=httpx.Response, body=body)
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 detail = self._safe(str(exc))
@@ -614,6 +677,7 @@ class LLMJudge:
             max_tokens=max_tokens,
             sleep=sleep,
             secret=settings.api_key_value(),
+            lanes=self._owns_client,
         )
         self._inflight: dict[str, asyncio.Future[TurnScore]] = {}
         self.dropped_quotes = 0  # hallucinated quotes seen so far, for calibration reports
@@ -695,5 +759,6 @@ class LLMJudge:
         return parsed.score
 
     async def aclose(self) -> None:
+        await self._chat.lanes.aclose()
         if self._owns_client:
             await self.client.close()

@@ -1,0 +1,100 @@
+"""The judge's request path as replay drives it: one client lane per call in flight (so
+httpcore's pool never holds more than one connection to rescan), the raw completion read by
+hand, and the cache's cheaper writes. respx only: no test touches a network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+import respx
+
+from coach.importers import Conversation
+from coach.replay import replay
+from coach.scoring.cache import ScoreCache
+from coach.scoring.judge import LLMJudge, _completion_text
+from coach.scoring.types import ScoringError
+from coach.settings import Settings
+
+from .conftest import BASE, KEY, FakeJudgeEndpoint
+from .test_replay import conversation
+
+
+def judge(settings: Settings, **kwargs: object) -> LLMJudge:
+    async def no_sleep(_s: float) -> None:
+        return None
+
+    return LLMJudge(settings, sleep=no_sleep, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_one_lane_per_call_in_flight_and_all_closed(settings: Settings) -> None:
+    endpoint = FakeJudgeEndpoint(delay=0.01)
+    scorer = judge(settings)
+    convs: list[Conversation] = [conversation(10, f"s{i}") for i in range(3)]
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/chat/completions").mock(side_effect=endpoint)
+        run = await replay(convs, [scorer], concurrency=4)
+    assert run.ok and run.scored == 30 and endpoint.calls == 30
+    lanes = scorer._chat.lanes
+    assert lanes.size == endpoint.peak == 4  # never more lanes than calls in flight
+    # Every lane sends the key and the same body as the original client would.
+    for call in route.calls:
+        assert call.request.headers["authorization"] == f"Bearer {KEY}"
+        assert call.request.url == f"{BASE}/chat/completions"
+    made = list(lanes._made)
+    await scorer.aclose()
+    assert all(lane.is_closed() for lane in made)
+    assert scorer.client.is_closed()
+
+
+async def test_a_supplied_client_is_used_as_is(settings: Settings) -> None:
+    endpoint = FakeJudgeEndpoint(delay=0.01)
+    client = openai.AsyncOpenAI(api_key=KEY, base_url=BASE, max_retries=0)
+    scorer = judge(settings, client=client)
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        run = await replay([conversation(8)], [scorer], concurrency=4)
+    assert run.ok and endpoint.peak == 4
+    assert scorer._chat.lanes.size == 1  # no copies of a client the caller owns
+    await scorer.aclose()
+    assert not client.is_closed()
+    await client.close()
+
+
+def test_completion_text_reads_the_first_choice() -> None:
+    body = {"choices": [{"message": {"content": "{}"}, "finish_reason": "length"}]}
+    assert _completion_text(httpx.Response(200, json=body)) == ("{}", "length")
+    empty = {"choices": [{"message": {"content": None}, "finish_reason": None}]}
+    assert _completion_text(httpx.Response(200, json=empty)) == ("", None)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, text="<html>gateway</html>"),
+        httpx.Response(200, json={"choices": []}),
+        httpx.Response(200, json=["not", "an", "object"]),
+    ],
+)
+def test_a_reply_that_is_no_completion_is_a_scoring_error(response: httpx.Response) -> None:
+    with pytest.raises(ScoringError):
+        _completion_text(response)
+
+
+def test_cache_put_survives_its_folder_being_removed(tmp_path: Path) -> None:
+    from coach.scoring.analytic import AnalyticScorer
+
+    cache = ScoreCache(tmp_path / "scores")
+    score = AnalyticScorer().score_sync("How was it?", "I hear you. What matters most?")
+    key = "ab" + "0" * 62
+    cache.put(key, score)
+    assert cache.clear() == 1
+    (tmp_path / "scores" / "ab").rmdir()
+    cache.put(key, score)  # the folder is remembered as made, yet is gone: made again
+    hit = cache.get(key)
+    assert hit is not None and hit.to_dict() == score.to_dict()
+    assert [p.name for p in (tmp_path / "scores" / "ab").iterdir()] == [f"{key}.json"]
+    with pytest.raises(ValueError):
+        cache.path_for("../etc")
