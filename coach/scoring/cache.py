@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
-import tempfile
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from coach.settings import Settings
 
 CACHE_FORMAT = 1
+_HEX_KEY = re.compile(r"[0-9a-f]{3,}")
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def cache_key(
@@ -60,13 +63,15 @@ class ScoreCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._made_dirs: set[str] = set()  # shard folders known to exist (skip the mkdir)
+        self._tmp_names = itertools.count()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ScoreCache:
         return cls(settings.cache_dir / "scores")
 
     def path_for(self, key: str) -> Path:
-        if len(key) < 3 or not all(c in "0123456789abcdef" for c in key):
+        if _HEX_KEY.fullmatch(key) is None:
             raise ValueError("cache keys are sha256 hex digests")
         return self.root / key[:2] / f"{key}.json"
 
@@ -84,16 +89,31 @@ class ScoreCache:
 
     def put(self, key: str, score: TurnScore) -> None:
         path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = path.parent
+        if key[:2] not in self._made_dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(key[:2])
         body = json.dumps(
             {"format": CACHE_FORMAT, "key": key, "turn": score.to_dict()},
             ensure_ascii=False,
             sort_keys=True,
-        )
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        ).encode("utf-8")
+        # A temporary name unique to this process and call (O_EXCL, as mkstemp, without its
+        # random-name retries): written whole, then moved into place atomically.
+        tmp = folder / f".tmp-{os.getpid()}-{next(self._tmp_names)}-{key[:16]}.json"
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(body)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        except FileNotFoundError:  # the folder was removed under us (clear, rm -r)
+            self._made_dirs.discard(key[:2])
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        try:
+            try:
+                view = memoryview(body)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
