@@ -9,7 +9,7 @@
    - `respx` (for comparison, `--harness both|respx`): the mock in-process through respx, as
      the tests do; every call then pays for the SDK, httpx *and* the mock on one core.
 2. 10,000 synthetic transcripts (written to a temp dir) replayed with the analytic scorer;
-   prints transcripts and turns per second, in one process and with `--jobs` processes.
+   prints transcripts and turns per second with `--jobs 1` and `--jobs 2` (processes).
 
 A fixed pure-Python reference loop is timed first, so figures from machines of different
 speed can be compared. Prints figures; asserts nothing about timings.
@@ -256,17 +256,20 @@ def write_synthetic(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-async def bench_analytic() -> None:
+async def bench_analytic(jobs_list: list[int]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_synthetic(Path(tmp), TRANSCRIPTS)
-        start = time.perf_counter()
-        run = await replay_files(paths, [AnalyticScorer()])
-        wall = time.perf_counter() - start
-    print(
-        f"analytic: {len(run.conversations)} transcripts ({run.scored} turns) in {wall:.2f}s = "
-        f"{len(run.conversations) / wall:,.0f} transcripts/s, {run.scored / wall:,.0f} turns/s"
-        f" (import + score, one core)"
-    )
+        base = 0.0
+        for jobs in jobs_list:
+            start = time.perf_counter()
+            run = await replay_files(paths, [AnalyticScorer()], jobs=jobs)
+            wall = time.perf_counter() - start
+            base = base or wall
+            print(
+                f"analytic --jobs {jobs}: {len(run.conversations)} transcripts ({run.scored} "
+                f"turns) in {wall:.2f}s = {len(run.conversations) / wall:,.0f} transcripts/s, "
+                f"{run.scored / wall:,.0f} turns/s (import + score), x{base / wall:.2f}"
+            )
 
 
 def reference() -> None:
@@ -283,6 +286,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--harness", choices=("server", "respx", "both"), default="both")
     parser.add_argument("--concurrency", type=int, nargs="*", default=[16, 64])
     parser.add_argument("--skip-analytic", action="store_true")
+    parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2], help="analytic --jobs")
     args = parser.parse_args(argv)
     reference()
     harnesses = ["server", "respx"] if args.harness == "both" else [args.harness]
@@ -290,7 +294,7 @@ async def main(argv: list[str] | None = None) -> None:
         for concurrency in args.concurrency:
             await bench_judge(harness, concurrency)
     if not args.skip_analytic:
-        await bench_analytic()
+        await bench_analytic(args.jobs)
 
 
 if __name__ == "__main__":

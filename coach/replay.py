@@ -14,12 +14,17 @@ scores). The work is shaped for that:
 - the scorer's own on-disk cache is the resume journal: every finished judge call is stored
   before the next starts, turns found in the cache are counted as done without a call, so a
   run stopped with Ctrl-C continues where it stopped and a second run makes no calls at all;
-- `--batch` hands the uncached judge turns to the OpenAI Batch API instead (coach.batch).
+- `--batch` hands the uncached judge turns to the OpenAI Batch API instead (coach.batch);
+- `--jobs N` imports the files and runs the heuristic scorer in N processes (it is CPU-bound
+  Python, one core per process), then merges their results in input order, so the run and
+  its report are the same as with one process; judge calls stay in this process's pool.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -170,11 +175,14 @@ async def replay(
     run: ReplayRun | None = None,
     progress: Progress | None = None,
     batch: BatchRunner | None = None,
+    precomputed: dict[str, list[TurnScore | str]] | None = None,
 ) -> ReplayRun:
     """Score every learner turn of every conversation with every scorer.
 
     `run` may be passed in so that the caller still holds the partial results after a
     cancellation (Ctrl-C). Results are kept in input order: conversation, turn, scorer.
+    `precomputed[name]` holds that scorer's outcomes (a score, or the error message) for
+    every turn in that order, already computed elsewhere (`--jobs` worker processes).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -196,6 +204,10 @@ async def replay(
     try:
         for si, scorer in enumerate(scorers):
             mine = slots[si::width]
+            done = (precomputed or {}).get(scorer.name)
+            if done is not None:
+                _fill(mine, done, run, progress)
+                continue
             score_sync: Callable[[str, str], TurnScore] | None = getattr(scorer, "score_sync", None)
             if score_sync is not None:
                 _run_sync(score_sync, mine, run, progress)
@@ -229,6 +241,24 @@ def _run_sync(
             slot.error = str(exc)
         run.calls += 1
         progress.advance(failed=slot.error is not None)
+
+
+def _fill(
+    slots: list[TurnResult], outcomes: list[TurnScore | str], run: ReplayRun, progress: Progress
+) -> None:
+    if len(outcomes) != len(slots):
+        raise RuntimeError("precomputed outcomes do not match the turns to score")
+    failed = 0
+    for slot, outcome in zip(slots, outcomes, strict=True):
+        if isinstance(outcome, TurnScore):
+            slot.score = outcome
+        else:
+            slot.error = outcome
+            failed += 1
+    run.calls += len(slots)
+    progress.advance(len(slots) - failed)
+    if failed:
+        progress.advance(failed, failed=True)
 
 
 def _from_cache(scorer: Scorer, slots: list[TurnResult], progress: Progress) -> list[TurnResult]:
@@ -338,14 +368,123 @@ async def replay_files(
     run: ReplayRun | None = None,
     progress_factory: Callable[[int], Progress] | None = None,
     batch: BatchRunner | None = None,
+    jobs: int = 1,
 ) -> ReplayRun:
-    """Import the files, then `replay` them; file failures are recorded in the run."""
-    conversations, failures, warnings = load_all(paths, learner=learner)
+    """Import the files, then `replay` them; file failures are recorded in the run.
+
+    With `jobs > 1` the files are imported, and scored by the scorers that `jobs` can run
+    elsewhere (the heuristic one), in that many worker processes; the result is the same.
+    """
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
+    precomputed: dict[str, list[TurnScore | str]] | None = None
+    if jobs > 1 and len(paths) > 1:
+        offload = tuple(s.name for s in scorers if s.name in PARALLEL_SCORERS)
+        label_progress = progress_factory(len(paths)) if progress_factory else None
+        conversations, failures, warnings, precomputed = await _parallel_load(
+            [str(p) for p in paths], learner, offload, jobs, label_progress
+        )
+    else:
+        conversations, failures, warnings = load_all(paths, learner=learner)
     run = run if run is not None else ReplayRun(scorers=[s.name for s in scorers])
     run.failures.extend(failures)
     run.warnings.extend(warnings)
     total = sum(len(c.turns) for c in conversations) * len(scorers)
     progress = progress_factory(total) if progress_factory else None
     return await replay(
-        conversations, scorers, concurrency=concurrency, run=run, progress=progress, batch=batch
+        conversations,
+        scorers,
+        concurrency=concurrency,
+        run=run,
+        progress=progress,
+        batch=batch,
+        precomputed=precomputed,
     )
+
+
+# --------------------------------------------------------------------------- --jobs
+
+# Scorers a worker process can build by name and run synchronously (no cache, no client).
+PARALLEL_SCORERS = ("heuristic",)
+_worker_scorers: dict[str, Scorer] = {}
+
+Chunk = tuple[list[Conversation], list[FileFailure], list[str], dict[str, list[TurnScore | str]]]
+
+
+def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool; workers must not print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _worker_chunk(paths: list[str], learner: str | None, names: tuple[str, ...]) -> Chunk:
+    """Import `paths` and score their turns with the named scorers (in a worker process)."""
+    from coach.scoring.analytic import AnalyticScorer
+
+    for name in names:
+        if name not in _worker_scorers:
+            _worker_scorers[name] = AnalyticScorer()
+    conversations, failures, warnings = load_all(paths, learner=learner)
+    outcomes: dict[str, list[TurnScore | str]] = {name: [] for name in names}
+    for name in names:
+        score_sync: Callable[[str, str], TurnScore] = _worker_scorers[name].score_sync  # type: ignore[attr-defined]
+        out = outcomes[name]
+        for conv in conversations:
+            for turn in conv.turns:
+                try:
+                    out.append(score_sync(turn.context, turn.response))
+                except ScoringError as exc:
+                    out.append(str(exc))
+    return conversations, failures, warnings, outcomes
+
+
+def _chunks(paths: list[str], jobs: int) -> list[list[str]]:
+    """Contiguous slices, several per job so a slow slice does not leave the others idle."""
+    count = min(len(paths), jobs * 4)
+    size, extra = divmod(len(paths), count)
+    out: list[list[str]] = []
+    start = 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        out.append(paths[start:end])
+        start = end
+    return out
+
+
+async def _parallel_load(
+    paths: list[str],
+    learner: str | None,
+    names: tuple[str, ...],
+    jobs: int,
+    progress: Progress | None,
+) -> tuple[list[Conversation], list[FileFailure], list[str], dict[str, list[TurnScore | str]]]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = _chunks(paths, jobs)
+    workers = min(jobs, len(chunks), os.cpu_count() or jobs)
+    loop = asyncio.get_running_loop()
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    results: list[Chunk | None] = [None] * len(chunks)
+    try:
+
+        async def one(i: int) -> None:
+            results[i] = await loop.run_in_executor(pool, _worker_chunk, chunks[i], learner, names)
+            if progress is not None:
+                progress.advance(len(chunks[i]))
+
+        await asyncio.gather(*(one(i) for i in range(len(chunks))))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if progress is not None:
+            progress.close()
+    conversations: list[Conversation] = []
+    failures: list[FileFailure] = []
+    warnings: list[str] = []
+    outcomes: dict[str, list[TurnScore | str]] = {name: [] for name in names}
+    for chunk in results:
+        assert chunk is not None
+        conversations += chunk[0]
+        failures += chunk[1]
+        warnings += chunk[2]
+        for name in names:
+            outcomes[name] += chunk[3][name]
+    return conversations, failures, warnings, outcomes

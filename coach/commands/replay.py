@@ -9,6 +9,7 @@ interrupted: what was scored is in the cache, run the same command again to cont
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,15 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="judge calls in flight (8)"
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes that import files and run the heuristic scorer (1; 0 = one per CPU); "
+        "the report is the same as with 1",
     )
     p.add_argument(
         "--format",
@@ -102,6 +112,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         error("--concurrency must be at least 1")
         return ExitCode.USAGE
+    if args.jobs < 0:
+        error("--jobs must be 0 (one per CPU) or more")
+        return ExitCode.USAGE
+    jobs = args.jobs or (os.cpu_count() or 1)
     settings = settings_from_args(args).settings
     choice = args.scorer or ("heuristic" if not settings.use_llm else settings.scorer)
     names = ["heuristic", "llm"] if choice == "both" else [choice]
@@ -135,6 +149,7 @@ def _run(args: argparse.Namespace) -> int:
                 run=run,
                 progress_factory=progress_factory,
                 batch=batch,
+                jobs=jobs,
             )
         finally:
             for s in scorers:
