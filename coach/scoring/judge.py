@@ -452,6 +452,7 @@ class JsonChat:
         # `lanes=True` for bulk callers (the judge) whose client is their own to copy.
         self.lanes = ClientLanes(client, spawn=lanes)
         self.model = model
+        self._formats: dict[tuple[str, str, int], tuple[dict[str, Any], str]] = {}
         self.endpoint = endpoint
         self.max_retries = max_retries
         self.max_tokens = max_tokens
@@ -513,6 +514,41 @@ class JsonChat:
         except _Invalid as exc:
             return str(exc)
 
+    def _body(
+        self,
+        messages: list[dict[str, str]],
+        mode: Mode,
+        schema_name: str,
+        schema: dict[str, Any],
+        max_tokens: int,
+    ) -> bytes:
+        """The request's JSON. The response_format part (the whole schema) is the same for
+        every call, so it is encoded once per schema object, not once per call."""
+        head = json.dumps(
+            {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": max_tokens},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        memo_key = (mode, schema_name, id(schema))
+        memo = self._formats.get(memo_key)
+        if memo is None or memo[0] is not schema:
+            if mode == "json_schema":
+                fmt: dict[str, Any] | None = {
+                    "type": "json_schema",
+                    "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+                }
+            else:
+                fmt = {"type": "json_object"} if mode == "json_object" else None
+            text = (
+                ',"response_format":' + json.dumps(fmt, ensure_ascii=False, separators=(",", ":"))
+                if fmt is not None
+                else ""
+            )
+            if len(self._formats) >= 16:  # callers passing a new schema object every time
+                self._formats.clear()
+            memo = self._formats[memo_key] = (schema, text)
+        return (head[:-1] + memo[1] + "}").encode("utf-8")
+
     async def _request(
         self,
         messages: list[dict[str, str]],
@@ -524,19 +560,7 @@ class JsonChat:
         import httpx
         import openai
 
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": 0,
-            "max_tokens": max_tokens,
-        }
-        if mode == "json_schema":
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": schema_name, "schema": schema, "strict": True},
-            }
-        elif mode == "json_object":
-            body["response_format"] = {"type": "json_object"}
+        content = self._body(messages, mode, schema_name, schema, max_tokens)
 
         attempt = 0
         while True:
@@ -548,7 +572,9 @@ class JsonChat:
                 # TypedDict transform and the reply through its pydantic models, which cost
                 # more CPU per call than everything else in a bulk replay together.
                 async with self.lanes.lane() as client:
-                    resp = await client.post("/chat/completions", cast_to=httpx.Response, body=body)
+                    resp = await client.post(
+                        "/chat/completions", cast_to=httpx.Response, content=content
+                    )
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 detail = self._safe(str(exc))
@@ -669,6 +695,7 @@ class LLMJudge:
         self.bypass_cache = bypass_cache
         self.prompt = load_prompt("judge", settings.user_prompts_dir)
         self._rubric_md = render_markdown(rubric=RUBRIC)
+        self._schema = judgement_schema()  # one object: JsonChat encodes it once
         self._chat = JsonChat(
             self.client,
             model=self.model,
@@ -748,7 +775,7 @@ class LLMJudge:
         parsed = await self._chat.complete(
             self.messages(context, response),
             schema_name="turn_scores",
-            schema=judgement_schema(),
+            schema=self._schema,
             validate=validate,
         )
         if parsed.dropped_quotes:
