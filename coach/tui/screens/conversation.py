@@ -37,11 +37,10 @@ from coach.session import (
     TurnStream,
 )
 from coach.tui.literal import lit, one_line, visible
-from coach.tui.widgets.messages import CounterpartMessage, TitleBar
+from coach.tui.widgets.messages import CounterpartMessage, ReplyStream, TitleBar
 from coach.tui.widgets.scored_turn import ScoredTurnView
 
 if TYPE_CHECKING:
-    from textual.widgets._markdown import MarkdownStream
     from textual.worker import Worker
 
     from coach.session import Session
@@ -199,7 +198,7 @@ class ConversationScreen(Screen[None]):
         log = self.query_one("#log", VerticalScroll)
         name = self.session.scenario.counterpart.name
         bubble: CounterpartMessage | None = None
-        md: MarkdownStream | None = None
+        md: ReplyStream | None = None
         self.streaming = True
         self.update_status()
         try:
@@ -237,6 +236,8 @@ class ConversationScreen(Screen[None]):
                 elif isinstance(event, Ended):
                     self.show_ended(event)
         except asyncio.CancelledError:
+            if md is not None:
+                md.close()
             if bubble is not None:
                 bubble.mark_incomplete("(stopped — Ctrl+R asks again)")
             self.show_notice(Text("Reply stopped. Your turn is saved; Ctrl+R asks again."))

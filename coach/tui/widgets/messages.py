@@ -1,26 +1,96 @@
 """The counterpart's message bubble: Markdown that streams, never opens links, and shows
 model output literally (control characters as visible escapes).
 
-Streaming goes through `Markdown.get_stream` (appends are batched, so cost stays linear) and
-ends with one full `update()` that repairs anything the incremental parse left open.
+Streaming goes through `Markdown.get_stream` (appends are batched, so cost stays linear),
+fed by a `ReplyStream` that hands it text at most ~30 times a second: every append re-lays
+out and scrolls the log, and at 1,000 tokens/s one append per token kept the CPU busy
+painting frames nobody can read. The stream ends with one full `update()` only when the
+incremental parse could differ from a full one (see `CounterpartMessage.finish`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
+
+from markdown_it import MarkdownIt
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
-from textual.widgets._markdown import MarkdownStream
+from textual.widgets._markdown import MarkdownTable
 
 from coach.tui.literal import lit, one_line, visible
 
+# A line that may define a link reference (`[label]: url`): it changes how text elsewhere
+# in the document parses, which an incremental parse does not see.
+_REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]*\]:", re.MULTILINE)
+
 
 class SafeMarkdown(Markdown):
-    """Markdown whose links are inert: a click on a model-written link does nothing."""
+    """Markdown whose links are inert: a click on a model-written link does nothing.
+
+    One parser per widget (Textual builds a new `MarkdownIt` for every append, ~1 ms each
+    on a slow core); the widget's lock keeps its parses one at a time.
+    """
 
     def __init__(self, markdown: str = "", *, classes: str | None = None) -> None:
-        super().__init__(visible(markdown), open_links=False, classes=classes)
+        self._parser: MarkdownIt | None = None
+        self.restructured = False
+        self._appending = 0
+        self._appended = asyncio.Event()
+        self._appended.set()
+        super().__init__(
+            visible(markdown), open_links=False, classes=classes, parser_factory=self._get_parser
+        )
+
+    def _get_parser(self) -> MarkdownIt:
+        if self._parser is None:
+            self._parser = MarkdownIt("gfm-like")
+        return self._parser
+
+    def append(self, markdown: str) -> AwaitComplete:
+        """`Markdown.append`, noting when a block had to be replaced by one of another kind.
+
+        Textual swaps such a block (a `1` paragraph that became a list, a `-` list that became
+        a rule) by removing it and mounting the new one, which can lose or misplace blocks;
+        `restructured` then tells `finish` to re-parse the whole reply.
+        """
+        inner = super().append(markdown)
+        self._appending += 1
+        self._appended.clear()
+
+        async def noting() -> None:
+            try:
+                before = list(self.children)
+                await inner
+                if any(block.parent is not self for block in before):
+                    self.restructured = True
+            finally:
+                self._appending -= 1
+                if not self._appending:
+                    self._appended.set()
+
+        return AwaitComplete(noting())
+
+    async def appends_done(self) -> None:
+        """Wait for appends still running: `MarkdownStream.stop()` does not wait for one that
+        is in flight when it is stopped."""
+        await self._appended.wait()
+
+    async def _update_markdown(self, markdown: str) -> None:
+        self.restructured = False
+        await self.update(markdown)
+
+    def exactly_streamed(self, final: str) -> bool:
+        """Whether the streamed blocks are what a full parse of `final` gives."""
+        return (
+            not self.restructured
+            and _same_document(self.source, final)
+            and not _REFERENCE_DEFINITION.search(final)
+            and not self.query(MarkdownTable)
+        )
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()
@@ -56,23 +126,114 @@ class CounterpartMessage(Vertical):
     def markdown(self) -> SafeMarkdown:
         return self.query_one(SafeMarkdown)
 
-    def stream(self) -> MarkdownStream:
-        return Markdown.get_stream(self.markdown)
+    def stream(self) -> ReplyStream:
+        return ReplyStream(self.markdown)
 
     async def finish(self, text: str) -> None:
-        """One full update with the final text (closes fences the stream left open)."""
+        """Show the final text: a full update only if the streamed document could differ.
+
+        The stream re-parses from the start of the last block on every append, so what it
+        shows is what a full parse shows unless the text differs from what was streamed or
+        defines link references (which reach back to earlier blocks), a block had to be
+        replaced by one of another kind, or it has a table (grown row by row). Re-parsing
+        and re-mounting a long reply blocks the screen for a few hundred ms on a slow core.
+        """
         self.text = text
         self.set_class(False, "-incomplete")
-        await self.markdown.update(visible(text))
+        shown = visible(text)
+        md = self.markdown
+        if md.exactly_streamed(shown):
+            return
+        # Let the streamed text paint first: the repair re-mounts every block.
+        painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def after_paint() -> None:
+            if not painted.done():
+                painted.set_result(None)
+
+        self.call_after_refresh(after_paint)
+        await painted
+        await md._update_markdown(shown)
 
     async def reset(self) -> None:
         self.text = ""
         self.set_class(False, "-incomplete")
-        await self.markdown.update("")
+        await self.markdown._update_markdown("")
 
     def mark_incomplete(self, why: str) -> None:
         self.set_class(True, "-incomplete")
         self.query_one(".status", Static).update(lit(why))
+
+
+def _same_document(streamed: str, final: str) -> bool:
+    """Equal but for surrounding whitespace that changes no block.
+
+    The session strips the final text; leading blank lines and trailing whitespace never
+    matter, and leading spaces only when they indent the first line into a code block.
+    """
+    if streamed.strip(_SPACE) != final.strip(_SPACE):
+        return False
+    for text in (streamed, final):
+        indent = text[: len(text) - len(text.lstrip(_SPACE))].rsplit("\n", 1)[-1]
+        if len(indent) >= 4 or "\t" in indent:
+            return False
+    return True
+
+
+_SPACE = " \t\n"
+
+
+class ReplyStream:
+    """Feeds a `MarkdownStream` at most once per `interval` seconds.
+
+    Fragments are collected and handed over together; the first goes at once, and `stop()`
+    hands over what is left before stopping the Markdown stream, so nothing waits for the
+    interval at the end of a reply.
+    """
+
+    def __init__(self, markdown: SafeMarkdown, interval: float = 1 / 30) -> None:
+        self._markdown = markdown
+        self._stream = Markdown.get_stream(markdown)
+        self._interval = interval
+        self._pending: list[str] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = asyncio.create_task(self._run())
+
+    async def write(self, fragment: str) -> None:
+        if fragment:
+            self._pending.append(fragment)
+            self._wake.set()
+
+    def _take(self) -> str:
+        text = "".join(self._pending)
+        self._pending.clear()
+        return text
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._stream.write(self._take())
+            await asyncio.sleep(self._interval)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait([task])  # not `await task`: a cancel of stop() itself must go on
+        rest = self._take()
+        if rest:
+            await self._stream.write(rest)
+        await self._stream.stop()
+        await self._markdown.appends_done()
+
+    def close(self) -> None:
+        """Stop without waiting (the reply was cancelled): what arrived stays shown."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+            self._closing = asyncio.ensure_future(self._stream.stop())
 
 
 class TitleBar(Static):
