@@ -156,6 +156,61 @@ _YOU_DIRECTIVE = re.compile(
 # be used") rather than mirror: without a reflective stem or "you" as subject they are
 # information, not a reflection.
 _CORRECTIVE = re.compile(r"(?<![\w'])(?:should|must|need to|will|can|always|never)(?![\w'])")
+# Questions that do not explore the other person's experience: about the writer ("Why am I
+# alive?", "Can I suggest something?") or offers to talk (EPITOME codes those as no
+# exploration).
+_SELF_OR_OFFER_Q = re.compile(
+    r"^\W*(?:\w+ ){0,2}(?:am|do|did|can|could|should|would|will|have|was|may) i(?![\w'])|"
+    r"(?:want|wanna|like|need) to (?:talk|chat|vent)|(?:pm|dm|message|inbox) me"
+)
+# A trailing tag ("..., you know?", "..., yeah?") asks for agreement, not about their
+# experience.
+_TAG_QUESTION = re.compile(
+    r"(?:^|[\s,;—-])(?:you know(?: what)?|ya know|y'know|yeah|yea|ok|okay|eh|huh|no|you see|"
+    r"ok then)\W*$"
+)
+# Stemmed words that carry no subject of their own in a question: a question made only of
+# these is a generic invitation, EPITOME's weak exploration.
+_GENERIC_Q_WORDS = frozenset(
+    [
+        "feel",
+        "make",
+        "like",
+        "want",
+        "help",
+        "stuff",
+        "thing",
+        "anything",
+        "something",
+        "everything",
+        "going",
+        "bother",
+        "happen",
+        "mind",
+        "wrong",
+        "kind",
+        "sort",
+        "particular",
+        "talk",
+        "do",
+        "doing",
+        "way",
+        "really",
+        "lately",
+        "now",
+        "today",
+        "up",
+        "okay",
+        "alright",
+        "hold",
+        "holding",
+        "get",
+        "been",
+        "tell",
+        "more",
+        "share",
+    ]
+)
 _MAX_EVIDENCE = 6
 # Above this many words a reply reads as a monologue rather than a conversational turn.
 _WALL_WORDS = 120
@@ -567,10 +622,18 @@ class AnalyticScorer:
             cue("empathy", sp, "invites more", "+")
         for s, e in q_spans:
             # A question about them, or about the things they mentioned, explores their
-            # experience; "What is CTE?" asks about their words without a "you".
-            if within("second", s, e) is not None or (
-                ctx.content and set(_content_of(_WORD.findall(low[s:e]))) & ctx.content
-            ):
+            # experience; "What is CTE?" asks about their words without a "you". Questions
+            # about oneself ("Why am I like this?") and offers ("Do you want to talk?") do
+            # not, and a stock opener ("What's wrong?") only invites more.
+            q_low = low[s:e]
+            if _SELF_OR_OFFER_Q.search(q_low) is not None or _TAG_QUESTION.search(q_low):
+                continue
+            # Words left once the stock ones go ("What makes you feel like this?" has none).
+            specific = set(_content_of(_WORD.findall(q_low))) - _GENERIC_Q_WORDS
+            shared_q = bool(specific & ctx.content)
+            if not specific or (within("ex_generic", s, e) is not None and not shared_q):
+                ex = max(ex, 1)
+            elif within("second", s, e) is not None or shared_q:
                 ex = 2
                 cue_span("empathy", s, e, "explores their experience", "+")
                 break

@@ -164,7 +164,6 @@ INTERPRET_WEAK: tuple[str, ...] = (
 EXPLORE_GENERIC: tuple[str, ...] = (
     r"what(?:'s| is) (?:up|wrong|going on|happening|bothering you)",
     r"what happened",
-    r"(?:want|wanna|like) to talk",
     r"tell (?:me|us) (?:more|about)",
     r"how are you(?: doing| feeling)?",
     r"what(?:'s| has) been going on",

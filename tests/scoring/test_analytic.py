@@ -64,6 +64,24 @@ def test_epitome_levels() -> None:
     assert (none.emotional_reactions, none.interpretations, none.explorations) == (0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("reply", "level"),
+    [
+        # A question about the specifics of what they said explores it.
+        ("How long has your manager been adding features like this?", 2),
+        # A stock opener only invites more.
+        ("What makes you feel like this?", 1),
+        ("What's been going on lately?", 1),
+        # Questions about oneself, offers to talk and agreement tags explore nothing.
+        ("Why am I even awake at this hour?", 0),
+        ("Do you want to talk about it?", 0),
+        ("Deadlines are the worst, you know?", 0),
+    ],
+)
+def test_exploration_specific_generic_or_none(reply: str, level: int) -> None:
+    assert S.analyse(CTX, reply).explorations == level
+
+
 def test_advice_without_and_with_permission() -> None:
     assert S.analyse(CTX, "You should just quit.").advice_without_permission
     sig = S.analyse(CTX, "Would you like some ideas? You could try a smaller scope.")
