@@ -87,6 +87,7 @@ _MATCHER = PhraseMatcher(
         "self": lx.SELF_REFERENCE,
         "not_self": lx.NOT_SELF_DISCLOSURE,
         "second": (r"you|your|you're|you've|yourself|you'd|you'll",),
+        "similar": (r"same|too|similar|also",),
     }
 )
 _NO_SPANS: list[tuple[int, int]] = []
@@ -605,7 +606,10 @@ class AnalyticScorer:
         self_refs = len(hits.get("self", _NO_SPANS)) - len(hits.get("not_self", _NO_SPANS))
         inference = hits.get("ip_specific", _NO_SPANS)
         ip = 0
-        if inference or self_refs >= 2:
+        # One first-person line with a marker of likeness ("Same here, I ...", "I lost mine
+        # too") is already the writer's own similar experience.
+        similar = self_refs == 1 and bool(hits.get("similar"))
+        if inference or self_refs >= 2 or similar:
             ip = 2
             for sp in inference[:2]:
                 cue("empathy", sp, "conveys understanding", "+")

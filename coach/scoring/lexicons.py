@@ -115,7 +115,8 @@ INTERPRET_STRONG: tuple[str, ...] = (
     r"you (?:must|might) (?:feel|be feeling|have felt)",
     r"(?:that|it) must (?:be|have been|feel)",
     r"i (?:can )?(?:hear|see|sense) (?:that|how|you)",
-    r"my (?:own |)(?:experience|depression|anxiety|therapist|mom|dad|ex|friend)",
+    # "my friend" without "a": an address ("Hang in there, my friend"), not a story.
+    r"my (?:own |)(?:experience|depression|anxiety|therapist|mom|dad|ex)",
     r"in my (?:case|experience)",
 )
 

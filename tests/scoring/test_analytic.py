@@ -261,3 +261,10 @@ def test_readability_prefers_familiar_words_and_short_sentences() -> None:
         "systematically prioritised comprehensive methodological standardisation.",
     ).readability
     assert plain > dense
+
+
+def test_interpretation_from_a_similar_experience_not_an_address() -> None:
+    # One first-person reference plus a likeness marker is the writer's own similar story.
+    assert S.analyse(CTX, "Same thing happened to me last spring.").interpretations == 2
+    # "my friend" as a form of address shares nothing.
+    assert S.analyse(CTX, "Hang in there, my friend.").interpretations == 0
