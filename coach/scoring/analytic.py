@@ -263,6 +263,9 @@ class Signals:
     ignores_question: bool
     off_topic: bool
     stock_empathy: int
+    # Sentences that neither reflect, ask nor acknowledge feelings (information, advice, the
+    # writer's own story): each one dilutes a listening turn.
+    other_sentences: int
     backchannel: bool
     # The strong interpretation rests only on the writer's own story (EPITOME counts it; the
     # empathy score credits it fully only when tied to what the other person said).
@@ -460,7 +463,7 @@ class AnalyticScorer:
         open_q = closed_q = refl = complex_refl = 0
         q_spans: list[tuple[int, int]] = []
         last_kind = ""
-        n_content_sent = 0
+        n_content_sent = other_sent = 0
         for s, e in sent_spans:
             sent = low[s:e]
             lead = _LEAD.match(sent)
@@ -581,6 +584,13 @@ class AnalyticScorer:
                 )
             if kind:
                 last_kind = kind
+            elif (
+                within("er_strong", s, e) is None
+                and within("er_weak", s, e) is None
+                and within("ip_weak", s, e) is None
+            ):
+                # Neither reflects, asks nor acknowledges their feelings.
+                other_sent += 1
             n_content_sent += 1
 
         reflection: Reflection = "complex" if complex_refl else "simple" if refl else "none"
@@ -779,6 +789,7 @@ class AnalyticScorer:
             ignores_question=ignores_question,
             off_topic=off_topic,
             stock_empathy=len(stock_hits),
+            other_sentences=other_sent,
             self_disclosure=ip == 2 and not inference,
             backchannel=backchannel,
             words=n_words,
@@ -923,6 +934,7 @@ class AnalyticScorer:
             x -= 0.8
         if sig.off_topic:
             x -= 1.0
+        x -= 0.4 * min(sig.other_sentences, 3)
         if sig.parroting >= 0.7:
             x = min(x, 3.0)
         if sig.words > _WALL_WORDS:

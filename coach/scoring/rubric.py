@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 
-RUBRIC_VERSION = "2026.11-1"
+# Bumped when the rubric or the analytic scorer's rules change what a level means, so a
+# replay can tell a score recorded under older rules from a failure to reproduce it.
+RUBRIC_VERSION = "2026.11-2"
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,3 +268,17 @@ def test_interpretation_from_a_similar_experience_not_an_address() -> None:
     assert S.analyse(CTX, "Same thing happened to me last spring.").interpretations == 2
     # "my friend" as a form of address shares nothing.
     assert S.analyse(CTX, "Hang in there, my friend.").interpretations == 0
+
+
+def test_lecture_sentences_dilute_listening() -> None:
+    reflection = "You're worn out by a deadline that keeps moving."
+    lecture = (
+        f"{reflection} Scope creep is normal in software. Most teams learn to live with it. "
+        "Plans rarely survive the first month."
+    )
+    focused = S.score_sync(CTX, reflection).active_listening.score
+    diluted = S.analyse(CTX, lecture)
+    assert diluted.other_sentences >= 2
+    assert S.score_sync(CTX, lecture).active_listening.score < focused
+    # Acknowledging their feelings is not a lecture.
+    assert S.analyse(CTX, f"I'm so sorry. {reflection}").other_sentences == 0
