@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.types import SKILL_LABELS
 from coach.tui.literal import lit
-from coach.tui.widgets.messages import TitleBar
+from coach.tui.widgets.title import TitleBar
 
 if TYPE_CHECKING:
     from coach.scenario import Scenario

@@ -26,8 +26,8 @@ from textual.widgets import Button, Footer, Sparkline, Static
 from coach.scoring.debrief import render_markdown
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.tui.literal import lit
-from coach.tui.widgets.messages import TitleBar
 from coach.tui.widgets.scored_turn import score_style
+from coach.tui.widgets.title import TitleBar
 
 if TYPE_CHECKING:
     from coach.scoring.debrief import Debrief

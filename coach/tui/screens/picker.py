@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.tui.literal import lit, one_line
-from coach.tui.widgets.messages import TitleBar
+from coach.tui.widgets.title import TitleBar
 
 if TYPE_CHECKING:
     from coach.library import Library
@@ -114,8 +114,9 @@ class PickerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#scenarios", OptionList).focus()
-        self.load_library()
-        self.load_recent()
+        # After the first frame: the loading threads would compete with it for the GIL.
+        self.call_after_refresh(self.load_library)
+        self.call_after_refresh(self.load_recent)
 
     def on_screen_resume(self) -> None:
         self.load_recent()

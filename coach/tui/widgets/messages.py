@@ -14,14 +14,16 @@ import asyncio
 import re
 
 from markdown_it import MarkdownIt
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
 from textual.widgets._markdown import MarkdownTable
 
-from coach.tui.literal import lit, one_line, visible
+from coach.tui.literal import lit, visible
+from coach.tui.widgets.title import TitleBar
+
+__all__ = ["CounterpartMessage", "ReplyStream", "SafeMarkdown", "TitleBar"]
 
 # A line that may define a link reference (`[label]: url`): it changes how text elsewhere
 # in the document parses, which an incremental parse does not see.
@@ -234,23 +236,3 @@ class ReplyStream:
             self._task.cancel()
             self._task = None
             self._closing = asyncio.ensure_future(self._stream.stop())
-
-
-class TitleBar(Static):
-    """A one-line title: app name and the screen's subject (literal; no clock, so snapshots
-    are stable)."""
-
-    DEFAULT_CSS = """
-    TitleBar { height: 1; background: $panel; color: $text; padding: 0 1; text-style: bold; }
-    """
-
-    def __init__(self, subject: str = "") -> None:
-        super().__init__("", markup=False)
-        self.set_subject(subject)
-
-    def set_subject(self, subject: str) -> None:
-        out = Text("◆ coach", style="bold")
-        if subject:
-            out.append("  ·  ", style="dim")
-            out.append_text(lit(one_line(subject, 100)))
-        self.update(out)
