@@ -5,6 +5,11 @@ words, as redistributed with textstat under the MIT licence), used Dale-Chall st
 of *unfamiliar* words is one of the strongest classic predictors of how hard a text reads.
 Inflected forms ("played", "cats", "running") are matched through their base word in
 `coach.scoring.readability`.
+
+The list ships under textstat's MIT licence: Copyright (c) 2016 Shivam Bansal. Permission is
+granted free of charge to use, copy, modify, merge, publish, distribute, sublicense and/or
+sell copies, provided this notice is included; it is provided "as is", without warranty of
+any kind. The full licence text is in THIRD_PARTY_NOTICES.md.
 """
 
 from __future__ import annotations
