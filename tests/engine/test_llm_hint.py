@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import respx
 
 from coach.scenario import Scenario
@@ -66,3 +67,81 @@ async def test_llm_hint_falls_back_to_the_offline_hint_when_the_endpoint_fails(
     assert hint == session.offline_hint() and hint
     events = [e for e in read_transcript(session.path).events if e["type"] == "hint"]
     assert [e["text"] for e in events] == [hint]
+
+
+def _prompt_text(request_body: bytes) -> str:
+    return " ".join(m["content"] for m in json.loads(request_body)["messages"])
+
+
+@respx.mock
+async def test_llm_summary_folds_old_turns_through_the_summary_prompt(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    # A small window forces older turns out of the request; the model summarises them and
+    # the next request carries that summary instead.
+    route = respx.post(URL).mock(side_effect=lambda request: ok_stream())
+    settings = Settings(
+        api_key=FAKE_KEY,
+        base_url=BASE_URL,
+        home=tmp_path,
+        context_window=1_000,
+        max_reply_tokens=200,
+    )
+    session = Session(
+        salary, make_backend(Sleeps()), AnalyticScorer(), tmp_path / "t.jsonl", settings=settings
+    )
+    await session.start()
+    long_turn = "I hear that the budget is tight this year, and I want to be fair to the team. " * 6
+    for i in range(6):
+        await session.send(f"Turn {i}: {long_turn}").run()
+
+    prompts = [_prompt_text(call.request.content) for call in route.calls]
+    summary_calls = [p for p in prompts if "Summarise this part of a role-play" in p]
+    assert summary_calls, "no request used the summary prompt"
+    # The oldest messages are what get summarised, in order.
+    assert salary.opening_line.strip()[:40] in summary_calls[0]
+    assert any("Turn 0:" in p for p in summary_calls)
+    summary = _streamed_text("normal.sse").strip()
+    last = json.loads(route.calls.last.request.content)["messages"]
+    assert any(
+        m["role"] == "system"
+        and m["content"].startswith("Summary of the earlier conversation")
+        and summary[:40] in m["content"]
+        for m in last
+    )
+    assert not any("Turn 0:" in m["content"] for m in last)  # folded, not resent
+    assert FAKE_KEY not in session.path.read_text()
+
+
+@respx.mock
+async def test_llm_summary_failure_falls_back_to_an_extractive_summary(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        if "Summarise this part of a role-play" in _prompt_text(request.content):
+            return error_response(500, "summary backend down")
+        return ok_stream()
+
+    route = respx.post(URL).mock(side_effect=reply)
+    settings = Settings(
+        api_key=FAKE_KEY,
+        base_url=BASE_URL,
+        home=tmp_path,
+        context_window=1_000,
+        max_reply_tokens=200,
+    )
+    session = Session(
+        salary, make_backend(Sleeps()), AnalyticScorer(), tmp_path / "t.jsonl", settings=settings
+    )
+    await session.start()
+    long_turn = "I hear that the budget is tight this year, and I want to be fair to the team. " * 6
+    for i in range(6):
+        await session.send(f"Turn {i}: {long_turn}").run()
+
+    # Every reply still arrived; the request carries the extractive summary instead.
+    assert session.turn_count == 6 and not session.needs_retry
+    last = json.loads(route.calls.last.request.content)["messages"]
+    assert any(
+        m["role"] == "system" and m["content"].startswith("Summary of the earlier conversation")
+        for m in last
+    )
