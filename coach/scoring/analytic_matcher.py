@@ -10,8 +10,8 @@ behaviours are all reported). That keeps the whole scorer well above 10,000 turn
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 try:  # Python 3.11+: the parser moved under re; it is stable across 3.11-3.13.
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -95,6 +95,29 @@ def first_letters(p: str) -> frozenset[str] | None:
     return None
 
 
+_T = TypeVar("_T")
+
+
+def _group_parts(
+    name: str, av: Any, expand: Callable[[Any], list[_T] | None], empty: _T
+) -> list[_T] | None:
+    """Expansions of a group, an alternation or an optional item (None for anything else)."""
+    if name == "SUBPATTERN":
+        return expand(av[-1])
+    if name == "BRANCH":
+        out: list[_T] = []
+        for branch in av[1]:
+            sub = expand(branch)
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+    if name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] == 0 and av[1] == 1:
+        sub = expand(av[2])
+        return None if sub is None else [empty, *sub]
+    return None
+
+
 def _expand(seq: Any) -> list[tuple[str, bool]] | None:
     """Literal expansions of a parsed regex prefix up to the end of its first word.
 
@@ -110,25 +133,11 @@ def _expand(seq: Any) -> list[tuple[str, bool]] | None:
             ch = chr(av)
             # A non-word character closes the first word.
             part = [(ch.lower(), False)] if ch.isalnum() or ch in "_'" else [("", True)]
-        elif name == "SUBPATTERN":
-            sub = _expand(av[-1])
-            if sub is None:
-                return None
-            part = sub
-        elif name == "BRANCH":
-            part = []
-            for branch in av[1]:
-                sub = _expand(branch)
-                if sub is None:
-                    return None
-                part.extend(sub)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] == 0 and av[1] == 1:
-            sub = _expand(av[2])
-            if sub is None:
-                return None
-            part = [("", False), *sub]
         else:
-            return None
+            group = _group_parts(name, av, _expand, ("", False))
+            if group is None:
+                return None
+            part = group
         nxt: list[tuple[str, bool]] = []
         for pre, ended in states:
             if ended:
@@ -298,25 +307,11 @@ def _literals(seq: Any) -> list[str] | None:
             part = [chr(av)]
         elif name == "IN" and all(str(o) == "LITERAL" for o, _ in av):
             part = [chr(a) for _, a in av]
-        elif name == "SUBPATTERN":
-            sub = _literals(av[-1])
-            if sub is None:
-                return None
-            part = sub
-        elif name == "BRANCH":
-            part = []
-            for branch in av[1]:
-                sub = _literals(branch)
-                if sub is None:
-                    return None
-                part.extend(sub)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] == 0 and av[1] == 1:
-            sub = _literals(av[2])
-            if sub is None:
-                return None
-            part = ["", *sub]
         else:
-            return None
+            group = _group_parts(name, av, _literals, "")
+            if group is None:
+                return None
+            part = group
         states = [pre + text for pre in states for text in part]
         if len(states) > _MAX_LITERALS:
             return None

@@ -73,13 +73,8 @@ def _prompt_text(request_body: bytes) -> str:
     return " ".join(m["content"] for m in json.loads(request_body)["messages"])
 
 
-@respx.mock
-async def test_llm_summary_folds_old_turns_through_the_summary_prompt(
-    salary: Scenario, tmp_path: Path
-) -> None:
-    # A small window forces older turns out of the request; the model summarises them and
-    # the next request carries that summary instead.
-    route = respx.post(URL).mock(side_effect=lambda request: ok_stream())
+async def _play_past_the_window(salary: Scenario, tmp_path: Path) -> Session:
+    """Six long learner turns through a 1,000-token window: older turns must be folded."""
     settings = Settings(
         api_key=FAKE_KEY,
         base_url=BASE_URL,
@@ -94,6 +89,17 @@ async def test_llm_summary_folds_old_turns_through_the_summary_prompt(
     long_turn = "I hear that the budget is tight this year, and I want to be fair to the team. " * 6
     for i in range(6):
         await session.send(f"Turn {i}: {long_turn}").run()
+    return session
+
+
+@respx.mock
+async def test_llm_summary_folds_old_turns_through_the_summary_prompt(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    # A small window forces older turns out of the request; the model summarises them and
+    # the next request carries that summary instead.
+    route = respx.post(URL).mock(side_effect=lambda request: ok_stream())
+    session = await _play_past_the_window(salary, tmp_path)
 
     prompts = [_prompt_text(call.request.content) for call in route.calls]
     summary_calls = [p for p in prompts if "Summarise this part of a role-play" in p]
@@ -123,20 +129,7 @@ async def test_llm_summary_failure_falls_back_to_an_extractive_summary(
         return ok_stream()
 
     route = respx.post(URL).mock(side_effect=reply)
-    settings = Settings(
-        api_key=FAKE_KEY,
-        base_url=BASE_URL,
-        home=tmp_path,
-        context_window=1_000,
-        max_reply_tokens=200,
-    )
-    session = Session(
-        salary, make_backend(Sleeps()), AnalyticScorer(), tmp_path / "t.jsonl", settings=settings
-    )
-    await session.start()
-    long_turn = "I hear that the budget is tight this year, and I want to be fair to the team. " * 6
-    for i in range(6):
-        await session.send(f"Turn {i}: {long_turn}").run()
+    session = await _play_past_the_window(salary, tmp_path)
 
     # Every reply still arrived; the request carries the extractive summary instead.
     assert session.turn_count == 6 and not session.needs_retry
