@@ -65,6 +65,9 @@ async def test_learner_path(
         area = conv.query_one("#input", TextArea)
         await until(pilot, lambda: app.focused is area, "input focused")
         session = conv.session
+        # Offline, the status line names the backend and says no model is being billed.
+        status = rendered(conv.query_one("#status", Static))
+        assert "offline" in status and "no API calls" in status and "tokens" not in status
 
         # Five turns; Enter in the input is a newline, Ctrl+S sends.
         for n, line in enumerate(LINES, start=1):

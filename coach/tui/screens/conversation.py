@@ -418,9 +418,13 @@ class ConversationScreen(Screen[None]):
         parts.append(" · ")
         parts.append((one_line(s.backend.model, 40), ""))
         parts.append(f"  │  turn {s.turn_count}/{s.max_turns}")
-        tokens = usage.usage.total_tokens
-        est = "~" if usage.usage.estimated else ""
-        parts.append(f"  │  {est}{tokens:,} tokens · ${usage.cost_usd:.4f}")
+        if s.backend.name == "offline":
+            # The scripted counterpart makes no model calls: a token count would read "~0".
+            parts.append("  │  no API calls")
+        else:
+            tokens = usage.usage.total_tokens
+            est = "~" if usage.usage.estimated else ""
+            parts.append(f"  │  {est}{tokens:,} tokens · ${usage.cost_usd:.4f}")
         if s.scenario.show_state:
             st = s.state
             parts.append(f"  │  trust {st.trust} · tension {st.tension} · ")
