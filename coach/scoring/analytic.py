@@ -125,7 +125,8 @@ _ANSWER_START = re.compile(
 _BACKCHANNEL = re.compile(
     r"^\W*(?:(?:mm+-?hmm+|mhm+|hmm+|mm+|uh-?huh|okay|ok|right|yeah|yes|sure|alright|all right|"
     r"i see|got it|gotcha|great|good|wow|oh|ah|no|yep|nope|cool|fine|exactly|absolutely|"
-    r"of course|thanks|thank you|okay then)(?![\w'])\W*)+$",
+    r"of course|thanks|thank you|okay then|you're welcome|no problem|"
+    r"see you(?: next week| soon| then)?)(?![\w'])\W*)+$",
 )
 
 # A short statement about the other person or their words (3-18 words, not about oneself)

@@ -282,3 +282,9 @@ def test_lecture_sentences_dilute_listening() -> None:
     assert S.score_sync(CTX, lecture).active_listening.score < focused
     # Acknowledging their feelings is not a lecture.
     assert S.analyse(CTX, f"I'm so sorry. {reflection}").other_sentences == 0
+
+
+@pytest.mark.parametrize("reply", ["You're welcome.", "Thanks. See you next week.", "No problem!"])
+def test_courtesies_are_not_reflections(reply: str) -> None:
+    sig = S.analyse(CTX, reply)
+    assert sig.backchannel and sig.reflection == "none" and sig.main_behaviour == "other"
