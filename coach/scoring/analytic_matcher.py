@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 try:  # Python 3.11+: the parser moved under re; it is stable across 3.11-3.13.
@@ -23,6 +24,14 @@ Span = tuple[int, int]
 _WORD_START = re.compile(r"(?<![\w'])\w")
 _TOKEN = re.compile(r"\w+(?:'\w+)*")
 _MAX_EXPANSIONS = 64
+
+
+@cache
+def _parse(p: str) -> Any:
+    """sre's parse tree of a phrase pattern; the matcher's helpers each walk it, parse once."""
+    return _sre_parse.parse(p)
+
+
 _END = r"(?![\w'])"
 
 
@@ -154,7 +163,7 @@ def _expand(seq: Any) -> list[tuple[str, bool]] | None:
 def first_words(p: str) -> frozenset[str] | None:
     """The lowercase first words a phrase pattern can start with, or None if not enumerable."""
     try:
-        states = _expand(_sre_parse.parse(p))
+        states = _expand(_parse(p))
     except Exception:  # an unusual construct: fall back to the letter buckets
         return None
     if not states:
@@ -223,7 +232,7 @@ def second_words(p: str) -> dict[str, frozenset[str] | None] | None:
     the whole answer is None when the first words themselves are not a small literal set.
     """
     try:
-        states = _walk(_sre_parse.parse(p), [("", 0, False)], 2)
+        states = _walk(_parse(p), [("", 0, False)], 2)
     except Exception:
         return None
     if not states:
@@ -249,7 +258,7 @@ def single_words(p: str) -> frozenset[str] | None:
     Such phrases need no regex at all: a dictionary lookup of each token finds them.
     """
     try:
-        states = _expand(_sre_parse.parse(p))
+        states = _expand(_parse(p))
     except Exception:
         return None
     if not states or any(ended for _, ended in states):
@@ -321,7 +330,7 @@ def _literals(seq: Any) -> list[str] | None:
 def literal_expansions(p: str) -> list[str] | None:
     """The exact strings phrase pattern `p` matches ("(?:so )?sorry" -> sorry, so sorry)."""
     try:
-        return _literals(_sre_parse.parse(p))
+        return _literals(_parse(p))
     except Exception:  # an unusual construct: keep it as a regex
         return None
 
@@ -335,6 +344,34 @@ def _gate(patterns: Sequence[str]) -> re.Pattern[str] | None:
     if all(p.startswith(("\\d", "[$")) for p in patterns):
         return re.compile(r"[\d$€£]")
     return None
+
+
+_Entry = tuple[re.Pattern[str], tuple[str, ...]]
+
+
+class _LazyPatterns(dict[str, _Entry | None]):
+    """Per-first-word patterns, compiled the first time a text contains that word.
+
+    Compiling all of them up front doubled the import time of the scorer (to ~0.7 s on a slow
+    core) for words most runs never meet; a command that scores a handful of turns now pays
+    only for the words it sees. Unknown words map to None.
+    """
+
+    def __init__(
+        self,
+        groups: dict[str, dict[str, list[str]]],
+        combine: Callable[[dict[str, list[str]], str], _Entry],
+    ) -> None:
+        super().__init__()
+        self._groups = groups
+        self._combine = combine
+
+    def __missing__(self, word: str) -> _Entry | None:
+        groups = self._groups.get(word)
+        if groups is None:
+            return None
+        entry = self[word] = self._combine(groups, word)
+        return entry
 
 
 class PhraseMatcher:
@@ -376,13 +413,13 @@ class PhraseMatcher:
                 for ch in letters:
                     by_letter.setdefault(ch, {}).setdefault(name, []).append(p)
         self._by_letter = {ch: self._combine(g) for ch, g in by_letter.items()}
-        self._by_word = {w: self._combine(g, w) for w, g in by_word.items()}
+        self._by_word = _LazyPatterns(by_word, self._combine)
         self._exact = {w: tuple(ns) for w, ns in exact.items()}
         self._gates = {w: frozenset(g) for w, g in gates.items() if w not in ungated}
         # Only tokens that can start a phrase are visited at all, found by one C-level scan;
         # a multi-word phrase's first word must be followed by one of its second words.
         keys: dict[str, str] = {w: "" for w in exact}
-        for w in self._by_word:
+        for w in by_word:
             g = self._gates.get(w)
             if w in exact or g is None:
                 keys[w] = ""
@@ -451,7 +488,7 @@ class PhraseMatcher:
                             hits[name] = [sp]
                         else:
                             got.append(sp)
-                entry = by_word.get(tok)
+                entry = by_word[tok]
                 if entry is None:
                     continue
                 pat, names = entry
@@ -477,7 +514,7 @@ class PhraseMatcher:
                         hits[name] = [sp]
                     else:
                         got.append(sp)
-            entry = by_word.get(tok)
+            entry = by_word[tok]
             if entry is None and by_letter:
                 entry = by_letter.get(tok[0])
             if entry is None:
