@@ -8,7 +8,6 @@ logged or shown without leaking it.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,17 +15,32 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-Source = Literal["default", "config", "env", "flag"]
+from coach.settings_sources import (
+    CONFIG_FILE_NAME,
+    DEFAULT_EXAM_MODE,
+    DEFAULT_THEME,
+    ENV_VARS,
+    ConfigFileError,
+    default_home,
+    env_values,
+    given_flags,
+    read_config_file,
+    resolve_home,
+)
 
-ENV_VARS: dict[str, str] = {
-    "api_key": "OPENAI_API_KEY",
-    "base_url": "OPENAI_BASE_URL",
-    "model": "COACH_MODEL",
-    "judge_model": "COACH_JUDGE_MODEL",
-    "home": "COACH_HOME",
-    "offline": "COACH_OFFLINE",
-}
-CONFIG_FILE_NAME = "config.toml"
+__all__ = [
+    "CONFIG_FILE_NAME",
+    "ENV_VARS",
+    "LoadedSettings",
+    "Settings",
+    "SettingsError",
+    "Source",
+    "default_home",
+    "load_settings",
+    "mask_secret",
+]
+
+Source = Literal["default", "config", "env", "flag"]
 
 
 class Settings(BaseModel):
@@ -61,8 +75,8 @@ class Settings(BaseModel):
         16_000, ge=1_000, description="Token window to keep requests under."
     )
     max_reply_tokens: int = Field(400, ge=16, description="Upper bound for a counterpart reply.")
-    exam_mode: bool = Field(False, description="Hide scores until the debrief.")
-    theme: str = Field("textual-dark", description="TUI theme name.")
+    exam_mode: bool = Field(DEFAULT_EXAM_MODE, description="Hide scores until the debrief.")
+    theme: str = Field(DEFAULT_THEME, description="TUI theme name.")
     keymap: dict[str, str] = Field(
         default_factory=dict, description="TUI key overrides: action name -> key."
     )
@@ -108,12 +122,6 @@ class Settings(BaseModel):
         return self.api_key.get_secret_value() if self.api_key else None
 
 
-def default_home() -> Path:
-    from platformdirs import user_data_path
-
-    return user_data_path("coach", appauthor=False)
-
-
 class SettingsError(Exception):
     """The config file or an environment value is invalid; the message says where."""
 
@@ -145,27 +153,11 @@ def mask_secret(secret: str) -> str:
     return f"{prefix}{'*' * 8} ({len(secret)} chars)"
 
 
-def _parse_bool(raw: str) -> bool:
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, var in ENV_VARS.items():
-        raw = environ.get(var)
-        if raw is None or raw.strip() == "":
-            continue
-        values[name] = _parse_bool(raw) if name == "offline" else raw.strip()
-    return values
-
-
 def _config_values(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: {exc}") from None
+        data = read_config_file(path)
+    except ConfigFileError as exc:
+        raise SettingsError(str(exc)) from None
     unknown = sorted(set(data) - set(Settings.model_fields))
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
@@ -178,10 +170,9 @@ def load_settings(
 ) -> LoadedSettings:
     """Resolve settings from flags > env > config file (under the resolved home) > defaults."""
     environ = os.environ if environ is None else environ
-    flag_values = {k: v for k, v in (flags or {}).items() if v is not None}
-    env_values = _env_values(environ)
-    home_raw = flag_values.get("home") or env_values.get("home")
-    home = Path(home_raw).expanduser() if home_raw else default_home()
+    flag_values = given_flags(flags)
+    env = env_values(environ)
+    home = resolve_home(flag_values, env)
     config_path = home / CONFIG_FILE_NAME
     config_values = _config_values(config_path)
 
@@ -189,7 +180,7 @@ def load_settings(
     sources: dict[str, Source] = {}
     layers: tuple[tuple[Source, dict[str, Any]], ...] = (
         ("config", config_values),
-        ("env", env_values),
+        ("env", env),
         ("flag", flag_values),
     )
     for source, values in layers:
