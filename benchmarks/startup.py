@@ -23,13 +23,12 @@ FIRST_PAINT = r"""
 import time
 t0 = time.perf_counter()
 import asyncio
-from coach.settings import load_settings
-from coach.tui.app import create_app
+from coach.commands.run import make_tui_app
 
 painted = {}
 
 async def main():
-    app = create_app(load_settings(flags={"offline": True}).settings)
+    app = make_tui_app({"offline": True})  # as `coach --offline` opens it
     display = app._display
 
     def watch(screen, update):

@@ -7,9 +7,13 @@ headless commands stay fast.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from coach.settings import LoadedSettings
+    from coach.tui.app import CoachApp
 
 
 def register(sub: Any) -> None:
@@ -34,14 +38,40 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def open_tui(args: argparse.Namespace, scenario_ref: str | None) -> int:
-    """Build the settings from the flags and run the app (picker, or a scenario's briefing)."""
-    from coach.commands._common import settings_from_args
+    """Run the app (picker, or a scenario's briefing) with the settings from the flags.
 
+    An invalid config closes the app and is reported here exactly as every other command
+    reports it (message on stderr, ExitCode.CONFIG).
+    """
+    from coach.cli import global_flags
+
+    flags = global_flags(args)
+    flags.update(getattr(args, "settings_flags", None) or {})
     if getattr(args, "exam_mode", None):
-        args.settings_flags = {**(getattr(args, "settings_flags", None) or {}), "exam_mode": True}
-    loaded = settings_from_args(args)
+        flags["exam_mode"] = True
+    app = make_tui_app(flags, scenario_ref)
+    app.run()
+    if app.settings_error is not None:
+        from coach.commands._common import error
+
+        error(app.settings_error)
+        return ExitCode.CONFIG
+    return int(app.return_code or ExitCode.OK)
+
+
+def make_tui_app(flags: dict[str, Any], scenario_ref: str | None = None) -> CoachApp:
+    """The app as the CLI opens it (the start-up benchmark measures this one).
+
+    Its first frame is painted from the UI preferences alone (no pydantic import); the app
+    validates the full settings in a worker right after it.
+    """
+    from coach.settings_sources import read_ui_prefs
     from coach.tui.app import create_app
 
-    app = create_app(loaded.settings, scenario_ref=scenario_ref, loaded_settings=loaded)
-    app.run()
-    return int(app.return_code or ExitCode.OK)
+    def load() -> LoadedSettings:
+        from coach.settings import load_settings
+
+        return load_settings(flags=flags)
+
+    prefs = read_ui_prefs(flags=flags)
+    return create_app(None, scenario_ref=scenario_ref, prefs=prefs, settings_loader=load)

@@ -1,9 +1,12 @@
 """The `CoachApp` and `create_app`, the one way tests, snapshots, benchmarks and the CLI build it.
 
 The app owns what outlives a screen (settings, how backends and scorers are made, the keymap,
-the theme, exam mode) and the command palette. Screens from the other half of the app
-(history, replay viewer, settings, help, self-assessment) are imported lazily so a missing
-module degrades to a notice instead of a crash.
+the theme, exam mode) and the command palette. The CLI hands it only the UI preferences and a
+loader: the first frame paints before pydantic is imported, then the full settings are
+validated in a thread worker (an invalid config ends the app with `settings_error` set).
+Screens from the other half of the app (history, replay viewer, settings, help,
+self-assessment) are imported lazily so a missing module degrades to a notice instead of a
+crash.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from coach.settings_sources import UiPrefs
 
 if TYPE_CHECKING:
     from coach.llm.base import ChatBackend
@@ -43,7 +50,7 @@ class CoachApp(App[None]):
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | None,
         *,
         scenario_ref: str | None = None,
         backend: ChatBackend | Callable[[Scenario, int], ChatBackend] | None = None,
@@ -51,16 +58,95 @@ class CoachApp(App[None]):
         seed: int | None = None,
         loaded_settings: LoadedSettings | None = None,
         sleep: Sleep | None = None,
+        prefs: UiPrefs | None = None,
+        settings_loader: Callable[[], LoadedSettings] | None = None,
     ) -> None:
         super().__init__()
-        self.settings = settings
+        if settings is not None:
+            prefs = UiPrefs(
+                home=settings.home,
+                theme=settings.theme,
+                keymap=dict(settings.keymap),
+                exam_mode=settings.exam_mode,
+            )
+        elif prefs is None or settings_loader is None:
+            raise ValueError("give either settings, or UI prefs and a settings loader")
+        self.prefs = prefs
+        self._settings = settings
+        self._settings_loader = settings_loader
+        self._when_settings_ready: list[Callable[[], object]] = []
+        self.settings_error: str | None = None
+        """Why the settings could not be loaded (the app exits with ExitCode.CONFIG)."""
         self.loaded_settings = loaded_settings
         self.scenario_ref = scenario_ref
         self._backend_source = backend
         self._scorer = scorer
         self.seed = seed
         self.sleep = sleep
-        self.set_reactive(CoachApp.exam_mode, settings.exam_mode)
+        self.set_reactive(CoachApp.exam_mode, prefs.exam_mode)
+
+    # ---- settings (validated after the first frame when the CLI opens the app)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            raise RuntimeError("settings are not loaded yet; use when_settings_ready")
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
+
+    @property
+    def settings_ready(self) -> bool:
+        return self._settings is not None
+
+    def when_settings_ready(self, callback: Callable[[], object]) -> None:
+        """Call `callback` now if the settings are loaded, else once they are."""
+        if self._settings is not None:
+            callback()
+        else:
+            self._when_settings_ready.append(callback)
+
+    @work(thread=True, exclusive=True, group="settings")
+    def load_settings(self) -> None:
+        assert self._settings_loader is not None
+        try:
+            loaded = self._settings_loader()
+        except Exception as exc:
+            from coach.settings import SettingsError  # here: pydantic loads in the loader
+
+            if not isinstance(exc, SettingsError):
+                raise
+            message = str(exc)
+            if not get_current_worker().is_cancelled:
+                self.call_from_thread(self._settings_failed, message)
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._settings_loaded, loaded)
+
+    def _settings_loaded(self, loaded: LoadedSettings) -> None:
+        settings = loaded.settings
+        self.loaded_settings = loaded
+        self._settings = settings
+        # The lenient first read may differ only where validation coerced a value.
+        if settings.theme != self.prefs.theme and settings.theme in self.available_themes:
+            self.theme = settings.theme
+        if settings.keymap != self.prefs.keymap:
+            self.set_keymap(dict(settings.keymap))
+        if settings.exam_mode != self.prefs.exam_mode:
+            self.exam_mode = settings.exam_mode
+        pending, self._when_settings_ready = self._when_settings_ready, []
+        for callback in pending:
+            callback()
+        if self.scenario_ref:
+            self.open_scenario_ref(self.scenario_ref)
+
+    def _settings_failed(self, message: str) -> None:
+        from coach.exitcodes import ExitCode
+
+        self.settings_error = message
+        self.exit(return_code=ExitCode.CONFIG)
 
     # ---- building sessions
 
@@ -103,14 +189,17 @@ class CoachApp(App[None]):
     # ---- lifecycle
 
     def on_mount(self) -> None:
-        if self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
-        if self.settings.keymap:
-            self.set_keymap(dict(self.settings.keymap))
+        if self.prefs.theme in self.available_themes:
+            self.theme = self.prefs.theme
+        if self.prefs.keymap:
+            self.set_keymap(dict(self.prefs.keymap))
         from coach.tui.screens.picker import PickerScreen
 
         self.push_screen(PickerScreen())
-        if self.scenario_ref:
+        if self._settings is None:
+            # After the first frame: importing pydantic would delay it by a third.
+            self.call_after_refresh(self.load_settings)
+        elif self.scenario_ref:
             self.open_scenario_ref(self.scenario_ref)
 
     def open_scenario_ref(self, ref: str) -> None:
@@ -145,7 +234,9 @@ class CoachApp(App[None]):
             if result and result[0] == "play":
                 self.open_scenario_ref(result[1])
 
-        self.push_screen(HistoryScreen(self.settings), callback=play_recommended)
+        self.when_settings_ready(
+            lambda: self.push_screen(HistoryScreen(self.settings), callback=play_recommended)
+        )
 
     def action_settings(self) -> None:
         from coach.settings import LoadedSettings
@@ -157,8 +248,11 @@ class CoachApp(App[None]):
                 self.loaded_settings = saved
                 self.settings = saved.settings
 
-        loaded = self.loaded_settings or LoadedSettings(self.settings)
-        self.push_screen(SettingsScreen(loaded), callback=use_saved)
+        def open_screen() -> None:
+            loaded = self.loaded_settings or LoadedSettings(self.settings)
+            self.push_screen(SettingsScreen(loaded), callback=use_saved)
+
+        self.when_settings_ready(open_screen)
 
     def open_replay(self, path: Path) -> None:
         from coach.tui.screens.replay_viewer import ReplayViewerScreen
@@ -195,7 +289,7 @@ class CoachApp(App[None]):
 
 
 def create_app(
-    settings: Settings,
+    settings: Settings | None,
     *,
     scenario_ref: str | None = None,
     backend: ChatBackend | Callable[[Scenario, int], ChatBackend] | None = None,
@@ -203,8 +297,13 @@ def create_app(
     seed: int | None = None,
     loaded_settings: LoadedSettings | None = None,
     sleep: Sleep | None = None,
+    prefs: UiPrefs | None = None,
+    settings_loader: Callable[[], LoadedSettings] | None = None,
 ) -> CoachApp:
-    """Build the app; tests and benchmarks inject a backend (or a factory), scorer and seed."""
+    """Build the app; tests and benchmarks inject a backend (or a factory), scorer and seed.
+
+    Give validated `settings`, or (as the CLI does) `prefs` from `read_ui_prefs` and a
+    `settings_loader` that the app runs in a worker after its first frame."""
     return CoachApp(
         settings,
         scenario_ref=scenario_ref,
@@ -213,4 +312,6 @@ def create_app(
         seed=seed,
         loaded_settings=loaded_settings,
         sleep=sleep,
+        prefs=prefs,
+        settings_loader=settings_loader,
     )

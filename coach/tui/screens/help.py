@@ -180,7 +180,7 @@ class HelpScreen(ModalScreen[None]):
 
     def _files(self) -> Text:
         out = heading("Where files live")
-        settings = getattr(self.app, "settings", None)
+        settings = self._app_settings()
         home = self._home or (settings.home if settings is not None else None)
         if home is None:
             try:
@@ -214,10 +214,17 @@ class HelpScreen(ModalScreen[None]):
 
     # ---- rows
 
+    def _app_settings(self) -> Any:
+        """The app's settings; CoachApp's UI preferences (home, keymap) until they are
+        validated, which happens just after the first frame."""
+        if not getattr(self.app, "settings_ready", True):
+            return getattr(self.app, "prefs", None)
+        return getattr(self.app, "settings", None)
+
     def keymap(self) -> Mapping[str, str]:
         if self._keymap is not None:
             return self._keymap
-        settings = getattr(self.app, "settings", None)
+        settings = self._app_settings()
         keymap = getattr(settings, "keymap", None)
         return keymap if isinstance(keymap, Mapping) else {}
 

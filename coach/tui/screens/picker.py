@@ -114,12 +114,13 @@ class PickerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#scenarios", OptionList).focus()
-        # After the first frame: the loading threads would compete with it for the GIL.
-        self.call_after_refresh(self.load_library)
-        self.call_after_refresh(self.load_recent)
+        # After the first frame (the loading threads would compete with it for the GIL) and
+        # once the app's settings are validated (they say where the user's files are).
+        self.call_after_refresh(self.coach.when_settings_ready, self.load_library)
+        self.call_after_refresh(self.coach.when_settings_ready, self.load_recent)
 
     def on_screen_resume(self) -> None:
-        self.load_recent()
+        self.coach.when_settings_ready(self.load_recent)
 
     @work(thread=True, exclusive=True, group="library")
     def load_library(self) -> None:
