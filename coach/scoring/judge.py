@@ -474,7 +474,9 @@ class JsonChat:
         msgs = list(messages)
         while True:
             try:
-                text, finish = await self._request(msgs, mode, schema_name, schema, self.max_tokens)
+                text, finish = await self._request(
+                    self._body(msgs, mode, schema_name, schema, self.max_tokens), mode
+                )
                 break
             except _Unsupported:
                 nxt = MODES.index(mode) + 1
@@ -497,7 +499,9 @@ class JsonChat:
                 ),
             },
         ]
-        text2, finish2 = await self._request(repair, mode, schema_name, schema, self.max_tokens * 2)
+        text2, finish2 = await self._request(
+            self._body(repair, mode, schema_name, schema, self.max_tokens * 2), mode
+        )
         second = self._problem(text2, finish2, validate)
         if isinstance(second, _Ok):
             return second.value
@@ -549,18 +553,10 @@ class JsonChat:
             memo = self._formats[memo_key] = (schema, text)
         return (head[:-1] + memo[1] + "}").encode("utf-8")
 
-    async def _request(
-        self,
-        messages: list[dict[str, str]],
-        mode: Mode,
-        schema_name: str,
-        schema: dict[str, Any],
-        max_tokens: int,
-    ) -> tuple[str, str | None]:
+    async def _request(self, content: bytes, mode: Mode) -> tuple[str, str | None]:
+        """Post one encoded request (see `_body`); `mode` says what a 4xx/5xx may mean."""
         import httpx
         import openai
-
-        content = self._body(messages, mode, schema_name, schema, max_tokens)
 
         attempt = 0
         while True:
