@@ -94,17 +94,9 @@ class PickerScreen(Screen[None]):
         with Horizontal(id="picker-body"):
             with Vertical(id="picker-left"):
                 yield Input(placeholder="Search scenarios  ( / )", id="search")
-                with Horizontal(id="filters"):
-                    yield Select(
-                        [(SKILL_LABELS[s], s) for s in SKILLS],
-                        prompt="Any skill",
-                        id="skill-filter",
-                    )
-                    yield Select(
-                        [(d.capitalize(), d) for d in DIFFICULTIES],
-                        prompt="Any level",
-                        id="difficulty-filter",
-                    )
+                # Filled after the first frame: the two Selects are the costliest widgets to
+                # build and style, and filter nothing until the library has loaded.
+                yield Horizontal(id="filters")
                 yield OptionList(id="scenarios")
                 yield Label("Recent sessions", classes="section-title")
                 yield OptionList(id="recent")
@@ -114,10 +106,21 @@ class PickerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#scenarios", OptionList).focus()
+        self.call_after_refresh(self._mount_filters)
         # After the first frame (the loading threads would compete with it for the GIL) and
         # once the app's settings are validated (they say where the user's files are).
         self.call_after_refresh(self.coach.when_settings_ready, self.load_library)
         self.call_after_refresh(self.coach.when_settings_ready, self.load_recent)
+
+    def _mount_filters(self) -> None:
+        self.query_one("#filters", Horizontal).mount(
+            Select([(SKILL_LABELS[s], s) for s in SKILLS], prompt="Any skill", id="skill-filter"),
+            Select(
+                [(d.capitalize(), d) for d in DIFFICULTIES],
+                prompt="Any level",
+                id="difficulty-filter",
+            ),
+        )
 
     def on_screen_resume(self) -> None:
         self.coach.when_settings_ready(self.load_recent)
@@ -161,9 +164,13 @@ class PickerScreen(Screen[None]):
 
     # ---- filtering
 
+    def _filter_value(self, selector: str) -> object:
+        # None ("any") until the filters are mounted, just after the first frame.
+        found = self.query(selector)
+        return found.first(Select).value if found else None
+
     def matches(self, scenario: Scenario) -> bool:
-        skill = self.query_one("#skill-filter", Select).value
-        level = self.query_one("#difficulty-filter", Select).value
+        skill, level = self._filter_value("#skill-filter"), self._filter_value("#difficulty-filter")
         query = self.query_one("#search", Input).value.strip().lower()
         if isinstance(skill, str) and skill not in scenario.skills:
             return False
