@@ -374,6 +374,36 @@ class _LazyPatterns(dict[str, _Entry | None]):
         return entry
 
 
+def _record_at(
+    hits: dict[str, list[Span]],
+    low: str,
+    m: re.Match[str],
+    whole: tuple[str, ...] | None,
+    entry: _Entry | None,
+) -> None:
+    """Add the hits at token `m`: lexicons that list the word itself, then its phrases."""
+    if whole is not None:
+        sp = m.span()
+        for name in whole:
+            got = hits.get(name)
+            if got is None:
+                hits[name] = [sp]
+            else:
+                got.append(sp)
+    if entry is None:
+        return
+    pat, names = entry
+    mm = pat.match(low, m.start())
+    # `lastindex` is None when no lexicon matched here: the common case, kept cheap.
+    if mm is None or mm.lastindex is None:
+        return
+    regs = mm.regs
+    for i, name in enumerate(names, 1):
+        s, e = regs[i]
+        if e > s >= 0:
+            hits.setdefault(name, []).append((s, e))
+
+
 class PhraseMatcher:
     """Finds every lexicon phrase in a text, returning spans per lexicon name."""
 
@@ -479,59 +509,18 @@ class PhraseMatcher:
         if scan is not None:
             for m in scan.finditer(low):
                 tok = m.group()
-                whole = exact.get(tok)
-                if whole is not None:
-                    sp = m.span()
-                    for name in whole:
-                        got = hits.get(name)
-                        if got is None:
-                            hits[name] = [sp]
-                        else:
-                            got.append(sp)
-                entry = by_word[tok]
-                if entry is None:
-                    continue
-                pat, names = entry
-                mm = pat.match(low, m.start())
-                # `lastindex` is None when no lexicon matched here: the common case, kept cheap.
-                if mm is None or mm.lastindex is None:
-                    continue
-                regs = mm.regs
-                for i, name in enumerate(names, 1):
-                    s, e = regs[i]
-                    if e > s >= 0:
-                        hits.setdefault(name, []).append((s, e))
+                _record_at(hits, low, m, exact.get(tok), by_word[tok])
         toks = _TOKEN.findall(low) if scan is None else []
         n_toks = len(toks)
         for i, m in enumerate(_TOKEN.finditer(low) if scan is None else ()):
             tok = toks[i]
-            whole = exact.get(tok)
-            if whole is not None:
-                sp = m.span()
-                for name in whole:
-                    got = hits.get(name)
-                    if got is None:
-                        hits[name] = [sp]
-                    else:
-                        got.append(sp)
             entry = by_word[tok]
             if entry is None and by_letter:
                 entry = by_letter.get(tok[0])
-            if entry is None:
-                continue
             gate = gates.get(tok)
             if gate is not None and (i + 1 >= n_toks or toks[i + 1] not in gate):
-                continue
-            pat, names = entry
-            mm = pat.match(low, m.start())
-            # `lastindex` is None when no lexicon matched here: the common case, kept cheap.
-            if mm is None or mm.lastindex is None:
-                continue
-            regs = mm.regs
-            for i, name in enumerate(names, 1):
-                s, e = regs[i]
-                if e > s >= 0:
-                    hits.setdefault(name, []).append((s, e))
+                entry = None  # a multi-word phrase needs one of its second words next
+            _record_at(hits, low, m, exact.get(tok), entry)
         for name, rx, char_gate in self._residual:
             if char_gate is not None and char_gate.search(low) is None:
                 continue
