@@ -61,6 +61,11 @@ class CoachApp(App[None]):
         prefs: UiPrefs | None = None,
         settings_loader: Callable[[], LoadedSettings] | None = None,
     ) -> None:
+        """Tests and benchmarks inject a backend (or a factory), scorer and seed.
+
+        Give validated `settings`, or (as the CLI does) `prefs` from `read_ui_prefs` and a
+        `settings_loader` that the app runs in a worker after its first frame.
+        """
         super().__init__()
         if settings is not None:
             prefs = UiPrefs(
@@ -288,30 +293,5 @@ class CoachApp(App[None]):
             yield from extra()
 
 
-def create_app(
-    settings: Settings | None,
-    *,
-    scenario_ref: str | None = None,
-    backend: ChatBackend | Callable[[Scenario, int], ChatBackend] | None = None,
-    scorer: Scorer | None = None,
-    seed: int | None = None,
-    loaded_settings: LoadedSettings | None = None,
-    sleep: Sleep | None = None,
-    prefs: UiPrefs | None = None,
-    settings_loader: Callable[[], LoadedSettings] | None = None,
-) -> CoachApp:
-    """Build the app; tests and benchmarks inject a backend (or a factory), scorer and seed.
-
-    Give validated `settings`, or (as the CLI does) `prefs` from `read_ui_prefs` and a
-    `settings_loader` that the app runs in a worker after its first frame."""
-    return CoachApp(
-        settings,
-        scenario_ref=scenario_ref,
-        backend=backend,
-        scorer=scorer,
-        seed=seed,
-        loaded_settings=loaded_settings,
-        sleep=sleep,
-        prefs=prefs,
-        settings_loader=settings_loader,
-    )
+# The name tests, snapshots, benchmarks and the CLI build the app by (see CoachApp.__init__).
+create_app = CoachApp
