@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 
 from coach.settings import Settings, load_settings
 from coach.tui.app import CoachApp, create_app
+from coach.tui.screens.picker import PickerScreen
 
 WaitUntil = Callable[..., Awaitable[None]]
 SEED = 7
@@ -30,6 +31,15 @@ async def wait_until(
             return
         await pilot.pause()
     raise AssertionError(f"condition never became true: {what or condition}")
+
+
+async def loaded_picker(app: CoachApp, pilot: Pilot[Any]) -> PickerScreen:
+    """The start screen once its library has loaded."""
+    await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen), "picker")
+    picker = app.screen
+    assert isinstance(picker, PickerScreen)
+    await wait_until(pilot, lambda: picker.library is not None, "library loaded")
+    return picker
 
 
 @pytest.fixture

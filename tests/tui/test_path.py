@@ -17,8 +17,8 @@ from coach.tui.app import CoachApp
 from coach.tui.screens.briefing import BriefingScreen
 from coach.tui.screens.conversation import ConversationScreen, RewindScreen
 from coach.tui.screens.debrief import DebriefScreen
-from coach.tui.screens.picker import PickerScreen
 from coach.tui.widgets.scored_turn import ScoredTurnView
+from tests.tui.conftest import loaded_picker
 
 WaitUntil = Any  # the `until` fixture: async (pilot, condition, what) -> None
 
@@ -40,10 +40,7 @@ async def test_learner_path(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, PickerScreen), "picker")
-        picker = app.screen
-        assert isinstance(picker, PickerScreen)
-        await until(pilot, lambda: picker.library is not None, "library loaded")
+        picker = await loaded_picker(app, pilot)
         assert len(picker.visible_ids) >= 10
 
         # Search narrows the list; Enter opens the briefing of the selection.

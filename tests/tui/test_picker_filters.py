@@ -8,7 +8,7 @@ from typing import Any
 from textual.widgets import Select
 
 from coach.tui.app import CoachApp
-from coach.tui.screens.picker import PickerScreen
+from tests.tui.conftest import loaded_picker
 
 WaitUntil = Any
 
@@ -18,10 +18,7 @@ async def test_skill_and_difficulty_filters_narrow_the_list(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, PickerScreen), "picker")
-        picker = app.screen
-        assert isinstance(picker, PickerScreen)
-        await until(pilot, lambda: picker.library is not None, "library loaded")
+        picker = await loaded_picker(app, pilot)
         await until(pilot, lambda: bool(picker.query("#difficulty-filter")), "filters mounted")
         assert picker.library is not None
         everything = list(picker.visible_ids)
