@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -90,18 +91,32 @@ class TokenCounter:
         else:
             self.name = ESTIMATE_LABEL
         self._encoding: Any = None
+        # `preload` may run in a thread while the event loop counts: load the file once.
+        self._loading = threading.Lock()
         # The same history is counted on every turn; remember message sizes.
         self._memo: dict[str, int] = {}
 
     def _ensure(self) -> Any:
         if self._encoding is None and self._loader is not None:
-            try:
-                self._encoding = self._loader()
-            except Exception:
-                # A corrupt cache or a missing plugin: estimate rather than fail a turn.
-                self._loader = None
-                self.name = ESTIMATE_LABEL
+            with self._loading:
+                if self._encoding is None and self._loader is not None:
+                    try:
+                        self._encoding = self._loader()
+                    except Exception:
+                        # A corrupt cache or a missing plugin: estimate rather than fail a turn.
+                        self._loader = None
+                        self.name = ESTIMATE_LABEL
         return self._encoding
+
+    def preload(self) -> None:
+        """Load the encoding now. Loading takes about half a second on a slow core; run this
+        in a thread while the learner reads or types, so the first request does not wait."""
+        self._ensure()
+
+    @property
+    def loaded(self) -> bool:
+        """True when counting will not have to load anything first."""
+        return self._encoding is not None or self._loader is None
 
     def count(self, text: str) -> int:
         hit = self._memo.get(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,29 @@ def test_counter_uses_bundled_encoding_offline() -> None:
 def test_counter_estimate_fallback() -> None:
     counter = TokenCounter("gpt-4o-mini", allow_bundled=False)
     assert counter.name == "estimate (chars/4)" and counter.count("x" * 40) == 10
+
+
+def test_preload_in_a_thread_loads_the_encoding_once() -> None:
+    # The TUI preloads from a thread while the event loop may already count.
+    counter = TokenCounter("gpt-4o-mini")
+    loads: list[int] = []
+
+    class Encoding:
+        def encode(self, text: str, disallowed_special: tuple[()] = ()) -> list[int]:
+            return [0] * len(text.split())
+
+    def slow_load() -> Encoding:
+        loads.append(1)
+        time.sleep(0.05)
+        return Encoding()
+
+    counter._loader = slow_load
+    assert not counter.loaded
+    thread = threading.Thread(target=counter.preload)
+    thread.start()
+    assert counter.count("three small words") == 3
+    thread.join()
+    assert loads == [1] and counter.loaded
 
 
 def test_budget_keeps_system_and_recent_and_fits() -> None:

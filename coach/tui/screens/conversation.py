@@ -135,6 +135,9 @@ class ConversationScreen(Screen[None]):
         self.watch(self.app, "exam_mode", self._exam_mode_changed, init=False)
         self.drain_scores()
         self.update_status()
+        # The token encoding takes ~0.5 s to load; load it while the learner types, not
+        # when the first reply is asked for.
+        self.run_worker(self.session.counter.preload, thread=True, group="preload")
         if self.session.needs_retry:
             self.show_notice(Text("The last reply is missing (the session was interrupted)."))
 
