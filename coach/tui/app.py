@@ -79,7 +79,7 @@ class CoachApp(App[None]):
         self.prefs = prefs
         self._settings = settings
         self._settings_loader = settings_loader
-        self._when_settings_ready: list[Callable[[], object]] = []
+        self._when_settings_ready: dict[object, Callable[[], object]] = {}
         self.settings_error: str | None = None
         """Why the settings could not be loaded (the app exits with ExitCode.CONFIG)."""
         self.loaded_settings = loaded_settings
@@ -106,12 +106,18 @@ class CoachApp(App[None]):
     def settings_ready(self) -> bool:
         return self._settings is not None
 
-    def when_settings_ready(self, callback: Callable[[], object]) -> None:
-        """Call `callback` now if the settings are loaded, else once they are."""
+    def when_settings_ready(
+        self, callback: Callable[[], object], *, once_as: str | None = None
+    ) -> None:
+        """Call `callback` now if the settings are loaded, else once they are.
+
+        Callbacks queued under the same `once_as` run once: a key pressed twice while the
+        settings load opens one screen, not two stacked.
+        """
         if self._settings is not None:
             callback()
         else:
-            self._when_settings_ready.append(callback)
+            self._when_settings_ready.setdefault(once_as or object(), callback)
 
     @work(thread=True, exclusive=True, group="settings")
     def load_settings(self) -> None:
@@ -141,8 +147,8 @@ class CoachApp(App[None]):
             self.set_keymap(dict(settings.keymap))
         if settings.exam_mode != self.prefs.exam_mode:
             self.exam_mode = settings.exam_mode
-        pending, self._when_settings_ready = self._when_settings_ready, []
-        for callback in pending:
+        pending, self._when_settings_ready = self._when_settings_ready, {}
+        for callback in pending.values():
             callback()
         if self.scenario_ref:
             self.open_scenario_ref(self.scenario_ref)
@@ -240,7 +246,8 @@ class CoachApp(App[None]):
                 self.open_scenario_ref(result[1])
 
         self.when_settings_ready(
-            lambda: self.push_screen(HistoryScreen(self.settings), callback=play_recommended)
+            lambda: self.push_screen(HistoryScreen(self.settings), callback=play_recommended),
+            once_as="history",
         )
 
     def action_settings(self) -> None:
@@ -257,7 +264,7 @@ class CoachApp(App[None]):
             loaded = self.loaded_settings or LoadedSettings(self.settings)
             self.push_screen(SettingsScreen(loaded), callback=use_saved)
 
-        self.when_settings_ready(open_screen)
+        self.when_settings_ready(open_screen, once_as="settings")
 
     def open_replay(self, path: Path) -> None:
         from coach.tui.screens.replay_viewer import ReplayViewerScreen

@@ -78,11 +78,13 @@ async def test_keys_pressed_before_validation_run_once_settings_are_ready(
     app, gate = gated_app()
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, PickerScreen), "picker")
-        await pilot.press("s")
+        await pilot.press("s", "s")  # impatient: twice
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen) and not app.settings_ready
         gate.set()
         await until(pilot, lambda: isinstance(app.screen, SettingsScreen), "settings screen")
+        await pilot.pause()
+        assert sum(isinstance(s, SettingsScreen) for s in app.screen_stack) == 1
 
 
 async def test_coach_run_opens_the_briefing_once_settings_are_ready(until: WaitUntil) -> None:
