@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input, Select, Static, Switch
 
 from coach.settings import LoadedSettings, SettingsError, load_settings
 from coach.tui.app import CoachApp
-from coach.tui.screens.settings_screen import SettingsScreen, dump_toml, save_config
+from coach.tui.screens.settings_screen import SettingsScreen, save_config
 
 try:
     from ._history_helpers import ScreenApp, plain
@@ -130,20 +130,48 @@ def test_save_config_never_overwrites_a_broken_file(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == "model = [unclosed\n"
 
 
-def test_dump_toml_round_trips_awkward_strings(tmp_path: Path) -> None:
-    data = {
-        "model": 'a "quoted" \\ back\nslash\x1b',
-        "exam_mode": False,
-        "max_retries": 2,
-        "request_timeout": 1.5,
-        "keymap": {"weird key": "ctrl+x", "help": "f2"},
-    }
-    assert tomllib.loads(dump_toml(data)) == data
+def test_save_config_round_trips_awkward_values(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    save_config(path, {"model": "m", "base_url": "http://x"})
-    save_config(path, {"base_url": None})
-    assert tomllib.loads(path.read_text(encoding="utf-8")) == {"model": "m"}
+    path.write_text('[keymap]\n"weird key" = "ctrl+x"\n', encoding="utf-8")
+    model = 'a "quoted" \\ back\nslash\x1b'
+    saved = save_config(path, {"model": model, "exam_mode": False, "request_timeout": 1.5})
+    expected = {
+        "model": model,
+        "exam_mode": False,
+        "request_timeout": 1.5,
+        "keymap": {"weird key": "ctrl+x"},
+    }
+    assert saved == expected
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == expected
+    save_config(path, {"base_url": "http://x"})
+    save_config(path, {"base_url": None, "exam_mode": None, "request_timeout": None})
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {
+        "model": model,
+        "keymap": {"weird key": "ctrl+x"},
+    }
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_save_config_keeps_the_learners_comments_and_order(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    before = (
+        "# coach settings, edited by hand\n"
+        'theme = "nord"  # easy on the eyes\n'
+        'model = "gpt-4o-mini"\n'
+        "\n"
+        "[keymap]\n"
+        "# F1 is taken by my terminal\n"
+        'help = "f2"\n'
+    )
+    path.write_text(before, encoding="utf-8")
+    save_config(path, {"model": "llama3.1", "exam_mode": True})
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith(before.split("model")[0])  # the header comment, theme and its note
+    assert 'model = "llama3.1"\n' in after
+    assert "# F1 is taken by my terminal\n" in after
+    # A new top-level key goes above the tables, or TOML would read it as keymap's.
+    assert tomllib.loads(after)["exam_mode"] is True
+    assert after.index("exam_mode") < after.index("[keymap]")
 
 
 async def test_in_the_app_saving_exam_mode_switches_it_live(

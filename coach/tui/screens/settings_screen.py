@@ -3,9 +3,9 @@
 Learners switch between the offline coach, a local server and a hosted model, so the screen
 shows the effective backend, model and base URL with where each value came from (default,
 config file, environment, flag), and lets them edit model, base URL, theme and exam mode,
-saved to the TOML config under their home. Other keys in that file are kept. The API key is
-shown masked and never written here: secrets belong in the environment (OPENAI_API_KEY), not
-in a file a TUI rewrites.
+saved to the TOML config under their home. Other keys, comments and layout in that file
+are kept. The API key is shown masked and never written here: secrets belong in the
+environment (OPENAI_API_KEY), not in a file a TUI rewrites.
 """
 
 from __future__ import annotations
@@ -41,88 +41,41 @@ SOURCE_LABELS = {
 # --------------------------------------------------------------------------- TOML writing
 
 
-def _toml_str(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _toml_key(key: str) -> str:
-    bare = key and all(c.isalnum() or c in "-_" for c in key) and key.isascii()
-    return key if bare else _toml_str(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str | Path):
-        return _toml_str(str(value))
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def dump_toml(data: Mapping[str, Any]) -> str:
-    """TOML for a flat config: scalars and lists first, then one table per mapping."""
-    lines: list[str] = []
-    tables: list[tuple[str, Mapping[str, Any]]] = []
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            tables.append((key, value))
-        else:
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-    for key, table in tables:
-        lines.append("")
-        lines.append(f"[{_toml_key(key)}]")
-        for sub, value in table.items():
-            lines.append(f"{_toml_key(str(sub))} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
-
-
 def save_config(path: Path, updates: Mapping[str, Any]) -> dict[str, Any]:
-    """Set `updates` in the TOML config at `path` (None removes a key), keeping other keys.
+    """Set `updates` in the TOML config at `path` (None removes a key), keeping the rest.
 
-    The file is replaced atomically and kept private (0600: it may hold a key someone put
-    there by hand). A file that is not valid TOML is never overwritten: SettingsError.
-    Comments in the file are not preserved.
+    Edits go through tomlkit, so the learner's comments, key order and layout survive a
+    save. The file is replaced atomically and kept private (0600: it may hold a key someone
+    put there by hand). A file that is not valid TOML is never overwritten: SettingsError.
+    Returns the saved settings as plain data.
     """
-    data: dict[str, Any] = {}
+    import tomlkit  # only when saving: keeps it off the start-up path
+
+    text = ""
     if path.is_file():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            tomllib.loads(text)  # the parser that reads the config decides what is valid
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError(f"{path}: not valid TOML, not overwritten ({exc})") from None
+    document = tomlkit.parse(text)
     for key, value in updates.items():
         if value is None:
-            data.pop(key, None)
+            document.pop(key, None)
         else:
-            data[key] = value
+            document[key] = str(value) if isinstance(value, Path) else value
+    saved = tomlkit.dumps(document)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dump_toml(data))
+            handle.write(saved)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return data
+    return tomllib.loads(saved)
 
 
 def validate_edits(values: Mapping[str, Any]) -> list[str]:
