@@ -1,10 +1,12 @@
-"""The picker's skill and difficulty filters narrow the library, alone and combined."""
+"""The picker: its skill and difficulty filters narrow the library, alone and combined, and
+every scenario in the list shows its title and its level line."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.widgets import Select
 
 from coach.tui.app import CoachApp
@@ -39,3 +41,35 @@ async def test_skill_and_difficulty_filters_narrow_the_list(
         picker.query_one("#skill-filter", Select).clear()
         picker.query_one("#difficulty-filter", Select).clear()
         await until(pilot, lambda: picker.visible_ids == everything, "filters cleared")
+
+
+@pytest.mark.parametrize("width", [100, 120, 160])
+async def test_every_scenario_shows_its_level_line(
+    make_app: Callable[..., CoachApp], width: int
+) -> None:
+    # The OptionList measured its options before its scrollbar took a column, so a title
+    # that wrapped only at the narrower width pushed its level line out of the option
+    # (at 120 columns, the first built-in scenario).
+    app = make_app()
+    async with app.run_test(size=(width, 35)) as pilot:
+        picker = await loaded_picker(app, pilot)
+        assert picker.library is not None
+        await pilot.pause()
+        by_id = {s.id: s for s in picker.library.scenarios}
+        order = [by_id[i] for i in picker.visible_ids]
+        box = picker.query_one("#scenarios").region
+        screen = [
+            strip.text[box.x : box.right]
+            for strip in app.screen._compositor.render_strips()[box.y : box.bottom]
+        ]
+        starts = [
+            next((n for n, line in enumerate(screen) if s.title[:24] in line), None) for s in order
+        ]
+        checked = 0
+        for n, scenario in enumerate(order[:-1]):
+            top, bottom = starts[n], starts[n + 1]
+            if top is None or bottom is None:
+                break  # scrolled out of view
+            assert f"{scenario.difficulty.value} ·" in "\n".join(screen[top:bottom]), scenario.title
+            checked += 1
+        assert checked >= 2
