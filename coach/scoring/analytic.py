@@ -77,6 +77,7 @@ _MATCHER = PhraseMatcher(
         "dismissive": lx.DISMISSIVE,
         "pressure": lx.PRESSURE,
         "proposal": lx.PROPOSAL,
+        "proposal_detail": lx.PROPOSAL_DETAIL,
         "fillers": lx.FILLERS,
         "hedges": lx.HEDGES,
         "clear_ask": lx.CLEAR_ASK,
@@ -102,6 +103,23 @@ _LEAD = re.compile(
     r"^(?:\W*(?:so|and|but|okay|ok|well|um+|uh+|hmm+|mm-?hmm|yeah|yes|right|alright|now|"
     r"then|oh|also|just|hey|and so|sure|anyway|anyways|by the way|btw)(?![\w'])[\s,\-—–.]*)+",
 )
+# A sentence that reports the past or hands back what they said: a date or an amount in it is
+# not being offered.
+_REPORTING = re.compile(
+    r"(?<![\w'])(?:has been|have been|had|was|were|'ve been|haven't|hasn't|hadn't|didn't|since|"
+    r"ago|last|sounds? like|you're|you've|you are|you have|you said|you mentioned|you told)"
+    r"(?![\w'])"
+)
+
+
+def _offers_detail(low: str, sent_spans: list[tuple[int, int]], span: tuple[int, int]) -> bool:
+    """Whether a date, time or amount at `span` is offered rather than reported."""
+    for s, e in sent_spans:
+        if s <= span[0] < e:
+            return _REPORTING.search(low, s, e) is None
+    return True
+
+
 _FIRST_PERSON_START = re.compile(r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?![\w'])")
 # Sentences that open with an instruction or a lecture marker are advice or information, not
 # a reflection, even when they reuse the other person's words.
@@ -675,6 +693,11 @@ class AnalyticScorer:
         for sp in pressure_hits[:2]:
             cue("active_listening", sp, "pressure", "-")
         proposal_hits = hits.get("proposal", _NO_SPANS)
+        details = hits.get("proposal_detail")
+        if details:
+            offered = [sp for sp in details if _offers_detail(low, sent_spans, sp)]
+            if offered:
+                proposal_hits = sorted(proposal_hits + offered)
         for sp in proposal_hits[:1]:
             cue("clarity", sp, "concrete proposal", "+")
         stock_hits = hits.get("stock", _NO_SPANS)

@@ -457,10 +457,16 @@ PROPOSAL: tuple[str, ...] = (
     r"(?:i|we) (?:propose|suggest|offer)",
     r"(?:would|could|can) (?:you|we) (?:do|accept|agree|meet|try|consider|make|go with|work "
     r"with|live with)",
-    r"(?:next|by|on|this|before) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"week|month|morning|afternoon|evening|tomorrow|end of)",
     r"(?:(?:it's a|we have a|make a|strike a) deal|compromise|split (?:it|the difference))",
     r"(?:in exchange|in return)",
+)
+
+# Dates, times and amounts: concrete terms of a proposal ("95k by Friday"), but also what a
+# reflection hands back ("you've slept five hours a night this month"). They count as a
+# proposal only in a sentence that does not report the past or what the other person said.
+PROPOSAL_DETAIL: tuple[str, ...] = (
+    r"(?:next|by|on|this|before) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"week|month|morning|afternoon|evening|tomorrow|end of)",
     r"\d+(?:[.,]\d+)?\s?(?:%|percent|k\b|dollars|euros|usd|eur|days?|weeks?|hours?|minutes?|"
     r"months?|pm|am)",
     r"[$€£]\s?\d+(?:[.,]\d+)?",

@@ -99,6 +99,23 @@ def test_confrontation_dismissive_pressure_proposal() -> None:
     assert not (plain.confrontation or plain.pressure or plain.dismissive)
 
 
+@pytest.mark.parametrize(
+    ("text", "offered"),
+    [
+        ("I can do 90k if we start next month.", True),
+        ("95k by Friday, and we have a deal.", True),
+        ("Could we meet next week?", True),
+        # Dates and amounts handed back in a reflection or a report are not offers.
+        ("It sounds like this month has been a lot more than a busy patch.", False),
+        ("You've been sleeping five hours a night since January.", False),
+        ("You said 80k was the most you could pay.", False),
+        ("Last week was a lot, wasn't it?", False),
+    ],
+)
+def test_dates_and_amounts_count_as_a_proposal_only_when_offered(text: str, offered: bool) -> None:
+    assert S.analyse("We can't pay more than 80k this month.", text).proposal is offered
+
+
 def test_ignores_question_and_off_topic() -> None:
     ctx = "Can you move the release to next week?"
     assert S.analyse(ctx, "Did you see the football game last night?").ignores_question

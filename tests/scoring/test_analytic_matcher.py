@@ -10,7 +10,11 @@ from hypothesis import strategies as st
 from coach.scoring import lexicons as lx
 from coach.scoring.analytic_matcher import PhraseMatcher, first_words
 
-LEXICONS = {"er": lx.EMOTIONAL_STRONG, "prop": lx.PROPOSAL, "refl": lx.REFLECTION_STEMS}
+LEXICONS = {
+    "er": lx.EMOTIONAL_STRONG,
+    "prop": lx.PROPOSAL + lx.PROPOSAL_DETAIL,
+    "refl": lx.REFLECTION_STEMS,
+}
 M = PhraseMatcher(LEXICONS)
 
 
@@ -60,7 +64,16 @@ def test_finds_every_phrase_a_plain_scan_finds() -> None:
     # plain regex tried at every word start finds.
     from coach.scoring.analytic import _MATCHER
 
-    names = ("er_strong", "er_weak", "ip_weak", "reflect", "feeling", "proposal", "hedges")
+    names = (
+        "er_strong",
+        "er_weak",
+        "ip_weak",
+        "reflect",
+        "feeling",
+        "proposal",
+        "proposal_detail",
+        "hedges",
+    )
     for text in _SENTENCES:
         low = text.lower()
         hits = _MATCHER.find(text)
@@ -74,6 +87,7 @@ def test_finds_every_phrase_a_plain_scan_finds() -> None:
                     "reflect": "REFLECTION_STEMS",
                     "feeling": "FEELING_WORDS",
                     "proposal": "PROPOSAL",
+                    "proposal_detail": "PROPOSAL_DETAIL",
                     "hedges": "HEDGES",
                 }[name],
             )
