@@ -96,6 +96,7 @@ _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
 _WORD = re.compile(r"\w+(?:'\w+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _DIGIT = re.compile(r"\d")
 # Discourse markers before the real start of a sentence ("Okay. So, what ..."): skipped when
 # deciding what kind of sentence it is.
@@ -311,7 +312,8 @@ class _Context:
     # Lowercased words joined by single spaces and padded, for verbatim-copy checks.
     flat: str
     question_words: frozenset[str] | None
-    salient: str
+    # Their last statement, at most eight words, for tips that quote it back.
+    said: str
 
 
 def _stem(word: str) -> str:
@@ -382,9 +384,20 @@ def _context(context: str) -> _Context:
             s = m.group().strip()
             if s.endswith("?"):
                 question_words = frozenset(_content_words(s))
-    raw = [w for w in toks if len(w) > 3 and w not in lx.STOPWORDS]
-    salient = max(raw, key=len) if raw else ""
-    return _Context(frozenset(content), flat, question_words, salient)
+    said = ""
+    # Their last statement is near the end: eight words never need more than the tail.
+    for piece in reversed(_SENTENCE_END.split(text[-160:])):
+        if piece and not piece.endswith("?") and any(c.isalnum() for c in piece):
+            said = piece
+            break
+    words = said.rstrip(".!?… \n").split()
+    said = " ".join(words) if len(words) <= 8 else "…" + " ".join(words[-8:])
+    return _Context(frozenset(content), flat, question_words, said)
+
+
+def _quoting(said: str, then: str) -> str:
+    """A sentence for a tip that starts from their words when there are any."""
+    return f'When you say "{said}", {then}' if said else then[:1].upper() + then[1:]
 
 
 def _clamp(x: float) -> float:
@@ -896,12 +909,12 @@ class AnalyticScorer:
         if sig.dismissive:
             tip = (
                 "Drop the minimising phrase and name the feeling instead: "
-                f"'It sounds like {ctx.salient or 'this'} has really been weighing on you.'"
+                f"'{_quoting(ctx.said, 'it sounds like that has really been weighing on you.')}'"
             )
         elif sig.confrontation:
             tip = (
                 "Replace the judgement with curiosity: 'Help me understand what happened "
-                f"with {ctx.salient or 'this'} from your side.'"
+                "from your side.'"
             )
         elif sig.stock_empathy >= 2:
             tip = (
@@ -911,13 +924,12 @@ class AnalyticScorer:
         elif sig.interpretations < 2:
             tip = (
                 "Show you understood their experience, not just the facts: "
-                f"'That must have felt {'frustrating' if ctx.salient else 'hard'} when "
-                f"{ctx.salient or 'it'} happened.'"
+                f"'{_quoting(ctx.said, 'that sounds like a lot to carry.')}'"
             )
         elif sig.explorations == 0:
             tip = (
-                "Invite them to say more about how it affects them: 'How has "
-                f"{ctx.salient or 'this'} been for you?'"
+                "Invite them to say more about how it affects them: "
+                f"'{_quoting(ctx.said, 'how has that been for you?')}'"
             )
         elif sig.emotional_reactions == 0:
             tip = (
@@ -965,18 +977,24 @@ class AnalyticScorer:
             x -= min(1.0, (sig.words - _WALL_WORDS) / 120)
         score = _clamp(x)
         details = {"reflection": sig.reflection, "question": sig.question}
-        what = ctx.salient or "this"
         if sig.ignores_question:
             tip = "They asked you something: answer it first, then add your point."
         elif sig.off_topic:
-            tip = f"Stay with what they raised ('{what}') before moving to your own topic."
+            tip = (
+                f'Stay with what they raised ("{ctx.said}") before moving to your own topic.'
+                if ctx.said
+                else "Stay with what they raised before moving to your own topic."
+            )
         elif sig.parroting >= 0.7:
             tip = (
                 "Rephrase rather than repeat: say what you think it means to them, "
-                f"e.g. 'So {what} matters because ...'"
+                "e.g. 'So what matters most to you is ...'"
             )
         elif sig.reflection == "none":
-            tip = f"Before answering, reflect what you heard: 'It sounds like {what} left you ...'"
+            tip = (
+                "Before answering, reflect what you heard in your own words: "
+                f"'{_quoting(ctx.said, 'it sounds like ...')}'"
+            )
         elif n_q >= 3:
             tip = "Ask one question at a time, and reflect their answer before the next one."
         elif sig.advice_without_permission:
@@ -989,7 +1007,7 @@ class AnalyticScorer:
         elif sig.question == "none":
             tip = (
                 "Follow your reflection with an open question: "
-                f"'What matters most to you about the {what}?'"
+                "'What matters most to you about this?'"
             )
         else:
             tip = "Keep the ratio: two reflections for every question."

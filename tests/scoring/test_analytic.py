@@ -305,3 +305,17 @@ def test_lecture_sentences_dilute_listening() -> None:
 def test_courtesies_are_not_reflections(reply: str) -> None:
     sig = S.analyse(CTX, reply)
     assert sig.backchannel and sig.reflection == "none" and sig.main_behaviour == "other"
+
+
+def test_tips_quote_their_last_statement_not_a_stray_word() -> None:
+    # Tips used the longest word of their turn as a noun ("... frustrating when honestly
+    # happened"); they now quote the last thing they said, eight words at most.
+    ctx = "Honestly, I haven't had a day off since January. I keep thinking I'll catch up."
+    turn = S.score_sync(ctx, "Okay.")
+    assert 'When you say "I keep thinking I\'ll catch up"' in turn.empathy.tip
+    assert "honestly" not in turn.empathy.tip.lower()
+    long_ctx = "I have been covering the whole queue for two people since the spring began."
+    said = S.score_sync(long_ctx, "Okay.").empathy.tip.split('"')[1]
+    assert said == "…queue for two people since the spring began"
+    bare = S.score_sync("", "Calm down.")
+    assert '""' not in bare.empathy.tip and '""' not in bare.active_listening.tip
