@@ -75,6 +75,10 @@ class SessionError(Exception):
     """The call does not fit the session's phase (e.g. send() after the end)."""
 
 
+# The end reason when the learner finishes; the debrief says "you ended it" instead.
+LEARNER_ENDED = "the learner ended the session"
+
+
 # ------------------------------------------------------------------ events
 
 
@@ -1046,7 +1050,7 @@ class Session:
         self._end_reason = ""
         return self._learners[to_turn_id]
 
-    async def end(self, reason: str = "the learner ended the session") -> Ended:
+    async def end(self, reason: str = LEARNER_ENDED) -> Ended:
         """The learner ends the session (scores still pending are awaited first)."""
         self._require_writer()
         if self._phase is Phase.ended and self._outcome is not None:

@@ -344,6 +344,7 @@ def _print_end(out: _Out, outcome: str, reason: str, met: list[str]) -> None:
 
 async def _command(session: Session, line: str, out: _Out) -> int:
     from coach.commands._common import error
+    from coach.session import LEARNER_ENDED
 
     word, _, rest = line[1:].partition(" ")
     if word == "hint":
@@ -357,7 +358,7 @@ async def _command(session: Session, line: str, out: _Out) -> int:
         out.emit({"type": "rewind", "to": turn.turn_id}, f"(rewound to before {turn.turn_id})")
         return ExitCode.OK
     if word == "end":
-        ended = await session.end(rest.strip() or "the learner ended the session")
+        ended = await session.end(rest.strip() or LEARNER_ENDED)
         _print_end(out, ended.outcome.value, ended.reason, list(ended.objectives_met))
         return ExitCode.OK
     error(f"unknown command /{word} (try /hint, /retry, /rewind L2, /end)")

@@ -26,6 +26,7 @@ from textual.widgets import Button, Footer, Sparkline, Static
 from coach.scoring.debrief import render_markdown
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.tui.literal import lit
+from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.scored_turn import score_style
 from coach.tui.widgets.title import TitleBar
 
@@ -167,11 +168,12 @@ class DebriefScreen(Screen[None]):
         return self.app
 
     def outcome_text(self) -> Text:
+        from coach.session import LEARNER_ENDED
+
         s = self.session
         out = Text.assemble(("Outcome  ", "bold"))
-        outcome = s.outcome.value.replace("_", " ") if s.outcome else "not finished"
-        out.append_text(lit(outcome, "bold cyan"))
-        if s.end_reason:
+        out.append_text(lit(outcome_label(s.outcome.value if s.outcome else None), "bold cyan"))
+        if s.end_reason and s.end_reason != LEARNER_ENDED:  # "you ended it" says it already
             out.append(" — ")
             out.append_text(lit(s.end_reason))
         met = s.objectives_met

@@ -24,15 +24,8 @@ from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.sessions_store import parse_date
 from coach.transcript import Exchange, Transcript, TranscriptError, read_transcript
 from coach.tui.literal import lit, one_line
+from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.scored_turn import feedback_text, highlight_evidence, score_line
-
-OUTCOME_LABELS = {
-    "agreement": "agreement reached",
-    "partial": "partial progress",
-    "impasse": "impasse",
-    "walk_out": "they walked out",
-    "learner_ended": "you ended it",
-}
 
 
 class ReplayViewerScreen(Screen[None]):
@@ -120,7 +113,7 @@ class ReplayViewerScreen(Screen[None]):
         if outcome is None:
             out.append("unfinished", style="italic dim")
         else:
-            out.append_text(lit(OUTCOME_LABELS.get(outcome, outcome)))
+            out.append_text(lit(outcome_label(outcome)))
         ratings = self.transcript.self_assessment
         if ratings:
             out.append("\nYou rated yourself: ", style="dim")
@@ -251,7 +244,7 @@ class ReplayViewerScreen(Screen[None]):
         if end is not None and kept and turn is self.turns[-1]:
             out.append("\n\nSession ended: ", style="bold")
             outcome = str(end.get("outcome", ""))
-            out.append_text(lit(OUTCOME_LABELS.get(outcome, outcome)))
+            out.append_text(lit(outcome_label(outcome)))
             reason = str(end.get("reason", ""))
             if reason:
                 out.append(" — ", style="dim")
