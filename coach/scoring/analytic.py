@@ -679,7 +679,7 @@ class AnalyticScorer:
             shared_q = bool(specific & ctx.content)
             if not specific or (within("ex_generic", s, e) is not None and not shared_q):
                 ex = max(ex, 1)
-            elif within("second", s, e) is not None or shared_q:
+            elif within("second", s, e) is not None or shared_q or within("feeling", s, e):
                 ex = 2
                 cue_span("empathy", s, e, "explores their experience", "+")
                 break

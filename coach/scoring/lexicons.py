@@ -30,6 +30,10 @@ EMOTIONAL_STRONG: tuple[str, ...] = (
     r"(?:that|it) sounds (?:so |really |very |incredibly )?"
     r"(?:hard|tough|difficult|awful|painful|scary|frustrating|exhausting|lonely|overwhelming|"
     r"stressful|upsetting|rough|terrible|horrible|unfair|draining)",
+    # Any subject: "Being called the bottleneck in front of everyone sounds humiliating."
+    r"(?:sounds|sounded|must have been|must be|must feel) (?:so |really |very |incredibly )?"
+    r"(?:humiliating|embarrassing|demoralising|demoralizing|hurtful|isolating|infuriating|"
+    r"disheartening|discouraging|devastating|heartbreaking|crushing|unsettling|nerve-wracking)",
     r"oh no",
     r"i(?:'m| am) (?:so |really )?(?:worried|concerned) (?:about|for) you",
     r"i care about",

@@ -69,6 +69,8 @@ def test_epitome_levels() -> None:
     [
         # A question about the specifics of what they said explores it.
         ("How long has your manager been adding features like this?", 2),
+        # ... and so does one about their feelings, with or without a "you".
+        ("What hurt most?", 2),
         # A stock opener only invites more.
         ("What makes you feel like this?", 1),
         ("What's been going on lately?", 1),
@@ -319,3 +321,9 @@ def test_tips_quote_their_last_statement_not_a_stray_word() -> None:
     assert said == "…queue for two people since the spring began"
     bare = S.score_sync("", "Calm down.")
     assert '""' not in bare.empathy.tip and '""' not in bare.active_listening.tip
+
+
+def test_naming_their_feeling_with_any_subject_is_an_emotional_reaction() -> None:
+    ctx = "They called QA the bottleneck in front of the whole team. After she broke staging."
+    reply = "Being called the bottleneck in front of everyone sounds humiliating."
+    assert S.analyse(ctx, reply).emotional_reactions == 2
