@@ -16,6 +16,8 @@ from textual.pilot import Pilot
 
 from coach.settings import Settings, load_settings
 from coach.tui.app import CoachApp, create_app
+from coach.tui.screens.briefing import BriefingScreen
+from coach.tui.screens.conversation import ConversationScreen
 from coach.tui.screens.picker import PickerScreen
 
 WaitUntil = Callable[..., Awaitable[None]]
@@ -40,6 +42,19 @@ async def loaded_picker(app: CoachApp, pilot: Pilot[Any]) -> PickerScreen:
     assert isinstance(picker, PickerScreen)
     await wait_until(pilot, lambda: picker.library is not None, "library loaded")
     return picker
+
+
+async def open_conversation(
+    app: CoachApp, pilot: Pilot[Any], scenario_ref: str = "salary-offer-negotiation"
+) -> ConversationScreen:
+    """Open `scenario_ref`, start it from its briefing, and return the conversation screen."""
+    app.open_scenario_ref(scenario_ref)
+    await wait_until(pilot, lambda: isinstance(app.screen, BriefingScreen), "briefing")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen), "conversation")
+    screen = app.screen
+    assert isinstance(screen, ConversationScreen)
+    return screen
 
 
 @pytest.fixture

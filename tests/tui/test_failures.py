@@ -18,8 +18,7 @@ from textual.widgets import Static, TextArea
 from coach.settings import Settings
 from coach.transcript import read_transcript
 from coach.tui.app import CoachApp
-from coach.tui.screens.briefing import BriefingScreen
-from coach.tui.screens.conversation import ConversationScreen
+from tests.tui.conftest import open_conversation
 
 WaitUntil = Any
 BASE_URL = "http://llm.test/v1"
@@ -50,12 +49,7 @@ def llm_settings(settings: Settings) -> Settings:
 async def _fail_then_retry(
     app: CoachApp, pilot: Any, until: WaitUntil, route: respx.Route, recover: httpx.Response
 ) -> None:
-    app.open_scenario_ref("salary-offer-negotiation")
-    await until(pilot, lambda: isinstance(app.screen, BriefingScreen))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
-    conv = app.screen
-    assert isinstance(conv, ConversationScreen)
+    conv = await open_conversation(app, pilot)
     area = conv.query_one("#input", TextArea)
     area.insert(LEARNER)
     await pilot.press("ctrl+s")

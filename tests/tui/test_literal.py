@@ -20,6 +20,7 @@ from coach.tui.screens.briefing import BriefingScreen
 from coach.tui.screens.conversation import ConversationScreen
 from coach.tui.screens.picker import PickerScreen
 from coach.tui.widgets.messages import CounterpartMessage
+from tests.tui.conftest import open_conversation
 
 WaitUntil = Any
 NASTY = "[bold]x[/bold] and [/ and [@click=app.quit]q[/] and \x1b[31mred\x1b[0m"
@@ -73,13 +74,7 @@ def markdown_text(md: Markdown) -> str:
 
 
 async def _conversation(app: CoachApp, pilot: Any, until: WaitUntil) -> ConversationScreen:
-    app.open_scenario_ref("salary-offer-negotiation")
-    await until(pilot, lambda: isinstance(app.screen, BriefingScreen))
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
-    screen = app.screen
-    assert isinstance(screen, ConversationScreen)
-    return screen
+    return await open_conversation(app, pilot)
 
 
 async def test_streamed_reply_is_literal(

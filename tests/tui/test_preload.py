@@ -10,22 +10,15 @@ import asyncio
 from collections.abc import Callable
 
 from coach.tui.app import CoachApp
-from coach.tui.screens.briefing import BriefingScreen
-from coach.tui.screens.conversation import ConversationScreen
-from tests.tui.conftest import WaitUntil
+from tests.tui.conftest import open_conversation
 
 
 async def test_encoding_is_loaded_before_the_first_send(
-    make_app: Callable[..., CoachApp], until: WaitUntil
+    make_app: Callable[..., CoachApp],
 ) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.open_scenario_ref("salary-offer-negotiation")
-        await until(pilot, lambda: isinstance(app.screen, BriefingScreen))
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ConversationScreen))
-        conv = app.screen
-        assert isinstance(conv, ConversationScreen)
+        conv = await open_conversation(app, pilot)
         for _ in range(1000):  # a thread worker: poll for it (up to 20 s on a loaded machine)
             if conv.session.counter.loaded:
                 break
