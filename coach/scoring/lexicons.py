@@ -33,7 +33,8 @@ EMOTIONAL_STRONG: tuple[str, ...] = (
     # Any subject: "Being called the bottleneck in front of everyone sounds humiliating."
     r"(?:sounds|sounded|must have been|must be|must feel) (?:so |really |very |incredibly )?"
     r"(?:humiliating|embarrassing|demoralising|demoralizing|hurtful|isolating|infuriating|"
-    r"disheartening|discouraging|devastating|heartbreaking|crushing|unsettling|nerve-wracking)",
+    r"disheartening|discouraging|devastating|heartbreaking|crushing|unsettling|nerve-wracking|"
+    r"heavy)",
     r"oh no",
     r"i(?:'m| am) (?:so |really )?(?:worried|concerned) (?:about|for) you",
     r"i care about",
@@ -43,6 +44,9 @@ EMOTIONAL_STRONG: tuple[str, ...] = (
 
 # Weaker, generic warmth or encouragement (ER level 1).
 EMOTIONAL_WEAK: tuple[str, ...] = (
+    # "It sounds like this month has been a lot."
+    r"(?:sounds like|has been|must be|must have been) (?:such |so |really |quite )?a lot"
+    r"(?! of| more| less| to| for| better| worse)",
     r"(?:you'?re|you are) not alone",
     r"don'?t (?:worry|be (?:so )?hard on yourself|give up)",
     r"(?:it'?s|it is|that'?s|that is) (?:ok|okay|alright|fine|normal|valid|understandable)",

@@ -327,3 +327,17 @@ def test_naming_their_feeling_with_any_subject_is_an_emotional_reaction() -> Non
     ctx = "They called QA the bottleneck in front of the whole team. After she broke staging."
     reply = "Being called the bottleneck in front of everyone sounds humiliating."
     assert S.analyse(ctx, reply).emotional_reactions == 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "level"),
+    [
+        ("That sounds heavy, carrying the queue on your own.", 2),
+        ("It sounds like this month has been a lot.", 1),
+        ("That is a lot of tickets.", 0),
+        ("It has been a lot better since the spring.", 0),
+    ],
+)
+def test_validating_how_much_they_carry(reply: str, level: int) -> None:
+    ctx = "I haven't had a day off since January. I keep thinking I'll catch up."
+    assert S.analyse(ctx, reply).emotional_reactions == level
