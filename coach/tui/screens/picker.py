@@ -108,9 +108,9 @@ class PickerScreen(Screen[None]):
         self.query_one("#scenarios", OptionList).focus()
         self.call_after_refresh(self._mount_filters)
         # After the first frame (the loading threads would compete with it for the GIL) and
-        # once the app's settings are validated (they say where the user's files are).
+        # once the app's settings are validated (they say where the user's files are). The
+        # recent sessions load on every resume, the first one included.
         self.call_after_refresh(self.coach.when_settings_ready, self.load_library)
-        self.call_after_refresh(self.coach.when_settings_ready, self.load_recent)
 
     def _mount_filters(self) -> None:
         self.query_one("#filters", Horizontal).mount(
@@ -123,7 +123,7 @@ class PickerScreen(Screen[None]):
         )
 
     def on_screen_resume(self) -> None:
-        self.coach.when_settings_ready(self.load_recent)
+        self.call_after_refresh(self.coach.when_settings_ready, self.load_recent)
 
     @work(thread=True, exclusive=True, group="library")
     def load_library(self) -> None:
