@@ -75,7 +75,7 @@ def save_config(path: Path, updates: Mapping[str, Any]) -> dict[str, Any]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return tomllib.loads(saved)
+    return document.unwrap()
 
 
 def validate_edits(values: Mapping[str, Any]) -> list[str]:
