@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from coach.library import load_library
-from coach.session import to_the_learner
+from coach.second_person import to_the_learner
 
 
 @pytest.mark.parametrize(
