@@ -14,10 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from coach.tui.app import CoachApp
-from coach.tui.screens.briefing import BriefingScreen
-from coach.tui.screens.conversation import ConversationScreen
 from coach.tui.screens.debrief import DebriefScreen
 from coach.tui.screens.picker import PickerScreen
+from tests.tui.conftest import open_conversation
 
 SIZES = [(100, 30), (160, 50)]
 TURNS = [
@@ -45,12 +44,7 @@ async def _conversation(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, CoachApp)
     await _picker(pilot)
-    app.open_scenario_ref("colleague-close-to-burnout")
-    await _wait(pilot, lambda: isinstance(app.screen, BriefingScreen))
-    await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(app.screen, ConversationScreen))
-    conv = app.screen
-    assert isinstance(conv, ConversationScreen)
+    conv = await open_conversation(app, pilot, "colleague-close-to-burnout")
     area = conv.query_one("#input", TextArea)
     area.cursor_blink = False
     for n, line in enumerate(TURNS, start=1):
