@@ -783,5 +783,7 @@ class LLMJudge:
 
     async def aclose(self) -> None:
         await self._chat.lanes.aclose()
+        if self.cache is not None:
+            self.cache.close()  # reopens on next use
         if self._owns_client:
             await self.client.close()

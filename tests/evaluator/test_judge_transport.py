@@ -1,10 +1,8 @@
 """The judge's request path as replay drives it: one client lane per call in flight (so
-httpcore's pool never holds more than one connection to rescan), the raw completion read by
-hand, and the cache's cheaper writes. respx only: no test touches a network."""
+httpcore's pool never holds more than one connection to rescan), and the raw completion read
+by hand. respx only: no test touches a network."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import httpx
 import openai
@@ -13,7 +11,6 @@ import respx
 
 from coach.importers import Conversation
 from coach.replay import replay
-from coach.scoring.cache import ScoreCache
 from coach.scoring.judge import LLMJudge, _completion_text
 from coach.scoring.types import ScoringError
 from coach.settings import Settings
@@ -81,20 +78,3 @@ def test_completion_text_reads_the_first_choice() -> None:
 def test_a_reply_that_is_no_completion_is_a_scoring_error(response: httpx.Response) -> None:
     with pytest.raises(ScoringError):
         _completion_text(response)
-
-
-def test_cache_put_survives_its_folder_being_removed(tmp_path: Path) -> None:
-    from coach.scoring.analytic import AnalyticScorer
-
-    cache = ScoreCache(tmp_path / "scores")
-    score = AnalyticScorer().score_sync("How was it?", "I hear you. What matters most?")
-    key = "ab" + "0" * 62
-    cache.put(key, score)
-    assert cache.clear() == 1
-    (tmp_path / "scores" / "ab").rmdir()
-    cache.put(key, score)  # the folder is remembered as made, yet is gone: made again
-    hit = cache.get(key)
-    assert hit is not None and hit.to_dict() == score.to_dict()
-    assert [p.name for p in (tmp_path / "scores" / "ab").iterdir()] == [f"{key}.json"]
-    with pytest.raises(ValueError):
-        cache.path_for("../etc")
