@@ -9,9 +9,6 @@ Lines starting with `/` are commands: /hint, /retry, /rewind L2, /end; `#` lines
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import random
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -77,6 +74,8 @@ def _run(args: argparse.Namespace) -> int:
     lines = _open_script(args.script)
     if lines is None:
         return ExitCode.USAGE
+    import asyncio  # here, not at the top: `coach --help` imports every command module
+
     try:
         return asyncio.run(_play(args, settings, scenario, scenario_path, lines))
     finally:
@@ -122,6 +121,8 @@ class _Out:
 
     def emit(self, record: dict[str, Any], text: str | None = None) -> None:
         if self.json:
+            import json
+
             print(json.dumps(record, ensure_ascii=False), flush=True)
         elif text is not None:
             print(text, flush=True)
@@ -146,6 +147,9 @@ async def _play(
     scenario_path: Path | None,
     lines: IO[str],
 ) -> int:
+    import asyncio
+    import random
+
     from coach.commands._common import error
     from coach.library import ScenarioNotFound
     from coach.llm.errors import LLMError
