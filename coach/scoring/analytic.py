@@ -97,6 +97,7 @@ _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_PAINFUL = re.compile(r"\b(?:" + "|".join(lx.PAINFUL_WORDS) + r")\b")
 _DIGIT = re.compile(r"\d")
 # Discourse markers before the real start of a sentence ("Okay. So, what ..."): skipped when
 # deciding what kind of sentence it is.
@@ -314,6 +315,8 @@ class _Context:
     question_words: frozenset[str] | None
     # Their last statement, at most eight words, for tips that quote it back.
     said: str
+    # Whether what they just said is painful (a tip may call it "a lot to carry") or neutral.
+    said_painful: bool
 
 
 def _stem(word: str) -> str:
@@ -391,8 +394,15 @@ def _context(context: str) -> _Context:
             said = piece
             break
     words = said.rstrip(".!?… \n").split()
-    said = " ".join(words) if len(words) <= 8 else "…" + " ".join(words[-8:])
-    return _Context(frozenset(content), flat, question_words, said)
+    # The whole tail, not only the quoted sentence: "I'm exhausted. I keep going." is painful.
+    painful = _PAINFUL.search(text[-160:].lower()) is not None
+    if len(words) <= 8:
+        said = " ".join(words)
+    else:
+        # Prefer their last whole clause ("it's my credibility") to a cut mid-clause.
+        clause = re.split(r"[,;:—–]\s+| - ", " ".join(words))[-1].split()
+        said = " ".join(clause) if 3 <= len(clause) <= 8 else "…" + " ".join(words[-8:])
+    return _Context(frozenset(content), flat, question_words, said, painful)
 
 
 def _quoting(said: str, then: str) -> str:
@@ -907,9 +917,14 @@ class AnalyticScorer:
             "explorations": sig.explorations,
         }
         if sig.dismissive:
+            weight = (
+                "it sounds like that has really been weighing on you."
+                if ctx.said_painful
+                else "I get the sense that really matters to you."
+            )
             tip = (
                 "Drop the minimising phrase and name the feeling instead: "
-                f"'{_quoting(ctx.said, 'it sounds like that has really been weighing on you.')}'"
+                f"'{_quoting(ctx.said, weight)}'"
             )
         elif sig.confrontation:
             tip = (
@@ -922,14 +937,21 @@ class AnalyticScorer:
                 "of repeating a stock phrase."
             )
         elif sig.interpretations < 2:
+            meaning = (
+                "that sounds like a lot to carry."
+                if ctx.said_painful
+                else "I get the sense that really matters to you."
+            )
             tip = (
                 "Show you understood their experience, not just the facts: "
-                f"'{_quoting(ctx.said, 'that sounds like a lot to carry.')}'"
+                f"'{_quoting(ctx.said, meaning)}'"
             )
         elif sig.explorations == 0:
+            invite = (
+                "how has that been for you?" if ctx.said_painful else "what does that mean for you?"
+            )
             tip = (
-                "Invite them to say more about how it affects them: "
-                f"'{_quoting(ctx.said, 'how has that been for you?')}'"
+                f"Invite them to say more about how it affects them: '{_quoting(ctx.said, invite)}'"
             )
         elif sig.emotional_reactions == 0:
             tip = (

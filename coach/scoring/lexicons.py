@@ -274,6 +274,26 @@ FEELING_WORDS: tuple[str, ...] = (
     r"struggl(?:e|es|ed|ing)",
 )
 
+# Words that mark the other person's statement as painful, so a tip may answer it with
+# "that sounds like a lot to carry"; a neutral statement ("The competitor work is good",
+# "Understand the timeline") gets a tip about what it means to them instead.
+PAINFUL_WORDS: tuple[str, ...] = (
+    r"worr(?:y|ied|ies|ying)",
+    r"afraid|scared|fear(?:s|ful)?|terrified",
+    r"frustrat(?:ed|ing|ion)",
+    r"upset|angry|furious|livid",
+    r"hurt(?:s|ful)?|sad|lonely|alone",
+    r"overwhelm(?:ed|ing)|stress(?:ed|ful)?|anxious|anxiety|panic(?:king)?",
+    r"disappoint(?:ed|ing|ment)|discourag(?:ed|ing)",
+    r"exhaust(?:ed|ing)|tired|burn(?:t|ed) out|drained|sleep(?:ing)?|slept",
+    r"stuck|hopeless|helpless|trapped",
+    r"embarrass(?:ed|ing)|humiliat(?:ed|ing)|ashamed|shame|guilt(?:y)?",
+    r"unfair|ignored|blamed|betrayed|let down|(?:nobody|no one) (?:noticed|cares|listens)",
+    r"hard|difficult|struggl(?:e|es|ed|ing)|can'?t cope|falling apart",
+    r"credibility|my job|my reputation|on the line",
+    r"ruin(?:ed|s)?|disaster|nightmare|awful|terrible",
+)
+
 # --- Listening: questions (MITI) ------------------------------------------------------------
 
 # Question openers that invite a wide answer (open questions).

@@ -341,3 +341,37 @@ def test_naming_their_feeling_with_any_subject_is_an_emotional_reaction() -> Non
 def test_validating_how_much_they_carry(reply: str, level: int) -> None:
     ctx = "I haven't had a day off since January. I keep thinking I'll catch up."
     assert S.analyse(ctx, reply).emotional_reactions == level
+
+
+@pytest.mark.parametrize(
+    ("ctx", "quote", "painful"),
+    [
+        ("I'm exhausted. I keep going anyway.", "I keep going anyway", True),
+        (
+            "If the numbers are wrong in that room, it's my credibility.",
+            "it's my credibility",
+            True,
+        ),
+        (
+            "The market sizing is fine. The competitor work is good.",
+            "The competitor work is good",
+            False,
+        ),
+        (
+            "Before you promise anything, understand the timeline.",
+            "Before you promise anything, understand the timeline",
+            False,
+        ),
+    ],
+)
+def test_tips_answer_a_painful_statement_differently_from_a_neutral_one(
+    ctx: str, quote: str, painful: bool
+) -> None:
+    # "When you say 'The competitor work is good', that sounds like a lot to carry" read as
+    # mockery; a neutral statement gets a tip about what it means to them.
+    tip = S.score_sync(ctx, "Can you send me the figures by Friday?").empathy.tip
+    assert f'When you say "{quote}",' in tip
+    assert ("a lot to carry" in tip) is painful
+    assert ("really matters to you" in tip) is not painful
+    dismissive = S.score_sync(ctx, "OK. Let's move on to the budget.").empathy.tip
+    assert ("weighing on you" in dismissive) is painful
