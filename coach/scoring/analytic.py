@@ -122,6 +122,28 @@ def _offers_detail(low: str, sent_spans: list[tuple[int, int]], span: tuple[int,
     return True
 
 
+# "So ... you have to post them this week": an obligation handed back in a reflection is
+# not an instruction; "you should" stays advice wherever it is.
+_REFLECTIVE_LEAD = re.compile(
+    # Not "So you need to ..." (advice) nor "So what if ...".
+    r"^\W*so (?!what(?![\w'])|you (?:have to|need to|must|gotta))"
+    r"|sounds like|you said|you mentioned|you(?:'re| are) saying|you told me"
+)
+_OBLIGATION = re.compile(r"you (?:have to|need to|needs to|must|gotta)(?![\w'])")
+
+
+def _hands_back_obligation(
+    low: str, sent_spans: list[tuple[int, int]], span: tuple[int, int]
+) -> bool:
+    """Whether the advice-like phrase at `span` reports their obligation inside a reflection."""
+    if _OBLIGATION.match(low, span[0]) is None:
+        return False
+    for s, e in sent_spans:
+        if s <= span[0] < e:
+            return _REFLECTIVE_LEAD.search(low[s : span[1]]) is not None
+    return False
+
+
 _FIRST_PERSON_START = re.compile(r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?![\w'])")
 # Sentences that open with an instruction or a lecture marker are advice or information, not
 # a reflection, even when they reuse the other person's words.
@@ -696,7 +718,11 @@ class AnalyticScorer:
 
         # --- costs
         permission = bool(hits.get("permission", _NO_SPANS))
-        advice_hits = hits.get("advice", _NO_SPANS)
+        advice_hits = [
+            sp
+            for sp in hits.get("advice", _NO_SPANS)
+            if not _hands_back_obligation(low, sent_spans, sp)
+        ]
         advice_wo = bool(advice_hits) and not permission
         for sp in advice_hits[:2]:
             cue(

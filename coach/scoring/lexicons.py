@@ -140,6 +140,13 @@ INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"me too",
     r"i feel (?:the )?same",
     r"part of you",
+    # Validating the feeling they showed: "No wonder you're upset", "Of course you're angry".
+    r"no wonder (?:you|you're|you are|you'd|you feel|you felt)",
+    r"(?:makes|made) (?:total |complete |perfect |a lot of )?sense (?:that )?"
+    r"you(?:'re| are|'d| would| feel| felt)",
+    r"of course you(?:'re| are|'d| would| feel| felt)",
+    r"(?:it'?s|it is|that'?s|that is) (?:completely |totally |so )?(?:understandable|natural) "
+    r"(?:that )?(?:you|you're|you are|you'd|you feel|you felt)",
     # Naming how hard their situation is, whatever the subject: "looking after your dad while
     # ... must be exhausting", "sounds like a really hard couple of months".
     r"(?:sounds|seems) like (?:a |an |such a )?(?:really |so |very |pretty |incredibly )?"

@@ -375,3 +375,33 @@ def test_tips_answer_a_painful_statement_differently_from_a_neutral_one(
     assert ("really matters to you" in tip) is not painful
     dismissive = S.score_sync(ctx, "OK. Let's move on to the budget.").empathy.tip
     assert ("weighing on you" in dismissive) is painful
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "No wonder you're upset.",
+        "Of course you're angry, they promised you Friday.",
+        "It makes sense that you feel let down.",
+        "It's understandable that you're worried.",
+    ],
+)
+def test_validating_their_feeling_conveys_understanding(reply: str) -> None:
+    # "No wonder you're upset" had scored empathy 1.0: no mechanism was found in it.
+    ctx = "They cancelled my order again and nobody called me."
+    assert S.analyse(ctx, reply).interpretations == 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "advice"),
+    [
+        ("So the date is wrong, and you have to post them this week.", False),
+        ("It sounds like you need to have them by Saturday.", False),
+        ("So you need to make the choice and tell them.", True),
+        ("So the date is wrong, and you should complain to the printer.", True),
+        ("You have to post them this week.", True),
+    ],
+)
+def test_an_obligation_handed_back_in_a_reflection_is_not_advice(reply: str, advice: bool) -> None:
+    ctx = "The invitations arrived today and the date is wrong. The party is in ten days."
+    assert S.analyse(ctx, reply).advice_without_permission is advice
