@@ -145,6 +145,9 @@ INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"(?:makes|made) (?:total |complete |perfect |a lot of )?sense (?:that )?"
     r"you(?:'re| are|'d| would| feel| felt)",
     r"of course you(?:'re| are|'d| would| feel| felt)",
+    # Reflecting the feeling back: "So you felt blindsided". ("... makes you feel ..." is
+    # as often a question or a general remark, and measured worse on EPITOME.)
+    r"so you (?:felt|feel|were feeling|are feeling)",
     r"(?:it'?s|it is|that'?s|that is) (?:completely |totally |so )?(?:understandable|natural) "
     r"(?:that )?(?:you|you're|you are|you'd|you feel|you felt)",
     # Naming how hard their situation is, whatever the subject: "looking after your dad while

@@ -384,6 +384,7 @@ def test_tips_answer_a_painful_statement_differently_from_a_neutral_one(
         "Of course you're angry, they promised you Friday.",
         "It makes sense that you feel let down.",
         "It's understandable that you're worried.",
+        "So you felt blindsided when it went out without your review.",
     ],
 )
 def test_validating_their_feeling_conveys_understanding(reply: str) -> None:
