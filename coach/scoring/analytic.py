@@ -114,8 +114,14 @@ _REPORTING = re.compile(
 )
 
 
+# "the 14% increase", "your Friday deadline": a detail they already have, referred to.
+_REFERRED = re.compile(r"(?:the|that|this|these|those|your|their|his|her|our|its) $")
+
+
 def _offers_detail(low: str, sent_spans: list[tuple[int, int]], span: tuple[int, int]) -> bool:
     """Whether a date, time or amount at `span` is offered rather than reported."""
+    if _REFERRED.search(low, max(0, span[0] - 7), span[0]) is not None:
+        return False
     for s, e in sent_spans:
         if s <= span[0] < e:
             return _REPORTING.search(low, s, e) is None
@@ -144,6 +150,11 @@ def _hands_back_obligation(
     return False
 
 
+# Thanks and greetings are neither listening nor a lecture.
+_COURTESY = re.compile(
+    r"(?:thanks|thank you|many thanks|i (?:really )?appreciate|good to see|nice to see|"
+    r"great to see|good morning|good afternoon|hi|hello)(?![\w'])"
+)
 _FIRST_PERSON_START = re.compile(r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?![\w'])")
 # Sentences that open with an instruction or a lecture marker are advice or information, not
 # a reflection, even when they reuse the other person's words.
@@ -649,7 +660,8 @@ class AnalyticScorer:
             if kind:
                 last_kind = kind
             elif (
-                within("er_strong", s, e) is None
+                _COURTESY.match(core) is None
+                and within("er_strong", s, e) is None
                 and within("er_weak", s, e) is None
                 and within("ip_weak", s, e) is None
             ):

@@ -372,6 +372,11 @@ OPEN_QUESTION_ANYWHERE: tuple[str, ...] = (
     r"how (?:do|did|does|would|could|might|are|is|was|has|have|can|will)",
     r"what (?:do|did|does|would|could|might|are|is|was|has|have|can|will|makes|made|kind|sort)",
     r"why",
+    # Requests to elaborate phrased as yes/no ("Can you walk me through ...?") are open (MITI).
+    r"(?:walk|talk) me through",
+    r"help me understand",
+    r"(?:say|explain|describe) (?:a (?:bit|little) )?more",
+    r"what(?:'s| is) (?:behind|driving)",
 )
 
 # --- Listening costs ------------------------------------------------------------------------

@@ -406,3 +406,17 @@ def test_validating_their_feeling_conveys_understanding(reply: str) -> None:
 def test_an_obligation_handed_back_in_a_reflection_is_not_advice(reply: str, advice: bool) -> None:
     ctx = "The invitations arrived today and the date is wrong. The party is in ten days."
     assert S.analyse(ctx, reply).advice_without_permission is advice
+
+
+def test_a_request_to_elaborate_is_an_open_question_and_a_referred_amount_no_offer() -> None:
+    # "Can you walk me through what's behind the 14% increase?" was a closed question and a
+    # concrete proposal, so the offline supplier answered "You're making me an offer?", and
+    # the thanks before it cost listening as a lecture sentence.
+    ctx = "Let me guess. You're calling to tell me 14% is out of the question. Go on then."
+    reply = "Thanks for sending the price list early. Can you walk me through the 14% increase?"
+    sig = S.analyse(ctx, reply)
+    assert sig.question == "open"
+    assert not sig.proposal
+    assert sig.other_sentences == 0
+    offer = S.analyse(ctx, "If we sign for three years, could you hold the rise at 6%?")
+    assert offer.proposal
