@@ -42,7 +42,8 @@ class CoachApp(App[None]):
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help", id="help"),
+        # "app.help", as the picker's "?" binding: the footer shows one Help key, not two.
+        Binding("f1", "app.help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 

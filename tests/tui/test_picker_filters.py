@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Select
 
 from coach.tui.app import CoachApp
-from tests.tui.conftest import loaded_picker
+from tests.tui.conftest import loaded_picker, wait_until
 
 WaitUntil = Any
 
@@ -73,3 +73,20 @@ async def test_every_scenario_shows_its_level_line(
             assert f"{scenario.difficulty.value} ·" in "\n".join(screen[top:bottom]), scenario.title
             checked += 1
         assert checked >= 2
+
+
+async def test_the_footer_shows_one_help_key_per_screen(
+    make_app: Callable[..., CoachApp],
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    def help_keys(app: CoachApp) -> list[str]:
+        return [k.key for k in app.screen.query(FooterKey) if k.description == "Help"]
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await loaded_picker(app, pilot)
+        await wait_until(pilot, lambda: help_keys(app), "footer keys")
+        assert help_keys(app) == ["question_mark"]  # "? Help", not also "f1 Help"
+        await pilot.press("f1")  # still opens help from the picker
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", "help")
