@@ -47,6 +47,9 @@ EMOTIONAL_WEAK: tuple[str, ...] = (
     # "It sounds like this month has been a lot."
     r"(?:sounds like|has been|must be|must have been) (?:such |so |really |quite )?a lot"
     r"(?! of| more| less| to| for| better| worse)",
+    # "... has been a lot more than a busy patch" (not "a lot more tickets").
+    r"(?:sounds like|has been|have been|must be|must have been) (?:such |so |really |quite )?"
+    r"a lot more than",
     r"(?:you'?re|you are) not alone",
     r"don'?t (?:worry|be (?:so )?hard on yourself|give up)",
     r"(?:it'?s|it is|that'?s|that is) (?:ok|okay|alright|fine|normal|valid|understandable)",

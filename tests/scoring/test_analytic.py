@@ -334,7 +334,9 @@ def test_naming_their_feeling_with_any_subject_is_an_emotional_reaction() -> Non
     [
         ("That sounds heavy, carrying the queue on your own.", 2),
         ("It sounds like this month has been a lot.", 1),
+        ("It sounds like this month has been a lot more than a busy patch.", 1),
         ("That is a lot of tickets.", 0),
+        ("We have had a lot more tickets than last year.", 0),
         ("It has been a lot better since the spring.", 0),
     ],
 )
