@@ -1018,6 +1018,13 @@ class Session:
                 f"{name} seems ready to talk solutions. Make one concrete proposal with a clear "
                 'next step, e.g. "What if we ... and check in on Friday?"'
             )
+        if self._revealed_by_last_turn():
+            # They just opened up. Pointing at the next secret would often name the very
+            # question the learner just asked; after a disclosure, reflecting comes first.
+            return (
+                f"{name} just told you something that matters to them. Reflect it back in "
+                "your own words, feeling included, before you ask anything new."
+            )
         unrevealed = [
             h for h in self._scenario.counterpart.hidden_information if h.id not in state.revealed
         ]
@@ -1030,6 +1037,16 @@ class Session:
             f"Reflect back what {name} just said in your own words, including the feeling "
             "behind it, then ask one open question."
         )
+
+    def _revealed_by_last_turn(self) -> bool:
+        """Whether the reply to the latest learner turn revealed hidden information."""
+        if not self._path_ids:
+            return False
+        now = self._states.get(self._path_ids[-1])
+        before = self._states.get(self._path_ids[-2]) if len(self._path_ids) > 1 else None
+        if now is None:
+            return False
+        return bool(set(now.revealed) - set(before.revealed if before else ()))
 
     def rewind(self, to_turn_id: str) -> LearnerTurn:
         """Go back to before learner turn `to_turn_id`; the next `send` starts a new branch.

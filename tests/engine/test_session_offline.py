@@ -141,6 +141,23 @@ async def test_hint_is_recorded(salary: Scenario, tmp_path: Path) -> None:
     assert [e["after"] for e in t.events if e["type"] == "hint"] == ["C1"]
 
 
+async def test_after_a_disclosure_the_hint_asks_for_a_reflection(
+    scenarios: list[Scenario], tmp_path: Path
+) -> None:
+    # The hint used to name the next hidden fact's condition, "Kai may open up if you ask
+    # what makes it hard to ask for help", right after the learner had asked exactly that.
+    burnout = next(s for s in scenarios if s.id == "colleague-close-to-burnout")
+    session = Session(burnout, OfflineBackend(burnout, seed=7), None, tmp_path / "r.jsonl")
+    await session.start()
+    await session.send("It sounds like this month has been a lot more than a busy patch.").run()
+    assert session.revealed  # Kai told us about the days off
+    hint = await session.hint()
+    assert hint.startswith("Kai just told you something") and "Reflect it back" in hint
+    await session.send("Honestly, I think you should take a holiday.").run()
+    assert "just told you" not in await session.hint()  # nothing new was revealed
+    await session.aclose()
+
+
 async def test_send_rules(salary: Scenario, tmp_path: Path) -> None:
     session = Session(salary, OfflineBackend(salary), None, tmp_path / "x.jsonl")
     with pytest.raises(SessionError):
