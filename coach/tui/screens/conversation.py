@@ -173,6 +173,12 @@ class ConversationScreen(Screen[None]):
     # ---- sending and streaming
 
     def action_send(self) -> None:
+        # Ctrl+S is a priority binding: it runs before the keys already queued for the input
+        # are handled, so a burst of keys (a text expander, dictation, tmux send-keys) ending
+        # in Ctrl+S sent only part of the text. Send once the input has caught up.
+        self.query_one("#input", TextArea).call_later(self._send_typed)
+
+    def _send_typed(self) -> None:
         area = self.query_one("#input", TextArea)
         if self.streaming:
             self.notify("A reply is still coming; Esc stops it.", markup=False)
