@@ -837,16 +837,17 @@ class Session:
         state = self._state
         outcome: Outcome | None = None
         reason = ""
+        name = self._scenario.counterpart.name.split()[0]
         if self._backend.name == "offline" and transition and transition.ending:
             outcome = self._tracker.outcome_for(state, transition.ending)
             reason = {
-                "agreement": "the counterpart agreed",
-                "walk_out": f"tension reached {state.tension}; the counterpart walked out",
+                "agreement": f"{name} agreed",
+                "walk_out": f"tension reached {state.tension}; {name} walked out",
                 "impasse": f"the turn limit ({self.max_turns}) was reached",
             }[transition.ending]
         elif marker.outcome is not None:
             outcome = marker.outcome
-            reason = f"the counterpart ended the conversation ({outcome.value})"
+            reason = f"{name} ended the conversation ({outcome.value.replace('_', ' ')})"
         elif len(self._path_ids) >= self.max_turns:
             outcome = self._tracker.outcome_for(state, "impasse")
             reason = f"the turn limit ({self.max_turns}) was reached"

@@ -65,6 +65,10 @@ async def test_listening_beats_pushing_in_every_scenario(
         assert good.state.tension < bad.state.tension, scenario.id
         assert good.outcome is Outcome.agreement, scenario.id
         assert bad.outcome is Outcome.walk_out, scenario.id
+        # The reason names them, as the learner knows them, not "the counterpart".
+        first_name = scenario.counterpart.name.split()[0]
+        assert good.end_reason == f"{first_name} agreed", scenario.id
+        assert bad.end_reason.endswith(f"; {first_name} walked out"), scenario.id
         # Listening earns the hidden information; pushing does not.
         assert len(good.revealed) > len(bad.revealed), scenario.id
 

@@ -37,6 +37,7 @@ from coach.session import (
     TurnStream,
 )
 from coach.tui.literal import lit, one_line, visible
+from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.messages import CounterpartMessage, ReplyStream, TitleBar
 from coach.tui.widgets.scored_turn import ScoredTurnView
 
@@ -303,7 +304,7 @@ class ConversationScreen(Screen[None]):
 
     def show_ended(self, event: Ended) -> None:
         text = Text("The conversation has ended: ", style="bold")
-        text.append_text(lit(event.outcome.value.replace("_", " ")))
+        text.append_text(lit(outcome_label(event.outcome.value)))
         text.append(" — ")
         text.append_text(lit(event.reason))
         text.append("\nCtrl+G for the debrief, Ctrl+B to rewind and try another way.")
