@@ -26,6 +26,26 @@ async def test_keyboard_rates_each_skill_and_enter_submits() -> None:
         assert app.result == {"empathy": 5, "active_listening": 2, "clarity": 3}
 
 
+async def test_arrows_from_the_submit_button_do_not_wrap_to_the_first_skill() -> None:
+    # "4, down, 3" used to rate clarity, and a further "down" on Submit jumped back to empathy,
+    # so the next number overwrote the empathy rating.
+    from textual.widgets import Button
+
+    screen = SelfAssessmentScreen(list(SKILLS))
+    app = ScreenApp(screen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("4", "3", "4")  # each number rates and moves on: Submit is next
+        assert isinstance(screen.focused, Button) and screen.focused.id == "sa-submit"
+        await pilot.press("down")
+        assert isinstance(screen.focused, Button) and screen.focused.id == "sa-submit"
+        await pilot.press("up")
+        assert isinstance(screen.focused, RatingRow) and screen.focused.skill == "clarity"
+        await pilot.press("5", "enter")
+        await pilot.pause()
+        assert app.result == {"empathy": 4, "active_listening": 3, "clarity": 5}
+
+
 async def test_enter_with_a_missing_rating_does_not_submit() -> None:
     screen = SelfAssessmentScreen(list(SKILLS))
     app = ScreenApp(screen)

@@ -2,8 +2,9 @@
 
 Comparing how we think we did with what was measured is one of the strongest levers for
 learning a soft skill, so the rating comes before the scores are shown and history tracks
-the gap over time. The modal is keyboard-first (1-5 rate the focused skill and move on,
-↑/↓ choose a skill, ←/→ adjust, Enter submits, Esc skips) and every number is clickable.
+the gap over time. The modal is keyboard-first (1-5 rate the focused skill and move on, so
+"4 3 4 Enter" rates all three; ↑/↓ choose a skill, ←/→ adjust, Enter submits, Esc skips)
+and every number is clickable.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
             for index, skill in enumerate(self.skills):
                 yield RatingRow(skill, id=f"rate-{index}")
             yield Static(
-                "↑/↓ skill · 1-5 or ←/→ rate · click a number · Enter submit · Esc skip",
+                "1-5 rate and go to the next skill · ←/→ adjust · ↑/↓ skill · "
+                "Enter submit · Esc skip",
                 id="sa-keys",
             )
             with Horizontal(id="sa-buttons"):
@@ -146,7 +148,13 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
         rows = self.rows
         if not rows:
             return
-        index = rows.index(self._focused_row()) if isinstance(self.focused, RatingRow) else -1
+        if not isinstance(self.focused, RatingRow):
+            # On the buttons (where rating the last skill lands): up goes back to that skill,
+            # down stays put rather than wrapping round to the first.
+            if delta < 0:
+                rows[-1].focus()
+            return
+        index = rows.index(self.focused)
         rows[max(0, min(len(rows) - 1, index + delta))].focus()
 
     def action_rate(self, value: int) -> None:
