@@ -101,20 +101,15 @@ def miti_text(debrief: Debrief) -> Text:
 
 
 def highlights_text(debrief: Debrief) -> Text:
+    # The messages already quote the turn ("In turn 2 you wrote “...”"); no second copy.
     out = Text(end="")
     if debrief.strength:
         out.append("Strength  ", style="bold green")
         out.append_text(lit(debrief.strength.message))
-        if debrief.strength.quote:
-            out.append("\n  ")
-            out.append_text(lit(f"“{debrief.strength.quote}”", "italic green"))
         out.append("\n")
     if debrief.improvement:
         out.append("To work on  ", style="bold yellow")
         out.append_text(lit(debrief.improvement.message))
-        if debrief.improvement.quote:
-            out.append("\n  ")
-            out.append_text(lit(f"“{debrief.improvement.quote}”", "italic yellow"))
     return out
 
 
