@@ -405,21 +405,24 @@ class OfflineRewriter:
         if p.reflection_complex:
             reflect_notes.append(f"Opened by reflecting their words: “{p.reflection_complex}”")
 
+        def closing(core: list[str], added: str) -> tuple[list[str], str]:
+            # One question at a time: an open question the learner already asked stays the
+            # only one, rather than a stock exploration stacked after it.
+            if any(s.endswith("?") for s in core):
+                return [], "Kept your open question as the one question"
+            return [p.exploration], added
+
         core, notes = listening_core(keep_advice=True)
+        ask, ask_note = closing(core, "Asked about their experience with an open question")
         drafts["empathy"] = RewriteDraft(
-            _join([p.acknowledgement, p.reflection_complex, *core, p.exploration]),
-            (
-                "Acknowledged how it feels for them",
-                *reflect_notes,
-                *cleaning,
-                *notes,
-                "Asked about their experience with an open question",
-            ),
+            _join([p.acknowledgement, p.reflection_complex, *core, *ask]),
+            ("Acknowledged how it feels for them", *reflect_notes, *cleaning, *notes, ask_note),
         )
         core, notes = listening_core(keep_advice=False)
+        ask, ask_note = closing(core, "Closed with an open question")
         drafts["active_listening"] = RewriteDraft(
-            _join([p.reflection_complex or p.acknowledgement, *core, p.exploration]),
-            (*reflect_notes, *cleaning, *notes, "Closed with an open question"),
+            _join([p.reflection_complex or p.acknowledgement, *core, *ask]),
+            (*reflect_notes, *cleaning, *notes, ask_note),
         )
         drafts["reflect_only"] = RewriteDraft(
             _join([p.reflection_complex or p.acknowledgement, p.exploration]),

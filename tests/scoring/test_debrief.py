@@ -168,3 +168,16 @@ async def test_llm_failure_falls_back_to_the_offline_rewrite(settings: Settings)
     assert route.call_count == 2  # one repair, then give up
     rw = debrief.rewrite
     assert rw is not None and rw.method == "offline" and rw.rewritten != rw.original
+
+
+def test_rewrites_keep_one_question_when_the_learner_already_asked_an_open_one() -> None:
+    # The empathy rewrite of "What would make the next two weeks lighter for you?" used to
+    # end with that question and then "What has been the hardest part of this for you?".
+    ctx = "If I ask the manager to take things off me, I'm scared that's the promotion gone."
+    reply = "What would make the next two weeks lighter for you?"
+    drafts = OfflineRewriter().candidates(ctx, reply, "empathy")
+    assert drafts[0].text.count("?") == 1 and drafts[0].text.endswith(reply)
+    assert "Kept your open question as the one question" in drafts[0].changes
+    # Without a question of their own, the rewrite still adds one.
+    plain = OfflineRewriter().candidates(ctx, "Okay, let's move on.", "empathy")
+    assert plain[0].text.count("?") == 1
