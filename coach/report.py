@@ -390,12 +390,18 @@ def render_table(run: ReplayRun) -> str:
     return "\n".join(out) + "\n"
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 session', '2 sessions' (the report's nouns all take a plain -s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _cohort_lines(cohort_data: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for scorer, c in cohort_data.items():
         if not c["sessions"]:
             continue
-        out += ["", f"Cohort ({scorer}): {c['sessions']} sessions, {c['turns']} turns"]
+        sessions, turns = counted(c["sessions"], "session"), counted(c["turns"], "turn")
+        out += ["", f"Cohort ({scorer}): {sessions}, {turns}"]
         rows = []
         for skill in SKILLS:
             d = c["skills"][skill]["turns"]
@@ -422,7 +428,7 @@ def _cohort_lines(cohort_data: dict[str, Any]) -> list[str]:
             out.append("Per scenario:")
             for sid, e in c["scenarios"].items():
                 vals = ", ".join(f"{SKILL_LABELS[s]} {_fmt(e[s])}" for s in SKILLS)
-                out.append(f"  {sid}: {e['sessions']} sessions; {vals}")
+                out.append(f"  {sid}: {counted(e['sessions'], 'session')}; {vals}")
     return out
 
 
@@ -435,8 +441,10 @@ def _summary_lines(data: dict[str, Any], failures: bool = True) -> list[str]:
     s = data["summary"]
     out = [
         "",
-        f"{s['scored']}/{s['turn_scores']} turn scores in {s['sessions']} sessions, "
-        f"{s['from_cache']} from cache, {s['calls']} scorer calls, {s['seconds']:.1f}s",
+        f"{s['scored']}/{counted(s['turn_scores'], 'turn score')} in "
+        f"{counted(s['sessions'], 'session')}, "
+        f"{s['from_cache']} from cache, {counted(s['calls'], 'scorer call')}, "
+        f"{s['seconds']:.1f}s",
     ]
     if s["recorded_compared"]:
         out.append(
@@ -468,7 +476,8 @@ def render_markdown(run: ReplayRun) -> str:
     out = [
         "# Replay report",
         "",
-        f"{s['scored']}/{s['turn_scores']} turn scores in {s['sessions']} sessions "
+        f"{s['scored']}/{counted(s['turn_scores'], 'turn score')} in "
+        f"{counted(s['sessions'], 'session')} "
         f"(scorers: {', '.join(data['scorers'])}; {s['from_cache']} from cache).",
         "",
     ]

@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from coach.report import counted
 from coach.scoring.types import SKILL_LABELS, SKILLS
 
 COLORS = {"empathy": "#c2410c", "active_listening": "#1d4ed8", "clarity": "#15803d"}
@@ -139,8 +140,8 @@ def _cohort(data: dict[str, Any]) -> list[str]:
         if not c["sessions"]:
             continue
         out.append(
-            f"<h2>Cohort summary <span class=muted>({e(scorer)}: {c['sessions']} sessions, "
-            f"{c['turns']} turns)</span></h2>"
+            f"<h2>Cohort summary <span class=muted>({e(scorer)}: "
+            f"{counted(c['sessions'], 'session')}, {counted(c['turns'], 'turn')})</span></h2>"
         )
         if c["weakest_skills"]:
             out.append(
@@ -265,8 +266,9 @@ def render_html(data: dict[str, Any]) -> str:
         "<title>coach replay report</title>",
         f"<style>{CSS}</style></head><body><main>",
         "<h1>Replay report</h1>",
-        f"<p class=muted>{s['scored']} of {s['turn_scores']} turn scores in {s['sessions']} "
-        f"sessions · scorers: {e(', '.join(data['scorers']))} · {s['from_cache']} from cache</p>",
+        f"<p class=muted>{s['scored']} of {counted(s['turn_scores'], 'turn score')} in "
+        f"{counted(s['sessions'], 'session')} · scorers: {e(', '.join(data['scorers']))} · "
+        f"{s['from_cache']} from cache</p>",
     ]
     if s["recorded_compared"]:
         out.append(

@@ -36,6 +36,16 @@ def test_table_default_and_exit_ok(files: list[Path], capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "a.jsonl#a" in out and "Cohort (heuristic)" in out
     assert "Recorded scores reproduced: 3/3" in out
+    assert "5/5 turn scores in 2 sessions, 0 from cache, 5 scorer calls" in out
+
+
+def test_counts_of_one_read_in_the_singular(
+    files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", str(files[0]), "--quiet"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "Cohort (heuristic): 1 session, 3 turns" in out and "in 1 session," in out
+    assert "1 sessions" not in out
 
 
 def test_bad_file_reported_others_scored(
