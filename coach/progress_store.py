@@ -180,11 +180,14 @@ def target_level(records: Sequence[SessionInfo], library: Library) -> tuple[Diff
     scenario = library.get(last.scenario_id)
     current = scenario.difficulty if scenario else Difficulty.intermediate
     index = LEVELS.index(current)
+    scored = f"your last session scored {last.overall:.1f}"
     if last.overall >= STEP_UP_AT and index < len(LEVELS) - 1:
-        return LEVELS[index + 1], f"your last session scored {last.overall:.1f}: a step up"
+        up = LEVELS[index + 1]
+        return up, f"{scored}, so one step up to {up.value} level"
     if last.overall <= STEP_DOWN_AT and index > 0:
-        return LEVELS[index - 1], f"your last session scored {last.overall:.1f}: a step back"
-    return current, f"your last session scored {last.overall:.1f}: the same level"
+        down = LEVELS[index - 1]
+        return down, f"{scored}, so one step back to {down.value} level"
+    return current, f"{scored}, so it stays at {current.value} level"
 
 
 def recommend_next(
@@ -226,7 +229,7 @@ def recommend_next(
         parts.append(f"trains {SKILL_LABELS[gap.skill].lower()}, your weakest skill lately")
     parts.append(level_reason)
     if best.id not in played:
-        parts.append("new to you")
+        parts.append("you have not played it yet")
     elif best.id in recent_ids:
         parts.append("played recently, but nothing else fits better")
     return Recommendation(

@@ -89,6 +89,13 @@ def test_target_level_steps_up_and_down() -> None:
         is Difficulty.intermediate
     )
     assert target_level([], lib)[0] is Difficulty.beginner
+    # The reason names the level it lands on ("...: the same level" said nothing).
+    assert target_level([rec(1, "peer-missed-deadlines", 4, 4, 4)], lib)[1] == (
+        "your last session scored 4.0, so one step up to intermediate level"
+    )
+    assert target_level([rec(1, "salary-offer-negotiation", 3, 3, 3)], lib)[1] == (
+        "your last session scored 3.0, so it stays at intermediate level"
+    )
 
 
 def test_recommendation_trains_the_gap_at_the_right_level_and_is_fresh() -> None:
