@@ -620,6 +620,7 @@ class Session:
             "created_at": utc_now(),
             "scenario_id": self._scenario.id,
             "scenario_title": self._scenario.title,
+            "counterpart_name": self._scenario.counterpart.name,
             "scenario_hash": self._scenario.content_hash(),
             "scenario_path": str(self._scenario_path) if self._scenario_path else None,
             "backend": self._backend.name,

@@ -115,7 +115,8 @@ def _show(args: argparse.Namespace) -> int:
             )
         )
         return ExitCode.OK
-    name = "Counterpart"
+    raw_name = transcript.header.get("counterpart_name")
+    name = raw_name if isinstance(raw_name, str) and raw_name.strip() else "Counterpart"
     print(f"{info.session_id}  {info.scenario_title or info.scenario_id}  {info.created_at}")
     print(
         f"backend {info.backend} ({info.model}); {info.turns} turns; outcome "

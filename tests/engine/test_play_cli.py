@@ -43,6 +43,11 @@ def test_play_offline_script_without_key(
     )
     t = read_transcript(out)
     assert len(t.active_path()) == 3 and t.header["seed"] == 4 and t.ended
+    assert t.header["counterpart_name"] == "Gloria Mendes"
+    # `coach sessions show` labels their turns with the name, not "Counterpart".
+    assert main(["sessions", "show", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert f"\nGloria Mendes: {t.opening.text}" in shown and "\nCounterpart:" not in shown
 
 
 def test_play_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

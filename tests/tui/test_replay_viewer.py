@@ -56,8 +56,11 @@ async def test_steps_through_a_real_session_with_scores() -> None:
         assert "You rated yourself: Empathy 4" in shown(screen, "title")
         assert shown(screen, "position").startswith(f"Turn 1 of {len(GOOD)}")
         assert GOOD[0] in shown(screen, "learner")
-        # The context is the opening line; scores and tips are on screen.
+        # The context is the opening line, said by the counterpart's name (it used to say
+        # "Counterpart"); scores and tips are on screen.
         assert exchanges[0].context in shown(screen, "context")
+        assert shown(screen, "context").startswith("Dana Whitfield\n")
+        assert shown(screen, "state").startswith("Dana Whitfield: trust")
         first = exchanges[0].score
         assert first is not None
         assert f"Empathy {first.empathy.score:.1f}" in shown(screen, "feedback")
@@ -136,7 +139,10 @@ def hostile_events() -> list[dict[str, object]]:
 
 async def test_markup_and_escapes_render_literally_and_trigger_nothing(tmp_path: Path) -> None:
     path = write_transcript(
-        tmp_path / "nasty.jsonl", hostile_events(), scenario_title="[@click=app.quit]T[/]"
+        tmp_path / "nasty.jsonl",
+        hostile_events(),
+        scenario_title="[@click=app.quit]T[/]",
+        counterpart_name="[b]Dana[/b]",
     )
     screen = ReplayViewerScreen(path)
     app = ScreenApp(screen)
@@ -148,6 +154,7 @@ async def test_markup_and_escapes_render_literally_and_trigger_nothing(tmp_path:
         assert literal in shown(screen, "reply")
         assert "500 [/bold] [@click=app.quit]x[/]" in shown(screen, "reply")
         assert "[@click=app.quit]T[/]" in shown(screen, "title")
+        assert shown(screen, "context").startswith("[b]Dana[/b]\n")  # the name, literally
         assert "Try [@click=app.quit]this[/]" in shown(screen, "hints")
         assert "[bold]m" in shown(screen, "state") and "[@click=app.quit]x[/]" in shown(
             screen, "state"

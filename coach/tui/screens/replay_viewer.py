@@ -69,9 +69,13 @@ class ReplayViewerScreen(Screen[None]):
         self.branches: list[list[Exchange]] = []
         self.branch = 0
         self.index = 0
+        self.counterpart = "Counterpart"
         try:
             self.transcript = read_transcript(self.path)
             self.branches = self._read_branches(self.transcript)
+            name = self.transcript.header.get("counterpart_name")
+            if isinstance(name, str) and name.strip():
+                self.counterpart = one_line(name, 60)
         except (TranscriptError, OSError, ValueError, KeyError, TypeError) as exc:
             self.error = str(exc)
         if self.branches:
@@ -166,7 +170,7 @@ class ReplayViewerScreen(Screen[None]):
             "reply": Text(""),
         }
         if turn is not None:
-            parts["context"] = self._said("Counterpart", turn.context or "(no opening line)")
+            parts["context"] = self._said(self.counterpart, turn.context or "(no opening line)")
             if turn.hints:
                 hints = Text(end="")
                 hints.append("Hints asked here:\n", style="dim")
@@ -200,17 +204,17 @@ class ReplayViewerScreen(Screen[None]):
     @staticmethod
     def _said(who: str, text: str) -> Text:
         out = Text(end="")
-        out.append(f"{who}\n", style="bold")
+        out.append_text(lit(who, "bold"))  # a name from the file: shown literally too
+        out.append("\n")
         out.append_text(lit(text))
         return out
 
-    @staticmethod
-    def _state(turn: Exchange) -> Text:
+    def _state(self, turn: Exchange) -> Text:
         state = turn.state
         if state is None:
             return Text("")
         out = Text(end="")
-        out.append("Counterpart: ", style="dim")
+        out.append_text(lit(f"{self.counterpart}: ", "dim"))
         out.append(f"trust {state.trust}  tension {state.tension}")
         if state.mood:
             out.append("  mood ", style="dim")
@@ -231,7 +235,7 @@ class ReplayViewerScreen(Screen[None]):
         if reply is None:
             out = Text("(no reply recorded)", style="dim italic")
         else:
-            out = self._said("Counterpart", reply.text)
+            out = self._said(self.counterpart, reply.text)
             if not reply.complete:
                 out.append("\n(reply cut off", style="yellow")
                 if reply.error:
