@@ -97,7 +97,8 @@ _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_PAINFUL = re.compile(r"\b(?:" + "|".join(lx.PAINFUL_WORDS) + r")\b")
+_PAINFUL_PHRASES = tuple(f" {p} " for p in lx.PAINFUL_PHRASES)
+_CLAUSE_BREAK = re.compile(r"[,;:—–]\s+| - ")
 _DIGIT = re.compile(r"\d")
 # Discourse markers before the real start of a sentence ("Okay. So, what ..."): skipped when
 # deciding what kind of sentence it is.
@@ -427,13 +428,13 @@ def _context(context: str) -> _Context:
             said = piece
             break
     words = said.rstrip(".!?… \n").split()
-    # The whole tail, not only the quoted sentence: "I'm exhausted. I keep going." is painful.
-    painful = _PAINFUL.search(text[-160:].lower()) is not None
+    # Their whole turn, not only the quoted sentence: "I'm exhausted. I keep going." is painful.
+    painful = not lx.PAINFUL_WORDS.isdisjoint(toks) or any(p in flat for p in _PAINFUL_PHRASES)
     if len(words) <= 8:
         said = " ".join(words)
     else:
         # Prefer their last whole clause ("it's my credibility") to a cut mid-clause.
-        clause = re.split(r"[,;:—–]\s+| - ", " ".join(words))[-1].split()
+        clause = _CLAUSE_BREAK.split(" ".join(words))[-1].split()
         said = " ".join(clause) if 3 <= len(clause) <= 8 else "…" + " ".join(words[-8:])
     return _Context(frozenset(content), flat, question_words, said, painful)
 
