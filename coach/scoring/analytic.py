@@ -775,7 +775,9 @@ class AnalyticScorer:
         )
         off_topic = False
         if len(ctx.content) >= 2 and len(resp_set) >= 3 and not backchannel and not small_talk:
-            if not shared and not refl and er == 0 and ip == 0 and ex == 0:
+            # A concrete proposal answers "what do I need?" in its own words ("a meeting
+            # with the VP on Thursday"): engaging, not off-topic.
+            if not shared and not refl and er == 0 and ip == 0 and ex == 0 and not proposal_hits:
                 off_topic = True
             if shift is not None and len(shared) <= 1:
                 off_topic = True

@@ -422,3 +422,12 @@ def test_a_request_to_elaborate_is_an_open_question_and_a_referred_amount_no_off
     assert sig.other_sentences == 0
     offer = S.analyse(ctx, "If we sign for three years, could you hold the rise at 6%?")
     assert offer.proposal
+
+
+def test_a_concrete_proposal_is_not_off_topic_for_sharing_no_words() -> None:
+    # Answering "What do I need? Two weeks, and someone from leadership to read it." with a
+    # proposal in other words was "does not connect to their words".
+    ctx = "What do I need? Two weeks, and someone from leadership to read it."
+    reply = "How about this: I'll set up a meeting with the VP on Thursday, and we go from there."
+    assert not S.analyse(ctx, reply).off_topic
+    assert S.analyse(ctx, "Did you see the football game last night?").off_topic
