@@ -230,6 +230,11 @@ REFLECTION_STEMS: tuple[str, ...] = (
     r"(?:this|that|it) (?:has been|is|was) (?:really )?(?:hard|difficult|tough|"
     r"frustrating|stressful|important|a lot) for you",
     r"it'?s (?:been )?(?:hard|difficult|tough|frustrating|stressful) (?:for you )?to",
+    # Handing back what they said earlier: "Well, you said before you had an opportunity".
+    r"you (?:said|mentioned|brought up|told me|talked about|described|pointed out)",
+    # "I kind of see a sense of sadness there", "I sense a lot of worry".
+    r"i (?:kind of |really |can |also )?(?:see|sense|hear|notice) (?:a |some )?"
+    r"(?:sense|feeling|lot|bit) of",
 )
 
 # Meaning-adding words: feelings, values, ambivalence. A reflection carrying these goes beyond

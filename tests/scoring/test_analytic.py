@@ -431,3 +431,16 @@ def test_a_concrete_proposal_is_not_off_topic_for_sharing_no_words() -> None:
     reply = "How about this: I'll set up a meeting with the VP on Thursday, and we go from there."
     assert not S.analyse(ctx, reply).off_topic
     assert S.analyse(ctx, "Did you see the football game last night?").off_topic
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "And one of the things you mentioned is really wanting to respect yourself.",
+        "I sense a lot of worry there.",
+        "I kind of see a sense of sadness there when this comes up.",
+    ],
+)
+def test_handing_back_what_they_said_or_sensed_is_a_reflection(reply: str) -> None:
+    # AnnoMI codes these as reflections; they were "other" (no stem matched).
+    assert S.analyse("Then it kind of defeats the purpose?", reply).main_behaviour == "reflection"
