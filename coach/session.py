@@ -40,6 +40,7 @@ from coach.llm.moves import (
     TrackerState,
     Transition,
     default_classifier,
+    scenario_topic,
 )
 from coach.prompts import PromptTemplate, load_prompt
 from coach.scenario import Move, Outcome, Scenario
@@ -322,6 +323,7 @@ class Session:
         self._seed = seed
         self._scenario_path = scenario_path
         self._classifier = classifier or default_classifier()
+        self._topic = scenario_topic(scenario)
         self._counter = counter
         self._on_score = on_score
         self._learner_name = learner
@@ -439,7 +441,7 @@ class Session:
         state = self._tracker.initial()
         for turn_id in self._path_ids:
             turn = self._learners[turn_id]
-            move = self._classifier.classify(self._context_of(turn), turn.text)
+            move = self._classifier.classify(self._context_of(turn), turn.text, self._topic)
             transition = self._tracker.apply(state, move)
             self._transitions[turn_id] = transition
             state = transition.after
@@ -679,7 +681,7 @@ class Session:
         self._path_ids.append(turn_id)
         self._summary_guard()
 
-        move = self._classifier.classify(self._context_of(turn), text)
+        move = self._classifier.classify(self._context_of(turn), text, self._topic)
         transition = self._tracker.apply(self._state, move)
         self._transitions[turn_id] = transition
         self._state = transition.after

@@ -67,20 +67,31 @@ class MoveClassifier:
 
             scorer = AnalyticScorer()
         self._scorer = scorer
-        self._cache: OrderedDict[tuple[str, str], Move] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, frozenset[str]], Move] = OrderedDict()
         self._cache_size = cache_size
 
-    def classify(self, context: str, text: str) -> Move:
-        key = (context, text)
+    def classify(self, context: str, text: str, topic: frozenset[str] = frozenset()) -> Move:
+        """The move `text` makes in reply to `context`; `topic` is `scenario_topic(...)`."""
+        key = (context, text, topic)
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
-        move = move_from_signals(self._scorer.analyse(context, text))
+        move = move_from_signals(self._scorer.analyse(context, text, topic=topic))
         self._cache[key] = move
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return move
+
+
+def scenario_topic(scenario: Scenario) -> frozenset[str]:
+    """What the scenario's conversation is about (its summary and the learner's goal and
+    brief), so the feedback a learner came to give is not taken for a change of subject."""
+    from coach.scoring.analytic import topic_words
+
+    return topic_words(
+        f"{scenario.title}\n{scenario.summary}\n{scenario.learner.goal}\n{scenario.learner.brief}"
+    )
 
 
 _default: MoveClassifier | None = None

@@ -439,6 +439,12 @@ def _context(context: str) -> _Context:
     return _Context(frozenset(content), flat, question_words, said, painful)
 
 
+def topic_words(text: str) -> frozenset[str]:
+    """The stemmed content words of `text` (e.g. a scenario's summary and brief), in the
+    form `AnalyticScorer.analyse(..., topic=)` compares against."""
+    return frozenset(_content_words(text.replace("’", "'")))
+
+
 def _quoting(said: str, then: str) -> str:
     """A sentence for a tip that starts from their words when there are any."""
     return f'When you say "{said}", {then}' if said else then[:1].upper() + then[1:]
@@ -459,8 +465,16 @@ class AnalyticScorer:
 
     # ---------------------------------------------------------------- detection
 
-    def analyse(self, context: str, response: str) -> Signals:
-        """Detect the behaviours in `response`, a reply to `context` (the other's words)."""
+    def analyse(
+        self, context: str, response: str, *, topic: frozenset[str] = frozenset()
+    ) -> Signals:
+        """Detect the behaviours in `response`, a reply to `context` (the other's words).
+
+        `topic` (see `topic_words`) is what the whole conversation is about: a reply that
+        shares no word with their last line but is about the topic is not off-topic. Scores
+        leave it empty (their contract is the two texts); the offline counterpart passes
+        its scenario's, so raising the feedback after small talk is not a change of subject.
+        """
         # Same-length normalisation keeps offsets valid for the evidence spans.
         text = response.replace("’", "'")
         ctx = _context(context)
@@ -777,7 +791,15 @@ class AnalyticScorer:
         if len(ctx.content) >= 2 and len(resp_set) >= 3 and not backchannel and not small_talk:
             # A concrete proposal answers "what do I need?" in its own words ("a meeting
             # with the VP on Thursday"): engaging, not off-topic.
-            if not shared and not refl and er == 0 and ip == 0 and ex == 0 and not proposal_hits:
+            if (
+                not shared
+                and not refl
+                and er == 0
+                and ip == 0
+                and ex == 0
+                and not proposal_hits
+                and topic.isdisjoint(resp_set)
+            ):
                 off_topic = True
             if shift is not None and len(shared) <= 1:
                 off_topic = True

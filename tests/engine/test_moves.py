@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from coach.llm.moves import MoveClassifier
-from coach.scenario import Move
+from coach.llm.moves import MoveClassifier, scenario_topic
+from coach.scenario import Move, Scenario
+from coach.scoring.analytic import AnalyticScorer
 
 
 def test_a_concrete_offer_with_no_shared_words_is_a_proposal_not_off_topic() -> None:
@@ -21,3 +22,25 @@ def test_a_real_change_of_subject_is_still_off_topic() -> None:
         "By the way, our company picnic is next month and we are planning games.",
     ):
         assert classifier.classify(context, turn) is Move.off_topic, turn
+
+
+def test_raising_the_scenario_subject_after_small_talk_is_not_off_topic(
+    scenarios: list[Scenario],
+) -> None:
+    # Giving the feedback the scenario is about, after the manager's small talk, shares no
+    # word with his last line: the offline manager used to answer with his off-topic line
+    # ("Happy to, but I'm curious what you started with.").
+    manager = next(s for s in scenarios if s.id == "upward-feedback-manager")
+    ctx = "How do I see it? Honestly, I thought I was keeping everyone in the loop."
+    feedback = (
+        "Last Thursday the deck changed at 11pm, and I rebuilt the charts twice. When that "
+        "happens, the team works late and we make mistakes."
+    )
+    topic = scenario_topic(manager)
+    assert MoveClassifier().classify(ctx, feedback, topic) is not Move.off_topic
+    assert MoveClassifier().classify(ctx, feedback) is Move.off_topic  # without the topic
+    football = "Did you see the football game last night?"
+    assert MoveClassifier().classify(ctx, football, topic) is Move.off_topic
+    # Scores keep their contract (the two texts only): the learner is still told the reply
+    # did not connect to what he said.
+    assert AnalyticScorer().analyse(ctx, feedback).off_topic
