@@ -811,9 +811,14 @@ class AnalyticScorer:
         ignores_question = False
         if ctx.question_words is not None and not backchannel:
             # A concrete commitment answers "what will you do about it?" even in other words.
+            # "Thanks for meeting. I want to talk about ...": the answer starts after the thanks.
+            start = 0
+            if len(sent_spans) > 1 and _COURTESY.match(low, sent_spans[0][0]) is not None:
+                start = sent_spans[1][0]
             addressed = (
                 bool(ctx.question_words & resp_set)
                 or _ANSWER_START.match(low) is not None
+                or (start > 0 and _ANSWER_START.match(low[start:]) is not None)
                 or bool(proposal_hits)
             )
             ignores_question = not addressed

@@ -444,3 +444,12 @@ def test_a_concrete_proposal_is_not_off_topic_for_sharing_no_words() -> None:
 def test_handing_back_what_they_said_or_sensed_is_a_reflection(reply: str) -> None:
     # AnnoMI codes these as reflections; they were "other" (no stem matched).
     assert S.analyse("Then it kind of defeats the purpose?", reply).main_behaviour == "reflection"
+
+
+def test_an_answer_after_thanks_still_answers_their_question() -> None:
+    # "What's on your list today?" answered with "Thanks for meeting. I want to talk about
+    # ..." was "leaves their question unanswered": only the thanks was read as the answer.
+    ctx = "Hey, good to see you! So, what's on your list today? Anything I can help with?"
+    reply = "Thanks for meeting. I want to talk about the late changes to the client decks."
+    assert not S.analyse(ctx, reply).ignores_question
+    assert S.analyse(ctx, "Thanks for meeting. Nice weather out there.").ignores_question
