@@ -232,6 +232,9 @@ REFLECTION_STEMS: tuple[str, ...] = (
     r"it'?s (?:been )?(?:hard|difficult|tough|frustrating|stressful) (?:for you )?to",
     # Handing back what they said earlier: "Well, you said before you had an opportunity".
     r"you (?:said|mentioned|brought up|told me|talked about|described|pointed out)",
+    # "I hear that the client pressure lands on you first", "What I hear is that ...".
+    r"i (?:hear|sense|gather|get the sense|get the feeling) that",
+    r"what i (?:hear|sense) is",
     # "I kind of see a sense of sadness there", "I sense a lot of worry".
     r"i (?:kind of |really |can |also )?(?:see|sense|hear|notice) (?:a |some )?"
     r"(?:sense|feeling|lot|bit) of",

@@ -438,6 +438,7 @@ def test_a_concrete_proposal_is_not_off_topic_for_sharing_no_words() -> None:
     [
         "And one of the things you mentioned is really wanting to respect yourself.",
         "I sense a lot of worry there.",
+        "I hear that the client pressure lands on you first.",
         "I kind of see a sense of sadness there when this comes up.",
     ],
 )
