@@ -119,14 +119,20 @@ _REPORTING = re.compile(
 _REFERRED = re.compile(r"(?:the|that|this|these|those|your|their|his|her|our|its) $")
 
 
+def _sentence_at(sent_spans: list[tuple[int, int]], pos: int) -> tuple[int, int] | None:
+    """The (start, end) of the sentence holding offset `pos`."""
+    for s, e in sent_spans:
+        if s <= pos < e:
+            return s, e
+    return None
+
+
 def _offers_detail(low: str, sent_spans: list[tuple[int, int]], span: tuple[int, int]) -> bool:
     """Whether a date, time or amount at `span` is offered rather than reported."""
     if _REFERRED.search(low, max(0, span[0] - 7), span[0]) is not None:
         return False
-    for s, e in sent_spans:
-        if s <= span[0] < e:
-            return _REPORTING.search(low, s, e) is None
-    return True
+    sentence = _sentence_at(sent_spans, span[0])
+    return sentence is None or _REPORTING.search(low, *sentence) is None
 
 
 # "So ... you have to post them this week": an obligation handed back in a reflection is
@@ -145,10 +151,8 @@ def _hands_back_obligation(
     """Whether the advice-like phrase at `span` reports their obligation inside a reflection."""
     if _OBLIGATION.match(low, span[0]) is None:
         return False
-    for s, e in sent_spans:
-        if s <= span[0] < e:
-            return _REFLECTIVE_LEAD.search(low[s : span[1]]) is not None
-    return False
+    sentence = _sentence_at(sent_spans, span[0])
+    return sentence is not None and _REFLECTIVE_LEAD.search(low[sentence[0] : span[1]]) is not None
 
 
 # Thanks and greetings are neither listening nor a lecture.
@@ -443,6 +447,10 @@ def topic_words(text: str) -> frozenset[str]:
     """The stemmed content words of `text` (e.g. a scenario's summary and brief), in the
     form `AnalyticScorer.analyse(..., topic=)` compares against."""
     return frozenset(_content_words(text.replace("’", "'")))
+
+
+# What a tip says their words mean to them when nothing painful was said.
+_MATTERS = "I get the sense that really matters to you."
 
 
 def _quoting(said: str, then: str) -> str:
@@ -988,7 +996,7 @@ class AnalyticScorer:
             weight = (
                 "it sounds like that has really been weighing on you."
                 if ctx.said_painful
-                else "I get the sense that really matters to you."
+                else _MATTERS
             )
             tip = (
                 "Drop the minimising phrase and name the feeling instead: "
@@ -1005,11 +1013,7 @@ class AnalyticScorer:
                 "of repeating a stock phrase."
             )
         elif sig.interpretations < 2:
-            meaning = (
-                "that sounds like a lot to carry."
-                if ctx.said_painful
-                else "I get the sense that really matters to you."
-            )
+            meaning = "that sounds like a lot to carry." if ctx.said_painful else _MATTERS
             tip = (
                 "Show you understood their experience, not just the facts: "
                 f"'{_quoting(ctx.said, meaning)}'"
