@@ -121,6 +121,12 @@ class Transcript:
     def scenario_id(self) -> str:
         return str(self.header.get("scenario_id", ""))
 
+    @property
+    def counterpart_name(self) -> str:
+        """Who the learner talked to; "Counterpart" for files written before it was kept."""
+        name = self.header.get("counterpart_name")
+        return name if isinstance(name, str) and name.strip() else "Counterpart"
+
     def learner_turns(self) -> dict[str, LearnerTurn]:
         return {e["turn_id"]: _learner(e) for e in self.events if e.get("type") == "learner"}
 

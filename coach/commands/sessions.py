@@ -115,8 +115,7 @@ def _show(args: argparse.Namespace) -> int:
             )
         )
         return ExitCode.OK
-    raw_name = transcript.header.get("counterpart_name")
-    name = raw_name if isinstance(raw_name, str) and raw_name.strip() else "Counterpart"
+    name = transcript.counterpart_name
     print(f"{info.session_id}  {info.scenario_title or info.scenario_id}  {info.created_at}")
     print(
         f"backend {info.backend} ({info.model}); {info.turns} turns; outcome "

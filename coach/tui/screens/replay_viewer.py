@@ -73,9 +73,7 @@ class ReplayViewerScreen(Screen[None]):
         try:
             self.transcript = read_transcript(self.path)
             self.branches = self._read_branches(self.transcript)
-            name = self.transcript.header.get("counterpart_name")
-            if isinstance(name, str) and name.strip():
-                self.counterpart = one_line(name, 60)
+            self.counterpart = one_line(self.transcript.counterpart_name, 60)
         except (TranscriptError, OSError, ValueError, KeyError, TypeError) as exc:
             self.error = str(exc)
         if self.branches:
