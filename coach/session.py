@@ -40,7 +40,6 @@ from coach.llm.moves import (
     TrackerState,
     Transition,
     default_classifier,
-    scenario_topic,
 )
 from coach.prompts import PromptTemplate, load_prompt
 from coach.scenario import Move, Outcome, Scenario
@@ -323,7 +322,6 @@ class Session:
         self._seed = seed
         self._scenario_path = scenario_path
         self._classifier = classifier or default_classifier()
-        self._topic = scenario_topic(scenario)
         self._counter = counter
         self._on_score = on_score
         self._learner_name = learner
@@ -441,7 +439,7 @@ class Session:
         state = self._tracker.initial()
         for turn_id in self._path_ids:
             turn = self._learners[turn_id]
-            move = self._classifier.classify(self._context_of(turn), turn.text, self._topic)
+            move = self._classifier.classify(self._context_of(turn), turn.text, self._tracker.topic)
             transition = self._tracker.apply(state, move)
             self._transitions[turn_id] = transition
             state = transition.after
@@ -595,6 +593,11 @@ class Session:
             revealed=state.revealed,
         )
 
+    @property
+    def _first_name(self) -> str:
+        """How hints and end reasons name the counterpart ("Kai", not "Kai Lindqvist")."""
+        return self._scenario.counterpart.name.split()[0]
+
     def _require_writer(self) -> TranscriptWriter:
         if self._writer is None:
             raise SessionError("the session has not started; call start() first")
@@ -681,7 +684,7 @@ class Session:
         self._path_ids.append(turn_id)
         self._summary_guard()
 
-        move = self._classifier.classify(self._context_of(turn), text, self._topic)
+        move = self._classifier.classify(self._context_of(turn), text, self._tracker.topic)
         transition = self._tracker.apply(self._state, move)
         self._transitions[turn_id] = transition
         self._state = transition.after
@@ -840,7 +843,7 @@ class Session:
         state = self._state
         outcome: Outcome | None = None
         reason = ""
-        name = self._scenario.counterpart.name.split()[0]
+        name = self._first_name
         if self._backend.name == "offline" and transition and transition.ending:
             outcome = self._tracker.outcome_for(state, transition.ending)
             reason = {
@@ -997,7 +1000,7 @@ class Session:
 
     def offline_hint(self) -> str:
         """A hint from the script: what the current stage waits for, given the state."""
-        name = self._scenario.counterpart.name.split()[0]
+        name = self._first_name
         state = self._state
         stage = self._scenario.offline_script.stages[state.stage_index]
         wanted = set(stage.advance_when.moves_any)
@@ -1022,7 +1025,8 @@ class Session:
                 f"{name} seems ready to talk solutions. Make one concrete proposal with a clear "
                 'next step, e.g. "What if we ... and check in on Friday?"'
             )
-        if self._revealed_by_last_turn():
+        latest = self._transitions.get(self._path_ids[-1]) if self._path_ids else None
+        if latest is not None and latest.newly_revealed:
             # They just opened up. Pointing at the next secret would often name the very
             # question the learner just asked; after a disclosure, reflecting comes first.
             return (
@@ -1041,16 +1045,6 @@ class Session:
             f"Reflect back what {name} just said in your own words, including the feeling "
             "behind it, then ask one open question."
         )
-
-    def _revealed_by_last_turn(self) -> bool:
-        """Whether the reply to the latest learner turn revealed hidden information."""
-        if not self._path_ids:
-            return False
-        now = self._states.get(self._path_ids[-1])
-        before = self._states.get(self._path_ids[-2]) if len(self._path_ids) > 1 else None
-        if now is None:
-            return False
-        return bool(set(now.revealed) - set(before.revealed if before else ()))
 
     def rewind(self, to_turn_id: str) -> LearnerTurn:
         """Go back to before learner turn `to_turn_id`; the next `send` starts a new branch.

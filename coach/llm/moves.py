@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from coach.scenario import Move, Outcome, Scenario
@@ -152,6 +153,12 @@ class CounterpartTracker:
         self.scenario = scenario
         self.script = scenario.offline_script
         self._initial_mood = scenario.counterpart.initial_state.mood
+
+    @cached_property
+    def topic(self) -> frozenset[str]:
+        """`scenario_topic` of this scenario, for `MoveClassifier.classify`: worked out once,
+        not on every turn the offline backend re-folds."""
+        return scenario_topic(self.scenario)
 
     def initial(self) -> TrackerState:
         init = self.scenario.counterpart.initial_state

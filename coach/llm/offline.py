@@ -21,7 +21,6 @@ from coach.llm.moves import (
     TrackerState,
     Transition,
     default_classifier,
-    scenario_topic,
 )
 from coach.scenario import Scenario
 
@@ -42,13 +41,12 @@ def replay(
     state = tracker.initial()
     transition: Transition | None = None
     context = tracker.scenario.opening_line
-    topic = scenario_topic(tracker.scenario)
     turn = 0
     for message in messages:
         if message.role == "assistant":
             context = message.content
         elif message.role == "user":
-            move = classifier.classify(context, message.content, topic)
+            move = classifier.classify(context, message.content, tracker.topic)
             transition = tracker.apply(state, move)
             state = transition.after
             turn += 1
