@@ -160,6 +160,9 @@ def _yaml_problem(path: str, exc: yaml.YAMLError) -> Problem:
         text += f"; the {started} started at line {context_mark.line + 1}"
     if "\t" in str(problem) or "tab" in str(problem):
         text += "; indent with spaces, not tabs"
+    if "mapping values are not allowed" in str(problem):
+        # The usual cause: unquoted text with ": " in it ("line: Let me guess: you ...").
+        text += '; if this is text containing ": ", put the whole value in quotes'
     return Problem(path, line, col, text)
 
 
@@ -199,24 +202,57 @@ def _where(loc: Loc) -> str:
     return ".".join(str(p) for p in loc) if loc else "the top level"
 
 
+def _clean_loc(raw: tuple[str | int, ...]) -> Loc:
+    """An error's location without pydantic's union-member tags ("[Model]")."""
+    return tuple(p for p in raw if not (isinstance(p, str) and p.startswith("[")))
+
+
+def _meant_key(key: str, parent: Loc, data: Any) -> str | None:
+    """The allowed key an unknown `key` most likely misspells, preferring keys not yet set."""
+    model = _model_at(parent)
+    allowed = list(model.model_fields) if model else []
+    present = _keys_at(data, parent)
+    for options in ([a for a in allowed if a not in present], allowed):
+        matches = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+        if matches:
+            return matches[0]
+    return None
+
+
+def _scalar_hint(value: Any) -> str:
+    """Why a text field got a number or a boolean: YAML reads `2024`, `yes`, `no` and `on` so
+    unless they are quoted."""
+    if isinstance(value, bool):
+        return f" (YAML read this as {str(value).lower()}; put text in quotes)"
+    if isinstance(value, int | float):
+        return " (YAML read this as a number; put text in quotes)"
+    return ""
+
+
 def _validation_problems(
     path: str, exc: ValidationError, marks: _Marks, data: Any
 ) -> list[Problem]:
     problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc: Loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("[")))
+    errors = exc.errors(include_url=False)
+    # A misspelt required key shows up twice: as unknown and as missing. The unknown one,
+    # with its "did you mean", is the useful line; the missing one is dropped.
+    meant: dict[Loc, str | None] = {}
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            loc = _clean_loc(err["loc"])
+            meant[loc] = _meant_key(str(loc[-1]), loc[:-1], data)
+    suggested = {(*loc[:-1], key) for loc, key in meant.items() if key is not None}
+    for err in errors:
+        loc = _clean_loc(err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
             parent, key = loc[:-1], str(loc[-1])
-            model = _model_at(parent)
-            allowed = list(model.model_fields) if model else []
-            present = _keys_at(data, parent)
-            hint = _did_you_mean(key, [a for a in allowed if a not in present]) or _did_you_mean(
-                key, allowed
-            )
+            hint = f" (did you mean {meant[loc]!r}?)" if meant[loc] else ""
             line, col = marks.key_at(loc)
             message = f"unknown key {key!r} in {_where(parent)}{hint}"
         elif kind == "missing":
+            if loc in suggested:
+                continue
             parent, key = loc[:-1], str(loc[-1])
             line, col = marks.key_at(parent) if parent else marks.value_at(())
             message = f"missing required key {key!r} in {_where(parent)}"
@@ -228,6 +264,10 @@ def _validation_problems(
                 # offending value, which the message quotes.
                 line, col = _position_of_quoted(text, marks, data) or (line, col)
             message = f"{_where(loc)}: {text}" if loc else text
+            if kind == "string_type" and err.get("input") is None:
+                message = f"{_where(loc)}: the value is empty; write some text after the colon"
+            elif kind == "string_type":
+                message += _scalar_hint(err.get("input"))
             if kind == "enum" and isinstance(err.get("input"), str):
                 expected = str(err.get("ctx", {}).get("expected", ""))
                 options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]

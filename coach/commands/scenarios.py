@@ -28,7 +28,13 @@ def register(sub: Any) -> None:
     val = actions.add_parser(
         "validate", help="check files; prints FILE:LINE:COL: message per problem"
     )
-    val.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    val.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="scenario files, or folders of them (their *.yaml and *.yml files)",
+    )
     val.set_defaults(func=_validate)
 
     new = actions.add_parser("new", help="print a valid, commented starter scenario")
@@ -126,16 +132,29 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from coach.report import counted
     from coach.scenario_loader import (
         LoadedScenario,
+        Problem,
         ScenarioError,
         duplicate_id_problems,
         load_file,
+        scenario_files,
     )
 
     loaded: list[LoadedScenario] = []
     failed = False
-    for path in args.files:
+    paths: list[Path] = []
+    for given in args.files:
+        if not given.is_dir():
+            paths.append(given)
+            continue
+        found = list(scenario_files(given))
+        if not found:
+            print(Problem(str(given), 1, 1, "no scenario files (*.yaml, *.yml) in this folder"))
+            failed = True
+        paths += found
+    for path in paths:
         try:
             loaded.append(load_file(path))
         except ScenarioError as exc:
@@ -147,7 +166,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(problem)
     failed = failed or bool(duplicates)
     valid = len(loaded) - len(duplicates)
-    print(f"{valid} of {len(args.files)} file(s) valid", file=sys.stderr)
+    print(f"{valid} of {counted(len(paths), 'file')} valid", file=sys.stderr)
     return ExitCode.FAILURES if failed else ExitCode.OK
 
 

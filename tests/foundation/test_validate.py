@@ -116,3 +116,63 @@ def test_new_writes_a_valid_starter(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert yaml.safe_load(out.read_text())["skills"] == ["clarity"]
     # Never overwrites a trainer's file.
     assert main(["scenarios", "new", "--out", str(out)]) == 1
+
+
+def _starter_with(tmp_path: Path, old: str, new: str, name: str = "edited.yaml") -> Path:
+    text = (HERE / "valid_starter.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_a_folder_validates_every_scenario_file_in_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "good.yaml").write_text((HERE / "valid_starter.yaml").read_text())
+    broken = _starter_with(tmp_path, "difficulty: beginner", "difficulty: expert", "bad.yml")
+    (tmp_path / "notes.txt").write_text("not a scenario")
+    code, lines, err = _validate(capsys, tmp_path)
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith(f"{broken}:")
+    assert "1 of 2 files valid" in err
+
+
+def test_an_empty_folder_is_a_problem_not_a_silent_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, _ = _validate(capsys, tmp_path)
+    assert code == 1
+    assert lines == [f"{tmp_path}:1:1: no scenario files (*.yaml, *.yml) in this folder"]
+
+
+def test_a_misspelt_required_key_is_one_problem_with_its_suggestion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _starter_with(tmp_path, "  personality:", "  personalty:")
+    code, lines, _ = _validate(capsys, path)
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert "unknown key 'personalty' in counterpart (did you mean 'personality'?)" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("title: Ask a colleague", "title: 2024 #", "YAML read this as a number; put text in"),
+        ("mood: irritated", "mood: no", "YAML read this as false; put text in quotes"),
+        ("  role: Nurse on the ward", "  role:", "the value is empty; write some text"),
+        (
+            "opening_line: Let me guess. You",
+            "opening_line: Let me guess: you",
+            'if this is text containing ": ", put the whole value in quotes',
+        ),
+    ],
+    ids=["number", "boolean", "empty", "colon-in-text"],
+)
+def test_yaml_surprises_are_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, said: str
+) -> None:
+    code, lines, _ = _validate(capsys, _starter_with(tmp_path, old, new))
+    assert code == 1
+    assert len(lines) == 1 and said in lines[0], lines
