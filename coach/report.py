@@ -419,8 +419,9 @@ def _cohort_lines(cohort_data: dict[str, Any]) -> list[str]:
         out += _ascii_table(["skill", "mean", "sd", "p25", "median", "p75", "1..5 counts"], rows)
         if c["weakest_skills"]:
             parts = [
-                f"{SKILL_LABELS[w['skill']]} (mean {w['mean']:.2f}, weakest in "
-                f"{w['weakest_in_share']:.0%} of sessions, {w['below_3_share']:.0%} below 3)"
+                f"{SKILL_LABELS[w['skill']]} (session mean {w['mean']:.2f}, the weakest in "
+                f"{w['weakest_in_share']:.0%} of sessions, below 3 in "
+                f"{w['below_3_share']:.0%} of sessions)"
                 for w in c["weakest_skills"]
             ]
             out.append("Weakest skills: " + "; ".join(parts))
@@ -501,7 +502,8 @@ def render_markdown(run: ReplayRun) -> str:
             out.append(
                 "**Weakest skills across the group:** "
                 + ", ".join(
-                    f"{SKILL_LABELS[w['skill']]} ({w['mean']:.2f})" for w in c["weakest_skills"]
+                    f"{SKILL_LABELS[w['skill']]} (session mean {w['mean']:.2f})"
+                    for w in c["weakest_skills"]
                 )
             )
             out.append("")

@@ -184,7 +184,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"report written to {args.out}", file=sys.stderr)
     for w in run.warnings if show else []:
         print(f"warning: {w}", file=sys.stderr)
-    for f in run.failures:
+    # The table lists failed files itself; when it is on the terminal, once is enough.
+    table_on_terminal = fmt == "table" and args.out is None and sys.stdout.isatty()
+    for f in run.failures if not table_on_terminal else ():
         print(f"{f.path}: {f.message}", file=sys.stderr)
     if run.fatal:
         error(run.fatal)

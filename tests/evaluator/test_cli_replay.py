@@ -62,6 +62,37 @@ def test_bad_file_reported_others_scored(
     assert data["failures"] == [{"file": str(bad), "message": data["failures"][0]["message"]}]
 
 
+@pytest.mark.parametrize("stdout_is_terminal", [True, False])
+def test_a_bad_file_is_said_once_on_a_terminal(
+    files: list[Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stdout_is_terminal: bool,
+) -> None:
+    # The table lists the failure; on a terminal stderr must not repeat it. Piped or
+    # redirected, the table is out of sight, so stderr still says it.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{nope\n", encoding="utf-8")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: stdout_is_terminal)
+    code = main(["replay", str(bad), *map(str, files), "--quiet"])
+    assert code == ExitCode.FAILURES
+    captured = capsys.readouterr()
+    assert f"FAILED {bad}: line 1: invalid JSON" in captured.out
+    assert (f"{bad}: line 1" in captured.err) is not stdout_is_terminal
+
+
+def test_the_weakest_skills_line_says_which_mean_it_is(
+    files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The cohort table's mean is over turns; the weakest-skills ranking is over sessions.
+    assert main(["replay", *map(str, files), "--quiet"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "(session mean " in out and "of sessions, below 3 in " in out
+    assert main(["replay", *map(str, files), "--quiet", "--format", "md"]) == ExitCode.OK
+    assert "(session mean " in capsys.readouterr().out
+
+
 def test_json_and_csv_have_a_row_per_turn_and_per_session(
     files: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
