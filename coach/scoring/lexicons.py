@@ -148,6 +148,10 @@ INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"(?:makes|made) (?:total |complete |perfect |a lot of )?sense (?:that )?"
     r"you(?:'re| are|'d| would| feel| felt)",
     r"of course you(?:'re| are|'d| would| feel| felt)",
+    # Validating that what happened to them was not right: "You shouldn't have to chase us",
+    # "You've had to repeat yourself, which shouldn't happen".
+    r"you (?:shouldn't|should not|should never) have (?:had )?to",
+    r"(?:that|which|this|it) (?:shouldn't|should not|should never) (?:have )?happen(?:ed)?",
     # Reflecting the feeling back: "So you felt blindsided". ("... makes you feel ..." is
     # as often a question or a general remark, and measured worse on EPITOME.)
     r"so you (?:felt|feel|were feeling|are feeling)",
@@ -474,8 +478,9 @@ OPEN_QUESTION_ANYWHERE: tuple[str, ...] = (
 
 # Unsolicited advice and instructions (MITI "advise without permission", "direct").
 ADVICE: tuple[str, ...] = (
-    r"you (?:should|shouldn'?t|must|mustn'?t|need to|needs to|have to|gotta|ought to|"
-    r"oughta|better)",
+    # "You shouldn't have to ..." validates; it tells them nothing to do.
+    r"you (?:should(?! not have to| never have to)|shouldn'?t(?! have to)|must|mustn'?t|"
+    r"need to|needs to|have to|gotta|ought to|oughta|better)",
     r"(?:just|simply) (?:do|try|go|get|stop|tell|talk|ask|take|make|be|focus|ignore|move on|"
     r"let|call|quit|leave|find|keep|remember|accept)",
     r"(?:my|the best|some) advice (?:is|would be)",

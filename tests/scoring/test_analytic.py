@@ -387,6 +387,9 @@ def test_tips_answer_a_painful_statement_differently_from_a_neutral_one(
         "It makes sense that you feel let down.",
         "It's understandable that you're worried.",
         "So you felt blindsided when it went out without your review.",
+        "You shouldn't have to chase us for a refund.",
+        "You've had to call three times, which shouldn't happen.",
+        "That should never have happened.",
     ],
 )
 def test_validating_their_feeling_conveys_understanding(reply: str) -> None:
@@ -403,6 +406,9 @@ def test_validating_their_feeling_conveys_understanding(reply: str) -> None:
         ("So you need to make the choice and tell them.", True),
         ("So the date is wrong, and you should complain to the printer.", True),
         ("You have to post them this week.", True),
+        # Validation, not an instruction: nothing for them to do.
+        ("You shouldn't have to chase the printer yourself.", False),
+        ("You shouldn't worry about the printer.", True),
     ],
 )
 def test_an_obligation_handed_back_in_a_reflection_is_not_advice(reply: str, advice: bool) -> None:
