@@ -521,10 +521,11 @@ def render_markdown(run: ReplayRun) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in data["sessions"]:
+        weakest = SKILL_LABELS[r["weakest_skill"]] if r["weakest_skill"] else "-"
         out.append(
             f"| {_md(r['session_id'])} | {_md(r['scenario_id'])} | {r['scorer']} "
             f"| {r['scored']}/{r['turns']} | {_fmt(r['empathy'])} "
-            f"| {_fmt(r['active_listening'])} | {_fmt(r['clarity'])} | {_md(r['weakest_skill'])} |"
+            f"| {_fmt(r['active_listening'])} | {_fmt(r['clarity'])} | {weakest} |"
         )
     out += [
         "",

@@ -90,7 +90,14 @@ def test_the_weakest_skills_line_says_which_mean_it_is(
     out = capsys.readouterr().out
     assert "(session mean " in out and "of sessions, below 3 in " in out
     assert main(["replay", *map(str, files), "--quiet", "--format", "md"]) == ExitCode.OK
-    assert "(session mean " in capsys.readouterr().out
+    md = capsys.readouterr().out
+    assert "(session mean " in md
+    # The sessions table names the weakest skill as the other tables do, not by its key.
+    sessions = md.split("## Sessions")[1].split("##")[0].strip().splitlines()[2:]
+    assert len(sessions) == 2
+    assert all(
+        row.endswith(("| Empathy |", "| Active listening |", "| Clarity |")) for row in sessions
+    )
 
 
 def test_json_and_csv_have_a_row_per_turn_and_per_session(
