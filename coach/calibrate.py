@@ -57,7 +57,14 @@ _MI_GOLD = {
 
 
 class LabelError(Exception):
-    """The labels file cannot be used; the message says which line and why."""
+    """The labels file cannot be used; `problems` says which lines and why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+MAX_REPORTED = 20  # bad lines listed before "... and N more"
 
 
 @dataclass
@@ -91,14 +98,44 @@ def _map_labels(labels: dict[str, Any]) -> tuple[dict[Skill, float], str] | None
     return None
 
 
+def _human_values(row: Any) -> tuple[dict[Skill, float], str]:
+    """One row's human value per skill and the mapping used; ValueError says what is wrong."""
+    if not isinstance(row, dict) or not isinstance(row.get("response"), str):
+        raise ValueError("expected an object with a text `response`")
+    if isinstance(row.get("human"), dict):
+        human: dict[Skill, float] = {}
+        for skill in SKILLS:
+            value = row["human"].get(skill)
+            if value is None:
+                continue
+            if not isinstance(value, int | float) or not 1 <= value <= 5:
+                raise ValueError(f"human.{skill} must be a number from 1 to 5, not {value!r}")
+            human[skill] = float(value)
+        return human, "simple"
+    if isinstance(row.get("labels"), dict):
+        mapped = _map_labels(row["labels"])
+        if mapped is None:
+            raise ValueError(
+                "no mapping from these labels to a skill "
+                f"({', '.join(sorted(row['labels']))[:120]}); see docs/evaluators.md"
+            )
+        return mapped
+    raise ValueError("expected `human` (1-5 per skill) or `labels`")
+
+
 def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem], set[str]]:
-    """Items with their human values, and which mappings were used."""
+    """Items with their human values, and which mappings were used.
+
+    Every bad line is reported at once (up to MAX_REPORTED), so a file is fixed in one pass;
+    a file with any bad line is not used: agreement on a silently partial set would mislead.
+    """
     items: list[LabelledItem] = []
     used: set[str] = set()
+    problems: list[str] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise LabelError(f"{path}: {exc}") from None
+        raise LabelError([f"{path}: {exc}"]) from None
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -106,40 +143,25 @@ def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem
             break
         try:
             row = json.loads(line)
+            human, kind = _human_values(row)
         except json.JSONDecodeError as exc:
-            raise LabelError(f"{path}:{n}: invalid JSON: {exc.msg}") from None
-        if not isinstance(row, dict) or not isinstance(row.get("response"), str):
-            raise LabelError(f"{path}:{n}: expected an object with a text `response`")
-        human: dict[Skill, float] = {}
-        if isinstance(row.get("human"), dict):
-            for skill in SKILLS:
-                value = row["human"].get(skill)
-                if value is None:
-                    continue
-                if not isinstance(value, int | float) or not 1 <= value <= 5:
-                    raise LabelError(f"{path}:{n}: human.{skill} must be a number from 1 to 5")
-                human[skill] = float(value)
-            used.add("simple")
-        elif isinstance(row.get("labels"), dict):
-            mapped = _map_labels(row["labels"])
-            if mapped is None:
-                raise LabelError(
-                    f"{path}:{n}: no mapping from these labels to a skill "
-                    f"({', '.join(sorted(row['labels']))[:120]}); see docs/evaluators.md"
-                )
-            human, kind = mapped
-            used.add(kind)
-        else:
-            raise LabelError(f"{path}:{n}: expected `human` (1-5 per skill) or `labels`")
-        if not human:
+            problems.append(f"{path}:{n}: invalid JSON: {exc.msg}")
             continue
-        items.append(
-            LabelledItem(
-                str(row.get("id", n)), str(row.get("context") or ""), row["response"], human
+        except ValueError as exc:
+            problems.append(f"{path}:{n}: {exc}")
+            continue
+        used.add(kind)
+        if human:
+            items.append(
+                LabelledItem(
+                    str(row.get("id", n)), str(row.get("context") or ""), row["response"], human
+                )
             )
-        )
+    if problems:
+        more = len(problems) - MAX_REPORTED
+        raise LabelError(problems[:MAX_REPORTED] + ([f"... and {more} more"] if more > 0 else []))
     if not items:
-        raise LabelError(f"{path}: no labelled rows")
+        raise LabelError([f"{path}: no labelled rows"])
     _assign_levels(items, continuous="clear" in used)
     return items, used
 
@@ -333,8 +355,9 @@ def format_report(
         lines.append(f"{r.skill:<18}{r.n:>6}{sp:>10}{kp:>10}{r.exact:>8.0%}{r.within_one:>8.0%}")
     for r in results:
         lines += ["", f"{r.skill}: confusion (rows human 1-5, columns scorer 1-5)"]
+        lines.append("human " + " ".join(f"{'scorer ' + str(lv):>9}" for lv in LEVELS))
         for level, row in zip(LEVELS, r.confusion, strict=True):
-            lines.append(f"  {level} " + " ".join(f"{c:>6}" for c in row))
+            lines.append(f"{level:>5} " + " ".join(f"{c:>9}" for c in row))
     if variance is not None:
         lines += ["", "Judge repeatability (cache bypassed)"]
         lines.append(

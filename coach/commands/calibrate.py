@@ -68,7 +68,12 @@ def _run(args: argparse.Namespace) -> int:
     try:
         items, used = load_labels(args.labels, args.limit)
     except LabelError as exc:
-        error(str(exc))
+        if len(exc.problems) == 1:
+            error(exc.problems[0])
+        else:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            error(f"{args.labels}: nothing was scored; fix the lines above")
         return ExitCode.CONFIG
 
     conv = Conversation(

@@ -163,6 +163,44 @@ def test_unusable_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert f"{path}:1" in capsys.readouterr().err
 
 
+def test_every_bad_line_is_reported_in_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Fixing a labels file one line per run is slow; all bad lines are listed, none scored.
+    path = tmp_path / "bad.jsonl"
+    good = json.dumps(SIMPLE[0])
+    bad_value = json.dumps({"response": "r", "human": {"empathy": 7}})
+    path.write_text("\n".join([good, bad_value, "{oops", good, "[1]"]) + "\n", encoding="utf-8")
+    assert main(["calibrate", str(path), "--quiet"]) == ExitCode.CONFIG
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.splitlines()
+    assert err[:3] == [
+        f"{path}:2: human.empathy must be a number from 1 to 5, not 7",
+        f"{path}:3: invalid JSON: Expecting property name enclosed in double quotes",
+        f"{path}:5: expected an object with a text `response`",
+    ]
+    assert "nothing was scored" in err[3]
+
+
+def test_a_long_list_of_bad_lines_is_cut_short(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text("{oops\n" * 30, encoding="utf-8")
+    with pytest.raises(LabelError) as caught:
+        load_labels(path)
+    assert len(caught.value.problems) == 21
+    assert caught.value.problems[-1] == "... and 10 more"
+
+
+def test_the_confusion_matrix_has_its_column_heads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_rows(tmp_path / "h.jsonl", SIMPLE)
+    assert main(["calibrate", str(path), "--quiet"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "human  scorer 1  scorer 2  scorer 3  scorer 4  scorer 5" in out
+
+
 def test_repeat_bypasses_the_cache_and_reports_variance(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
