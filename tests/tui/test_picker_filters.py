@@ -90,3 +90,49 @@ async def test_the_footer_shows_one_help_key_per_screen(
         assert help_keys(app) == ["question_mark"]  # "? Help", not also "f1 Help"
         await pilot.press("f1")  # still opens help from the picker
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", "help")
+
+
+async def test_reload_picks_up_an_edited_scenario_file_and_keeps_the_place(
+    make_app: Callable[..., CoachApp], until: WaitUntil, settings: Any
+) -> None:
+    # A trainer edits their scenario with the app open: F5 reads the folder again.
+    from pathlib import Path
+
+    from textual.widgets import OptionList
+
+    starter = (Path(__file__).parents[1] / "foundation" / "valid_starter.yaml").read_text()
+    folder = settings.user_scenarios_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    mine = folder / "mine.yaml"
+    mine.write_text(starter, encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = await loaded_picker(app, pilot)
+        assert picker.library is not None
+        scenario_id = next(
+            s.id for s in picker.library.scenarios if picker.library.path_of(s.id) == mine
+        )
+        options = picker.query_one("#scenarios", OptionList)
+        options.highlighted = picker.visible_ids.index(scenario_id)
+        await pilot.pause()
+
+        mine.write_text(
+            starter.replace("title: Ask a colleague to swap a shift", "title: Swap a shift, v2"),
+            encoding="utf-8",
+        )
+        (folder / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+        await pilot.press("f5")
+        await until(
+            pilot,
+            lambda: (
+                picker.library is not None
+                and picker.library.get(scenario_id) is not None
+                and picker.library.get(scenario_id).title == "Swap a shift, v2"
+            ),  # type: ignore[union-attr]
+            "library reloaded",
+        )
+        await pilot.pause()
+        assert options.highlighted == picker.visible_ids.index(scenario_id)
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("Reloaded ") and "1 problem in scenario files" in m for m in said)
+        assert any("broken.yaml:" in m for m in said), said

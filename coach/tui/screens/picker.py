@@ -71,6 +71,8 @@ class PickerScreen(Screen[None]):
         Binding("question_mark", "app.help", "Help", id="help_key"),
         Binding("c", "continue_latest", "Continue", id="continue"),
         Binding("escape", "clear_search", "Clear", show=False),
+        # Trainers edit their scenario files with the app open; no restart to try a change.
+        Binding("f5,ctrl+r", "reload_library", "Reload", show=False, id="picker.reload"),
     ]
 
     def __init__(self) -> None:
@@ -126,17 +128,27 @@ class PickerScreen(Screen[None]):
         self.call_after_refresh(self.coach.when_settings_ready, self.load_recent)
 
     @work(thread=True, exclusive=True, group="library")
-    def load_library(self) -> None:
+    def load_library(self, reloaded: bool = False) -> None:
         from coach.library import load_library
 
         library = load_library(self.coach.settings.user_scenarios_dir)
-        self.app.call_from_thread(self._library_loaded, library)
+        self.app.call_from_thread(self._library_loaded, library, reloaded)
 
-    def _library_loaded(self, library: Library) -> None:
+    def _library_loaded(self, library: Library, reloaded: bool = False) -> None:
         self.library = library
         for problem in library.problems[:3]:
             self.notify(str(problem), title="Scenario file", severity="warning", markup=False)
+        if reloaded:
+            from coach.report import counted
+
+            said = f"Reloaded {counted(len(library.scenarios), 'scenario')}"
+            if library.problems:
+                said += f"; {counted(len(library.problems), 'problem')} in scenario files"
+            self.notify(said, markup=False)
         self.refresh_list()
+
+    def action_reload_library(self) -> None:
+        self.load_library(reloaded=True)
 
     @work(thread=True, exclusive=True, group="recent")
     def load_recent(self) -> None:
@@ -187,6 +199,7 @@ class PickerScreen(Screen[None]):
         if self.library is None:
             return
         options = self.query_one("#scenarios", OptionList)
+        previous = self._highlighted_id()
         options.clear_options()
         shown = [s for s in self.library.scenarios if self.matches(s)]
         self.visible_ids = [s.id for s in shown]
@@ -198,12 +211,21 @@ class PickerScreen(Screen[None]):
             line.append_text(lit(f"{scenario.difficulty.value} · {skills}", "dim"))
             options.add_option(Option(line, id=scenario.id))
         if shown:
-            options.highlighted = 0
-            self.show_preview(shown[0].id)
+            # Keep the learner's place when the list is filtered or reloaded.
+            keep = self.visible_ids.index(previous) if previous in self.visible_ids else 0
+            options.highlighted = keep
+            self.show_preview(shown[keep].id)
         else:
             self.query_one("#preview-body", Static).update(
                 Text("No scenario matches these filters.", style="dim")
             )
+
+    def _highlighted_id(self) -> str | None:
+        options = self.query_one("#scenarios", OptionList)
+        index = options.highlighted
+        if index is None or index >= options.option_count:
+            return None
+        return options.get_option_at_index(index).id
 
     @on(Input.Changed, "#search")
     @on(Select.Changed)
@@ -307,5 +329,10 @@ class PickerScreen(Screen[None]):
             SystemCommand("Search scenarios", "Focus the search box", self.action_focus_search),
             SystemCommand(
                 "Continue interrupted session", "Resume the latest", self.action_continue_latest
+            ),
+            SystemCommand(
+                "Reload scenarios",
+                "Read the library and your scenario folder again (F5)",
+                self.action_reload_library,
             ),
         ]
