@@ -24,6 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from coach.drafts import clear_draft, load_draft, save_draft
 from coach.session import (
     Ended,
     LearnerRecorded,
@@ -42,6 +43,7 @@ from coach.tui.widgets.messages import CounterpartMessage, ReplyStream, TitleBar
 from coach.tui.widgets.scored_turn import ScoredTurnView
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
     from textual.worker import Worker
 
     from coach.session import Session
@@ -99,6 +101,8 @@ class ConversationScreen(Screen[None]):
         self.reply_worker: Worker[None] | None = None
         self.streaming = False
         self.hint_text = ""
+        self._draft_timer: Timer | None = None
+        self._draft_text = ""
 
     @property
     def coach(self) -> CoachApp:
@@ -141,6 +145,38 @@ class ConversationScreen(Screen[None]):
         self.run_worker(self.session.counter.preload, thread=True, group="preload")
         if self.session.needs_retry:
             self.show_notice(Text("The last reply is missing (the session was interrupted)."))
+        draft = load_draft(self.session.path)
+        if draft is not None and self.session.phase.value != "ended":
+            area = self.query_one("#input", TextArea)
+            area.load_text(draft)
+            area.move_cursor(area.document.end)
+            self.notify("Your unsent reply is back in the input.", markup=False)
+
+    # ---- the unsent draft (kept beside the transcript, so a crash or quit loses nothing)
+
+    @on(TextArea.Changed, "#input")
+    def _input_changed(self, event: TextArea.Changed) -> None:
+        # Kept here too: by the time the screen unmounts, the input is gone.
+        self._draft_text = event.text_area.text
+        # Written 0.4 s after the last key rather than on every key.
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(0.4, self.save_draft)
+
+    def save_draft(self) -> None:
+        self._draft_timer = None
+        save_draft(self.session.path, self._draft_text)
+
+    def drop_draft(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        clear_draft(self.session.path)
+
+    def on_unmount(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self.save_draft()
 
     # ---- the log
 
@@ -199,6 +235,7 @@ class ConversationScreen(Screen[None]):
             self.notify(f"Not sent: {exc}", severity="error", markup=False)
             return
         area.clear()  # the learner turn is on disk now
+        self.drop_draft()
         self.hide_notice()
         self.query_one("#hint").display = False
         self.reply_worker = self.run_reply(stream)
@@ -400,6 +437,7 @@ class ConversationScreen(Screen[None]):
         from coach.tui.screens.self_assessment import SelfAssessmentScreen
 
         session = self.session
+        self.drop_draft()  # an ended session is not continued; its draft has no use
         if session.phase.value != "ended":
             await session.end()
         await session.wait_scores()

@@ -1,0 +1,79 @@
+"""What the learner typed but did not send survives quitting (or a crash) and comes back
+when the session is continued; a sent reply leaves no draft behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import TextArea
+
+from coach.drafts import clear_draft, draft_path, load_draft, save_draft
+from coach.tui.app import CoachApp
+from coach.tui.screens.conversation import ConversationScreen
+from tests.tui.conftest import loaded_picker, open_conversation, wait_until
+
+DRAFT = "I can see the five months have worn\nyour team down. What would"
+
+
+def test_drafts_are_kept_beside_the_transcript_and_emptied_away(tmp_path: Path) -> None:
+    transcript = tmp_path / "s1.jsonl"
+    assert draft_path(transcript) == tmp_path / "s1.draft"
+    assert load_draft(transcript) is None
+    assert save_draft(transcript, DRAFT)
+    assert load_draft(transcript) == DRAFT
+    assert save_draft(transcript, "  \n")  # an emptied input removes the draft
+    assert not draft_path(transcript).exists()
+    assert save_draft(transcript, DRAFT) and clear_draft(transcript)
+    assert load_draft(transcript) is None
+    # A folder that cannot be written: no error, just no draft.
+    assert not save_draft(tmp_path / "missing" / "s2.jsonl", DRAFT)
+
+
+async def test_an_unsent_reply_comes_back_when_the_session_is_continued(
+    make_app: Callable[..., CoachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = await open_conversation(app, pilot)
+        area = screen.query_one("#input", TextArea)
+        area.insert("Thanks for the offer. What matters most to you in this hire?")
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.session.turns and screen.session.turns[-1].reply and not screen.streaming
+            ),
+            "first reply",
+        )
+        path = screen.session.path
+        assert not draft_path(path).exists()  # sent: nothing left over
+        area.insert(DRAFT)
+        # Quit without waiting for the debounce: the draft is written on the way out.
+    assert load_draft(path) == DRAFT
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await loaded_picker(app, pilot)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen), "continued")
+        resumed = app.screen
+        assert isinstance(resumed, ConversationScreen)
+        await pilot.pause()
+        assert resumed.query_one("#input", TextArea).text == DRAFT
+        assert any("unsent reply is back" in n.message for n in app._notifications)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: len(resumed.session.turns) == 2, "draft sent")
+        assert resumed.session.turns[-1].learner.text == DRAFT
+        await pilot.pause(0.5)  # past the debounce: the emptied input must not bring it back
+        assert not draft_path(path).exists()
+
+
+def test_a_sessions_folder_replays_without_its_drafts(tmp_path: Path) -> None:
+    # `coach replay ~/.../sessions/` reads .txt files as plain-text transcripts.
+    from coach.commands.replay import expand_inputs
+
+    transcript = tmp_path / "s1.jsonl"
+    transcript.write_text("{}\n", encoding="utf-8")
+    save_draft(transcript, DRAFT)
+    assert expand_inputs([str(tmp_path)]) == [transcript]
