@@ -24,6 +24,7 @@ from coach.replay import ReplayRun, TurnResult
 from coach.scoring.aggregate import miti_summary
 from coach.scoring.rubric import MITI_THRESHOLDS
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill, TurnScore
+from coach.wording import counted
 
 FORMATS = ("table", "json", "csv", "md", "html")
 
@@ -388,11 +389,6 @@ def render_table(run: ReplayRun) -> str:
     out += _cohort_lines(data["cohort"])
     out += _summary_lines(data)
     return "\n".join(out) + "\n"
-
-
-def counted(n: int, noun: str) -> str:
-    """'1 session', '2 sessions' (the report's nouns all take a plain -s)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _cohort_lines(cohort_data: dict[str, Any]) -> list[str]:

@@ -12,8 +12,8 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from coach.report import counted
 from coach.scoring.types import SKILL_LABELS, SKILLS
+from coach.wording import counted
 
 COLORS = {"empathy": "#c2410c", "active_listening": "#1d4ed8", "clarity": "#15803d"}
 

@@ -63,6 +63,8 @@ def _library(args: argparse.Namespace) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from coach.wording import counted
+
     library = _library(args)
     rows = [
         s
@@ -92,7 +94,7 @@ def _list(args: argparse.Namespace) -> int:
                 f"{s.id:<{width}}  {s.difficulty.value:<12}  {s.category.value:<22}  "
                 f"{s.title}{origin}"
             )
-        print(f"{len(rows)} scenario(s)", file=sys.stderr)
+        print(counted(len(rows), "scenario"), file=sys.stderr)
     for problem in library.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return ExitCode.OK
@@ -132,7 +134,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from coach.report import counted
     from coach.scenario_loader import (
         LoadedScenario,
         Problem,
@@ -141,6 +142,7 @@ def _validate(args: argparse.Namespace) -> int:
         load_file,
         scenario_files,
     )
+    from coach.wording import counted
 
     loaded: list[LoadedScenario] = []
     failed = False

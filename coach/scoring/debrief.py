@@ -36,6 +36,7 @@ from coach.scoring.types import (
     Skill,
     TurnScore,
 )
+from coach.wording import counted
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -699,7 +700,7 @@ def render_markdown(debrief: Debrief, *, title: str = "Session debrief") -> str:
     if not s.turns:
         return "\n".join([*out, "No learner turns were scored.", ""])
     out += [
-        f"{len(s.turns)} turn(s), overall {s.overall:.1f}/5.",
+        f"{counted(len(s.turns), 'turn')}, overall {s.overall:.1f}/5.",
         "",
         "| Skill | Weight | Mean | First half → second half | Trend |",
         "|---|---|---|---|---|",

@@ -26,6 +26,11 @@ def test_list_shows_all_ten_with_categories_and_levels(capsys: pytest.CaptureFix
     assert {r["difficulty"] for r in rows} == {"beginner", "intermediate", "advanced"}
 
 
+def test_list_counts_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["scenarios", "list"])
+    assert capsys.readouterr().err.strip().endswith("10 scenarios")
+
+
 def test_list_filters_by_skill(capsys: pytest.CaptureFixture[str]) -> None:
     main(["scenarios", "list", "--json", "--skill", "clarity"])
     rows = json.loads(capsys.readouterr().out)

@@ -111,6 +111,7 @@ async def test_export_and_dict() -> None:
         scored(), {"empathy": 2, "active_listening": 1, "clarity": 1}, scorer=SCORER
     )
     md = render_markdown(debrief)
+    assert f"{len(scored())} turns, overall" in md  # in words, not "3 turn(s)"
     assert "## Listening (MITI)" in md and "## Strength" in md and "## To work on" in md
     assert "> Um, well, basically you should just call the courier." in md
     assert debrief.rewrite is not None and debrief.rewrite.rewritten in md

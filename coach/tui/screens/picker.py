@@ -139,7 +139,7 @@ class PickerScreen(Screen[None]):
         for problem in library.problems[:3]:
             self.notify(str(problem), title="Scenario file", severity="warning", markup=False)
         if reloaded:
-            from coach.report import counted
+            from coach.wording import counted
 
             said = f"Reloaded {counted(len(library.scenarios), 'scenario')}"
             if library.problems:
