@@ -117,6 +117,8 @@ _REPORTING = re.compile(
 
 # "the 14% increase", "your Friday deadline": a detail they already have, referred to.
 _REFERRED = re.compile(r"(?:the|that|this|these|those|your|their|his|her|our|its) $")
+# Committing to do something: "we can reprint them by Friday", "I'll call you at 5".
+_COMMITS = re.compile(r"(?<![\w'])(?:i|we)(?:'ll| will| can| could)(?![\w'])")
 
 
 def _sentence_at(sent_spans: list[tuple[int, int]], pos: int) -> tuple[int, int] | None:
@@ -687,6 +689,25 @@ class AnalyticScorer:
                 and within("er_strong", s, e) is None
                 and within("er_weak", s, e) is None
                 and within("ip_weak", s, e) is None
+                and not (
+                    # An offer that takes up what they asked for ("cards by Friday") answers
+                    # them; it is not a lecture.
+                    (
+                        within("proposal", s, e) is not None
+                        or (
+                            _COMMITS.search(low, s, e) is not None
+                            and any(
+                                s <= sp[0] and sp[1] <= e and _offers_detail(low, sent_spans, sp)
+                                for sp in hits.get("proposal_detail", _NO_SPANS)
+                            )
+                        )
+                    )
+                    and not ctx.content.isdisjoint(
+                        core_content
+                        if core_content is not None
+                        else _content_of(_WORD.findall(low[s + off : e]))
+                    )
+                )
             ):
                 # Neither reflects, asks nor acknowledges their feelings.
                 other_sent += 1

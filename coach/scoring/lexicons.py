@@ -589,8 +589,9 @@ PRESSURE: tuple[str, ...] = (
 PROPOSAL: tuple[str, ...] = (
     r"what if (?:we|i|you)",
     r"how about (?:we|i|you|if|\w+ing)",
-    r"(?:i|we) (?:can|could|will|'ll) (?:offer|give|do|send|meet|split|share|move|schedule|"
-    r"set up|arrange|cover|try|take|call|check|follow up|look into|get back)",
+    # Not "I wish I could take the pain away": a wish, not an offer.
+    r"(?<!wish )(?:i|we) (?:can|could|will|'ll) (?:offer|give|do|send|meet|split|share|move|"
+    r"schedule|set up|arrange|cover|try|take|call|check|follow up|look into|get back)",
     r"(?:i'?d|i would) (?:be (?:happy|willing|glad) to|like to (?:offer|propose|suggest))",
     r"(?:let'?s|let us) (?!talk about something)",
     r"(?:i|we) (?:propose|suggest|offer)",

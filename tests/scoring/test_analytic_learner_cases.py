@@ -41,3 +41,27 @@ def test_dismissing_still_scores_lowest() -> None:
     )
     assert dismissive.empathy.score < caring.empathy.score
     assert dismissive.active_listening.score < caring.active_listening.score
+
+
+def test_an_offer_that_takes_up_their_request_is_not_a_lecture() -> None:
+    # "We can reprint and courier them by Friday" answered "have the new cards by Friday"
+    # and scored listening 1.2: the offer was counted as a sentence of lecturing.
+    context = (
+        "If I could see a proof today, and have the new cards by Friday, I can post them "
+        "Saturday. That would be fine. Really."
+    )
+    offer = (
+        "We can reprint and courier them by Friday at no cost, and I'll call you when they ship."
+    )
+    assert SCORER.analyse(context, offer).other_sentences == 0
+    unrelated = "Our printers are the best in the region and we have won three awards."
+    assert SCORER.analyse(context, unrelated).other_sentences == 1
+    assert (
+        SCORER.score_sync(context, offer).active_listening.score
+        > SCORER.score_sync(context, unrelated).active_listening.score
+    )
+
+
+def test_a_wish_is_not_an_offer() -> None:
+    assert not SCORER.analyse("I'm in pain.", "I wish I could take the pain away.").proposal
+    assert SCORER.analyse("I'm in pain.", "I could take you to the clinic tomorrow.").proposal
