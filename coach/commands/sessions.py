@@ -53,10 +53,12 @@ def _list(args: argparse.Namespace) -> int:
     if not sessions:
         print(f"no sessions yet in {settings.sessions_dir}")
         return ExitCode.OK
-    print(f"{'ID':<46} {'SCENARIO':<28} {'DATE':<16} {'TURNS':>5}  {'OUTCOME':<13} SCORES")
+    # Ids embed the scenario id, so their length varies: the column fits the longest.
+    width = max(len(s.session_id) for s in sessions)
+    print(f"{'ID':<{width}} {'SCENARIO':<28} {'DATE':<16} {'TURNS':>5}  {'OUTCOME':<13} SCORES")
     for s in sessions:
         if s.problem:
-            print(f"{s.session_id:<46} (unreadable: {s.problem})")
+            print(f"{s.session_id:<{width}} (unreadable: {s.problem})")
             continue
         means = s.mean_scores
         scores = (
@@ -67,7 +69,7 @@ def _list(args: argparse.Namespace) -> int:
         date = s.created_at[:16].replace("T", " ")
         outcome = s.outcome or "(open)"
         print(
-            f"{s.session_id:<46} {s.scenario_id[:28]:<28} {date:<16} {s.turns:>5}  "
+            f"{s.session_id:<{width}} {s.scenario_id[:28]:<28} {date:<16} {s.turns:>5}  "
             f"{outcome:<13} {scores}"
         )
     return ExitCode.OK

@@ -65,6 +65,23 @@ def test_play_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert Path(records[0]["transcript"]).parent == Path(os.environ["COACH_HOME"]) / "sessions"
 
 
+def test_sessions_list_keeps_its_columns_for_long_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Session ids embed the scenario id; a long one pushed every later column right.
+    script = tmp_path / "lines.txt"
+    script.write_text(EMPATHETIC[0] + "\n/end\n", encoding="utf-8")
+    for scenario in ("upset-customer-wrong-order", "salary-offer-negotiation"):
+        assert main(["play", scenario, "--offline", "--script", str(script)]) == 0
+    capsys.readouterr()
+    assert main(["sessions", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    words = ["SCENARIO", "salary", "upset"]  # newest first
+    starts = {line.index(" " + w) for line, w in zip(lines, words, strict=True)}
+    assert len(starts) == 1, lines
+
+
 def test_broken_scenario_prints_positions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
