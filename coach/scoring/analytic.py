@@ -98,7 +98,7 @@ _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _PAINFUL_PHRASES = tuple(f" {p} " for p in lx.PAINFUL_PHRASES)
-_CLAUSE_BREAK = re.compile(r"[,;:—–]\s+| - ")
+_CLAUSE_BREAK = re.compile(r"[,;:—–]\s+| - | and (?=this|that|it|he|she|they|we|i|my|the)\b")
 _DIGIT = re.compile(r"\d")
 # Discourse markers before the real start of a sentence ("Okay. So, what ..."): skipped when
 # deciding what kind of sentence it is.
@@ -439,9 +439,26 @@ def _context(context: str) -> _Context:
     if len(words) <= 8:
         said = " ".join(words)
     else:
-        # Prefer their last whole clause ("it's my credibility") to a cut mid-clause.
-        clause = _CLAUSE_BREAK.split(" ".join(words))[-1].split()
-        said = " ".join(clause) if 3 <= len(clause) <= 8 else "…" + " ".join(words[-8:])
+        # Prefer their last whole clause that is short enough ("it's my credibility";
+        # "My mum's just had surgery" before "and this party is the thing she ...") to a cut
+        # mid-clause.
+        clauses = [
+            # "and it's my credibility" is quoted as "it's my credibility".
+            c[1:] if len(c) > 3 and c[0].lower() in ("and", "but", "so", "or") else c
+            for c in (c.split() for c in reversed(_CLAUSE_BREAK.split(" ".join(words))))
+        ]
+        clause = next(
+            (
+                c
+                for i, c in enumerate(clauses)
+                if 3 <= len(c) <= 8
+                # An earlier clause only when it holds the painful part ("My mum's just had
+                # surgery", not "As nice as she is").
+                and (i == 0 or not lx.PAINFUL_WORDS.isdisjoint(w.lower().strip(".,!?") for w in c))
+            ),
+            None,
+        )
+        said = " ".join(clause) if clause else "…" + " ".join(words[-8:])
     return _Context(frozenset(content), flat, question_words, said, painful)
 
 

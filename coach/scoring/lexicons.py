@@ -380,6 +380,23 @@ PAINFUL_WORDS: frozenset[str] = frozenset(
         "nightmare",
         "awful",
         "terrible",
+        # Illness and loss: "my mum's just had surgery" is heavy whatever the sentence says.
+        "surgery",
+        "hospital",
+        "ill",
+        "illness",
+        "sick",
+        "cancer",
+        "stroke",
+        "diagnosed",
+        "diagnosis",
+        "died",
+        "death",
+        "funeral",
+        "grief",
+        "grieving",
+        "miscarriage",
+        "divorce",
     ]
 )
 PAINFUL_PHRASES: tuple[str, ...] = (

@@ -65,3 +65,17 @@ def test_an_offer_that_takes_up_their_request_is_not_a_lecture() -> None:
 def test_a_wish_is_not_an_offer() -> None:
     assert not SCORER.analyse("I'm in pain.", "I wish I could take the pain away.").proposal
     assert SCORER.analyse("I'm in pain.", "I could take you to the clinic tomorrow.").proposal
+
+
+def test_the_tip_quotes_the_painful_clause_not_the_tail_of_a_long_sentence() -> None:
+    # The tip quoted '…thing she doesn't know she's looking forward to' and called the news
+    # of a mother's surgery something that "really matters to you".
+    context = (
+        "It's my parents' fortieth anniversary. A surprise. My mum's just had surgery and "
+        "this party is the thing she doesn't know she's looking forward to."
+    )
+    tip = SCORER.score_sync(context, "I understand. We will reprint them.").empathy.tip
+    assert '"My mum\'s just had surgery", that sounds like a lot to carry.' in tip
+    # A short last clause is still the one quoted.
+    tip = SCORER.score_sync("The deck went out at 11pm, and it's my credibility", "OK.").empathy
+    assert '"it\'s my credibility"' in tip.tip
