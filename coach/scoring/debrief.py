@@ -567,7 +567,13 @@ class LLMRewriter:
 # --------------------------------------------------------------------------- building
 
 
-def _first_sentence_span(text: str) -> tuple[str, int, int]:
+def _quote_span(text: str) -> tuple[str, int, int]:
+    """What to quote from a turn with no evidence span: all of a short turn (clarity is a
+    property of the whole reply), else its first sentence."""
+    stripped = text.strip()
+    if stripped and len(stripped.split()) <= 30:
+        start = text.index(stripped)
+        return stripped, start, start + len(stripped)
     m = _SENTENCE.search(text)
     if not m or not m.group(0).strip():
         return "", -1, -1
@@ -601,7 +607,7 @@ def _highlight(
     if ev is not None:
         quote, start, end, label = ev.quote, ev.start, ev.end, ev.label
     else:
-        quote, start, end = _first_sentence_span(turn.response)
+        quote, start, end = _quote_span(turn.response)
         label = ""
     rubric = RUBRIC.skill(skill)
     mean = summary.skills[skill].mean
@@ -611,7 +617,8 @@ def _highlight(
         level = rubric.level(s.score)
         message = (
             f"{rubric.title} was your strongest skill (session mean {mean:.1f}/5). "
-            f"{said}{label_part}: {level.label.lower()} — {level.description}"
+            f"{said}{label_part}: {level.label.lower()} — "
+            f"{level.description[:1].lower()}{level.description[1:]}"
         )
     else:
         nxt = rubric.level(min(5, round(s.score) + 1))

@@ -182,3 +182,21 @@ def test_rewrites_keep_one_question_when_the_learner_already_asked_an_open_one()
     # Without a question of their own, the rewrite still adds one.
     plain = OfflineRewriter().candidates(ctx, "Okay, let's move on.", "empathy")
     assert plain[0].text.count("?") == 1
+
+
+async def test_a_strength_without_evidence_quotes_the_whole_short_turn() -> None:
+    # Clarity was strongest in a turn with no clarity evidence, and the debrief quoted its
+    # first sentence, "Sorry about that.", as the example of clear writing.
+    opening = (
+        "Finally, a human. I've been on hold for forty minutes. The invitations arrived "
+        "today and the date is wrong."
+    )
+    reply = "Sorry about that. Can I have your order number?"
+    items = [(opening, reply, SCORER.score_sync(opening, reply))]
+    debrief = await build_debrief(items, {"empathy": 1, "active_listening": 1, "clarity": 1})
+    strength = debrief.strength
+    assert strength is not None and strength.skill == "clarity"
+    assert not SCORER.score_sync(opening, reply).clarity.evidence
+    assert strength.quote == reply
+    assert (strength.start, strength.end) == (0, len(reply))
+    assert ": clear — short readable sentences" in strength.message
