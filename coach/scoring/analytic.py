@@ -472,6 +472,18 @@ def topic_words(text: str) -> frozenset[str]:
 _MATTERS = "I get the sense that really matters to you."
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans as one ("That must be" + "must be hard" -> "That must be hard"), so
+    one phrase is one piece of evidence."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
 def _quoting(said: str, then: str) -> str:
     """A sentence for a tip that starts from their words when there are any."""
     return f'When you say "{said}", {then}' if said else then[:1].upper() + then[1:]
@@ -758,7 +770,7 @@ class AnalyticScorer:
         similar = self_refs == 1 and bool(hits.get("similar"))
         if inference or self_refs >= 2 or similar:
             ip = 2
-            for sp in inference[:2]:
+            for sp in _merged(inference)[:2]:
                 cue("empathy", sp, "conveys understanding", "+")
             if not inference:
                 for sp in hits.get("ip_strong", _NO_SPANS)[:2] or hits.get("self", _NO_SPANS)[:1]:

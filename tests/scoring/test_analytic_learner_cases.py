@@ -79,3 +79,18 @@ def test_the_tip_quotes_the_painful_clause_not_the_tail_of_a_long_sentence() -> 
     # A short last clause is still the one quoted.
     tip = SCORER.score_sync("The deck went out at 11pm, and it's my credibility", "OK.").empathy
     assert '"it\'s my credibility"' in tip.tip
+
+
+def test_one_phrase_is_one_piece_of_evidence() -> None:
+    # "That must be hard" matched two understanding patterns and was listed twice, as
+    # "That must be" and "must be hard".
+    for reply in (
+        "That must be hard. What happened?",
+        "It sounds like you must be exhausted, and that must have been a lonely week.",
+    ):
+        for skill in ("empathy", "active_listening", "clarity"):
+            evidence = SCORER.score_sync("I lost my job.", reply).skill(skill).evidence
+            for a in evidence:
+                for b in evidence:
+                    if a is not b and a.label == b.label:
+                        assert a.end <= b.start or b.end <= a.start, (a, b)
