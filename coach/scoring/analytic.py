@@ -593,6 +593,7 @@ class AnalyticScorer:
         q_spans: list[tuple[int, int]] = []
         last_kind = ""
         n_content_sent = other_sent = 0
+        reflected: set[str] = set()
         for s, e in sent_spans:
             sent = low[s:e]
             lead = _LEAD.match(sent)
@@ -670,8 +671,12 @@ class AnalyticScorer:
             ):
                 kind = "reflection"
                 short_kind = overlap_only = True
+            # The same reflection again ("That must be hard. That must be hard.") reflects
+            # nothing new: it is padding, not a second reflection.
+            repeated = kind == "reflection" and core in reflected
             if kind == "reflection" and (
                 (overlap_only and _CORRECTIVE.search(core) is not None)
+                or repeated
                 or _YOU_DIRECTIVE.match(core) is not None
                 or within("advice", s, e) is not None
                 or _IMPERATIVE_START.match(sent) is not None
@@ -687,12 +692,20 @@ class AnalyticScorer:
                 closed_q += 1
                 cue_span("active_listening", s, e, "closed question", "+")
             elif kind == "reflection":
+                reflected.add(core)
                 refl += 1
                 if core_content is None:
                     core_content = _content_of(_WORD.findall(low[s + off : e]))
                 core_words = set(core_content)
                 new_words = core_words - ctx.content
-                is_complex = (
+                # "That must be hard" alone is a formula; "... juggling the rehab visits"
+                # carries their situation.
+                stock_must = (
+                    refl_m is not None
+                    and low.startswith(("that must", "it must", "this must"), refl_m[0])
+                    and not _content_of(_WORD.findall(low[refl_m[1] : e]))
+                )
+                is_complex = not stock_must and (
                     within("feeling", s + off, e) is not None
                     or (
                         refl_m is not None
@@ -713,7 +726,7 @@ class AnalyticScorer:
                 )
             if kind:
                 last_kind = kind
-            elif (
+            elif repeated or (
                 _COURTESY.match(core) is None
                 and within("er_strong", s, e) is None
                 and within("er_weak", s, e) is None
@@ -1100,6 +1113,10 @@ class AnalyticScorer:
         n_q = sig.open_questions + sig.closed_questions
         if n_q >= 3 and sig.reflections == 0:
             x -= 0.35 * (n_q - 2)  # question after question without listening
+        if sig.stock_empathy >= 3:
+            # "I understand how you feel. That must be hard." again and again: formulas,
+            # not reflections of what they said.
+            x -= 0.4 * (sig.stock_empathy - 2)
         if sig.backchannel:
             x = max(x, 2.0)
         if sig.advice_without_permission:

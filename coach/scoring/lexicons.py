@@ -234,6 +234,10 @@ REFLECTION_STEMS: tuple[str, ...] = (
     r"(?:this|that|it) (?:has been|is|was) (?:really )?(?:hard|difficult|tough|"
     r"frustrating|stressful|important|a lot) for you",
     r"it'?s (?:been )?(?:hard|difficult|tough|frustrating|stressful) (?:for you )?to",
+    # Naming how it must feel: "That must be hard", "It must have been lonely".
+    r"(?:that|it|this) must (?:be|have been|feel) (?:really |so |very |incredibly |pretty )?"
+    r"(?:hard|tough|difficult|stressful|exhausting|draining|painful|frustrating|overwhelming|"
+    r"scary|lonely|upsetting|a lot|awful|terrible|horrible|devastating|heartbreaking)",
     # Handing back what they said earlier: "Well, you said before you had an opportunity".
     r"you (?:said|mentioned|brought up|told me|talked about|described|pointed out)",
     # "I hear that the client pressure lands on you first", "What I hear is that ...".

@@ -202,6 +202,19 @@ def test_stock_repetition_scores_below_single_use() -> None:
     assert five < once
 
 
+def test_stock_reflections_repeated_do_not_add_up() -> None:
+    # "That must be hard" names an implied feeling: a simple reflection, once. Said three
+    # times, or mixed with "I understand how you feel", it is padding, not listening.
+    once = S.score_sync(CTX, "That must be hard. What happened?")
+    assert S.analyse(CTX, "That must be hard. What happened?").reflection == "simple"
+    assert once.active_listening.score >= 3.0
+    thrice = S.score_sync(CTX, "That must be hard. " * 3).active_listening.score
+    assert thrice < 2.0
+    mixed = "I understand how you feel. That must be hard. I understand how you feel."
+    assert S.score_sync(CTX, mixed).active_listening.score < once.active_listening.score
+    assert S.analyse(CTX, "That must be hard. " * 3).reflections == 1
+
+
 def test_parrot_is_not_a_complex_reflection() -> None:
     sig = S.analyse(CTX, CTX)
     assert sig.parroting >= 0.7
