@@ -219,12 +219,14 @@ REFLECTION_STEMS: tuple[str, ...] = (
     r"part of you",
     r"(?:is|are|was|seems|feels) (?:\w+ )?(?:hard|difficult|important|scary|frustrating|"
     r"painful|stressful|overwhelming|confusing|upsetting|a struggle) for you",
-    r"(?:scares|worries|bothers|upsets|frustrates|concerns|frightens|hurts|annoys) you",
+    r"(?:scares|worries|bothers|upsets|frustrates|concerns|frightens|hurts|annoys|shocked|"
+    r"surprised|scared|worried|bothered|upset|hurt) you",
     r"(?:feels?|seems?|sounds?|looks?) (?:\w+ ){0,2}(?:to|for) you",
     r"on (?:the )?one hand",
     r"on the other hand",
     r"for you,? ",
-    r"(?:it'?s|it is|that'?s) (?:really |very )?important to you",
+    r"(?:it'?s|it is|that'?s) (?:really |very )?important (?:to|for) you",
+    r"you used to",
     r"(?:is|are|was|were) (?:really |very |so )?important to you",
     r"(?:matters?|means? (?:a lot|so much|everything)) to you",
     r"(?:it|that|this) (?:feels|felt) like",

@@ -202,6 +202,19 @@ def test_stock_repetition_scores_below_single_use() -> None:
     assert five < once
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "You used to call her every night.",
+        "That really shocked you.",
+        "It's important for you to protect her.",
+    ],
+)
+def test_more_reflection_stems(reply: str) -> None:
+    # MITI reflections the scorer read as "other" (each from AnnoMI's therapist turns).
+    assert S.analyse("I haven't talked to my mum in weeks.", reply).main_behaviour == "reflection"
+
+
 def test_stock_reflections_repeated_do_not_add_up() -> None:
     # "That must be hard" names an implied feeling: a simple reflection, once. Said three
     # times, or mixed with "I understand how you feel", it is padding, not listening.
