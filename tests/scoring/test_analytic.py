@@ -203,16 +203,20 @@ def test_stock_repetition_scores_below_single_use() -> None:
 
 
 @pytest.mark.parametrize(
-    "reply",
+    ("context", "reply"),
     [
-        "You used to call her every night.",
-        "That really shocked you.",
-        "It's important for you to protect her.",
+        ("Yeah.", "You used to phone your mum almost every night."),
+        ("Yeah.", "That kind of shocked you out of that fairy tale life."),
+        (
+            "It's okay. I mean, I just I want her to be healthy and safe.",
+            "It's really important for you to make sure that she's protected and that you "
+            "make good decisions and do your research.",
+        ),
     ],
 )
-def test_more_reflection_stems(reply: str) -> None:
-    # MITI reflections the scorer read as "other" (each from AnnoMI's therapist turns).
-    assert S.analyse("I haven't talked to my mum in weeks.", reply).main_behaviour == "reflection"
+def test_more_reflection_stems(context: str, reply: str) -> None:
+    # MITI reflections the scorer read as "other" (as in AnnoMI's therapist turns).
+    assert S.analyse(context, reply).main_behaviour == "reflection"
 
 
 def test_stock_reflections_repeated_do_not_add_up() -> None:
