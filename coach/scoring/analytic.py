@@ -98,6 +98,11 @@ _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _PAINFUL_PHRASES = tuple(f" {p} " for p in lx.PAINFUL_PHRASES)
+# Questions that ask for no answer: a preface ("Can I be honest?") or a tag ("Right?").
+_RHETORICAL = re.compile(
+    r"(?:(?:can|may|could) i be (?:honest|frank|blunt|straight with you)|you know what|guess "
+    r"what|know what i mean|right|okay|ok|you know|see|remember)\W*"
+)
 _CLAUSE_BREAK = re.compile(r"[,;:—–]\s+| - | and (?=this|that|it|he|she|they|we|i|my|the)\b")
 _DIGIT = re.compile(r"\d")
 # Discourse markers before the real start of a sentence ("Okay. So, what ..."): skipped when
@@ -425,7 +430,7 @@ def _context(context: str) -> _Context:
         # The last question the other person asked, which the reply should address.
         for m in _SENTENCE.finditer(text):
             s = m.group().strip()
-            if s.endswith("?"):
+            if s.endswith("?") and _RHETORICAL.fullmatch(s.lower()) is None:
                 question_words = frozenset(_content_words(s))
     said = ""
     # Their last statement is near the end: eight words never need more than the tail.

@@ -135,6 +135,8 @@ INTERPRET_STRONG: tuple[str, ...] = (
 # enough on its own for a strong interpretation.
 INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"(?:sounds|seems) like you",
+    # Reading their situation back: "It sounds like the team is stretched thin".
+    r"(?:it|that) (?:sounds|seems) like (?:the|your|things|everyone|people|they|it's|it has)",
     r"you must (?:feel|be)",
     r"(?:that|it) must (?:be|have been|feel)",
     r"i can (?:relate|imagine)",

@@ -94,3 +94,24 @@ def test_one_phrase_is_one_piece_of_evidence() -> None:
                 for b in evidence:
                     if a is not b and a.label == b.label:
                         assert a.end <= b.start or b.end <= a.start, (a, b)
+
+
+DANA = (
+    "Can I be honest? This seat has been empty for five months. My team is on call every "
+    "other week because of it, and I can feel people getting tired."
+)
+
+
+def test_reading_their_situation_back_is_an_interpretation_and_a_preface_needs_no_answer() -> None:
+    # Played in the salary scenario: scored empathy 1.8 and "leaves their question
+    # unanswered", the question being "Can I be honest?".
+    reply = (
+        "Five months is a long time to carry an empty seat. "
+        "It sounds like the team is stretched thin."
+    )
+    signals = SCORER.analyse(DANA, reply)
+    assert signals.interpretations == 2
+    assert not signals.ignores_question
+    # A real question still wants an answer.
+    asked = "What would you need from me to close this today? I can feel people getting tired."
+    assert SCORER.analyse(asked, "Did you watch the football last night?").ignores_question
