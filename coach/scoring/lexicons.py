@@ -135,6 +135,12 @@ INTERPRET_STRONG: tuple[str, ...] = (
 # enough on its own for a strong interpretation.
 INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"(?:sounds|seems) like you",
+    # Naming the bind they are in: "That puts you in a difficult position".
+    r"(?:puts|put|leaves|left|places) you in (?:a |an |such a )?(?:really |very |pretty )?"
+    r"(?:difficult|tough|hard|awkward|impossible|bad|tricky|horrible|terrible) "
+    r"(?:position|spot|place|situation)",
+    r"you(?:'re| are) in (?:a |an |such a )?(?:really |very |pretty )?(?:difficult|tough|hard|"
+    r"awkward|impossible|tricky) (?:position|spot|place|situation)",
     # Reading their situation back: "It sounds like the team is stretched thin".
     r"(?:it|that) (?:sounds|seems) like (?:the|your|things|everyone|people|they|it's|it has)",
     r"you must (?:feel|be)",

@@ -420,6 +420,8 @@ def test_tips_answer_a_painful_statement_differently_from_a_neutral_one(
         "You shouldn't have to chase us for a refund.",
         "You've had to call three times, which shouldn't happen.",
         "That should never have happened.",
+        "That puts you in a difficult position with the board.",
+        "You're in a really tough spot.",
     ],
 )
 def test_validating_their_feeling_conveys_understanding(reply: str) -> None:
