@@ -7,6 +7,8 @@ headless commands stay fast.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coach.exitcodes import ExitCode
@@ -34,6 +36,19 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # A scenario file is checked before the app opens: a trainer trying a file gets its
+    # problems as FILE:LINE:COL lines in the terminal (as `coach play` gives them), not a
+    # notice that fades in the picker. Ids are looked up in the app (that needs the library).
+    candidate = Path(args.scenario).expanduser()
+    if candidate.is_file():
+        from coach.scenario_loader import ScenarioError, load_file
+
+        try:
+            load_file(candidate)
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return ExitCode.FAILURES
     return open_tui(args, args.scenario)
 
 

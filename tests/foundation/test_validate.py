@@ -176,3 +176,20 @@ def test_yaml_surprises_are_explained(
     code, lines, _ = _validate(capsys, _starter_with(tmp_path, old, new))
     assert code == 1
     assert len(lines) == 1 and said in lines[0], lines
+
+
+def test_run_on_a_broken_file_prints_its_problems_and_opens_no_app(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `coach run ./mine.yaml` opened the picker with a notice that fades; the problems
+    # belong in the terminal, as `coach play` and `validate` print them.
+    from coach.tui.app import CoachApp
+
+    def must_not_run(self: CoachApp) -> None:
+        raise AssertionError("the app opened")
+
+    monkeypatch.setattr(CoachApp, "run", must_not_run)
+    broken = _starter_with(tmp_path, "difficulty: beginner", "difficulty: expert")
+    assert main(["run", str(broken)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{broken}:14:13: difficulty:")
