@@ -599,6 +599,13 @@ class AnalyticScorer:
         last_kind = ""
         n_content_sent = other_sent = 0
         reflected: set[str] = set()
+        # Dates, times and amounts offered rather than reported ("by Friday", not "since
+        # Friday"): terms of a proposal, here and for clarity below.
+        offered = [
+            sp
+            for sp in hits.get("proposal_detail", _NO_SPANS)
+            if _offers_detail(low, sent_spans, sp)
+        ]
         for s, e in sent_spans:
             sent = low[s:e]
             lead = _LEAD.match(sent)
@@ -743,10 +750,7 @@ class AnalyticScorer:
                         within("proposal", s, e) is not None
                         or (
                             _COMMITS.search(low, s, e) is not None
-                            and any(
-                                s <= sp[0] and sp[1] <= e and _offers_detail(low, sent_spans, sp)
-                                for sp in hits.get("proposal_detail", _NO_SPANS)
-                            )
+                            and any(s <= sp[0] and sp[1] <= e for sp in offered)
                         )
                     )
                     and not ctx.content.isdisjoint(
@@ -845,11 +849,8 @@ class AnalyticScorer:
         for sp in pressure_hits[:2]:
             cue("active_listening", sp, "pressure", "-")
         proposal_hits = hits.get("proposal", _NO_SPANS)
-        details = hits.get("proposal_detail")
-        if details:
-            offered = [sp for sp in details if _offers_detail(low, sent_spans, sp)]
-            if offered:
-                proposal_hits = sorted(proposal_hits + offered)
+        if offered:
+            proposal_hits = sorted(proposal_hits + offered)
         for sp in proposal_hits[:1]:
             cue("clarity", sp, "concrete proposal", "+")
         stock_hits = hits.get("stock", _NO_SPANS)
