@@ -193,9 +193,13 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
     return model
 
 
-def _did_you_mean(word: str, options: Iterable[str]) -> str:
+def _closest(word: str, options: Iterable[str]) -> str | None:
     matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {matches[0]!r}?)" if matches else ""
+    return matches[0] if matches else None
+
+
+def _did_you_mean(meant: str | None) -> str:
+    return f" (did you mean {meant!r}?)" if meant else ""
 
 
 def _where(loc: Loc) -> str:
@@ -212,11 +216,7 @@ def _meant_key(key: str, parent: Loc, data: Any) -> str | None:
     model = _model_at(parent)
     allowed = list(model.model_fields) if model else []
     present = _keys_at(data, parent)
-    for options in ([a for a in allowed if a not in present], allowed):
-        matches = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
-        if matches:
-            return matches[0]
-    return None
+    return _closest(key, [a for a in allowed if a not in present]) or _closest(key, allowed)
 
 
 def _scalar_hint(value: Any) -> str:
@@ -247,9 +247,8 @@ def _validation_problems(
         kind = err["type"]
         if kind == "extra_forbidden":
             parent, key = loc[:-1], str(loc[-1])
-            hint = f" (did you mean {meant[loc]!r}?)" if meant[loc] else ""
             line, col = marks.key_at(loc)
-            message = f"unknown key {key!r} in {_where(parent)}{hint}"
+            message = f"unknown key {key!r} in {_where(parent)}{_did_you_mean(meant[loc])}"
         elif kind == "missing":
             if loc in suggested:
                 continue
@@ -271,7 +270,7 @@ def _validation_problems(
             if kind == "enum" and isinstance(err.get("input"), str):
                 expected = str(err.get("ctx", {}).get("expected", ""))
                 options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-                message += _did_you_mean(err["input"], [o for o in options if o])
+                message += _did_you_mean(_closest(err["input"], [o for o in options if o]))
         problems.append(Problem(path, line, col, message))
     problems.sort(key=lambda p: (p.line, p.col))
     return problems
