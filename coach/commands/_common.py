@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from coach.scenario_loader import ScenarioError
     from coach.settings import LoadedSettings
 
 
@@ -27,3 +28,13 @@ def settings_from_args(args: argparse.Namespace) -> LoadedSettings:
 
 def error(message: str) -> None:
     print(f"coach: error: {message}", file=sys.stderr)
+
+
+def scenario_failed(exc: ScenarioError) -> int:
+    """Print a broken scenario file's problems, one FILE:LINE:COL line each, on stderr; the
+    exit code for it."""
+    from coach.exitcodes import ExitCode
+
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    return ExitCode.FAILURES

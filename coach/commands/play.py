@@ -84,16 +84,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _load_scenario(ref: str, settings: Settings) -> tuple[Scenario, Path | None] | int:
-    from coach.commands._common import error
+    from coach.commands._common import error, scenario_failed
     from coach.library import ScenarioNotFound, resolve_scenario
     from coach.scenario_loader import ScenarioError
 
     try:
         loaded = resolve_scenario(ref, settings.user_scenarios_dir)
     except ScenarioError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return ExitCode.FAILURES
+        return scenario_failed(exc)
     except ScenarioNotFound as exc:
         error(str(exc))
         return ExitCode.FAILURES
@@ -150,7 +148,7 @@ async def _play(
     import asyncio
     import random
 
-    from coach.commands._common import error
+    from coach.commands._common import error, scenario_failed
     from coach.library import ScenarioNotFound
     from coach.llm.errors import LLMError
     from coach.scenario_loader import ScenarioError
@@ -184,9 +182,7 @@ async def _play(
         error(str(exc))
         return ExitCode.FAILURES
     except ScenarioError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return ExitCode.FAILURES
+        return scenario_failed(exc)
 
     name = session.scenario.counterpart.name
     out.emit(

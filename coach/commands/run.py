@@ -7,7 +7,6 @@ headless commands stay fast.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,14 +40,13 @@ def _run(args: argparse.Namespace) -> int:
     # notice that fades in the picker. Ids are looked up in the app (that needs the library).
     candidate = Path(args.scenario).expanduser()
     if candidate.is_file():
+        from coach.commands._common import scenario_failed
         from coach.scenario_loader import ScenarioError, load_file
 
         try:
             load_file(candidate)
         except ScenarioError as exc:
-            for problem in exc.problems:
-                print(problem, file=sys.stderr)
-            return ExitCode.FAILURES
+            return scenario_failed(exc)
     return open_tui(args, args.scenario)
 
 

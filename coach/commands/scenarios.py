@@ -101,7 +101,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from coach.commands._common import error, settings_from_args
+    from coach.commands._common import error, scenario_failed, settings_from_args
     from coach.library import ScenarioNotFound, resolve_scenario
     from coach.scenario_loader import ScenarioError
 
@@ -109,9 +109,7 @@ def _show(args: argparse.Namespace) -> int:
     try:
         s = resolve_scenario(args.id, settings.user_scenarios_dir).scenario
     except ScenarioError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return ExitCode.FAILURES
+        return scenario_failed(exc)
     except ScenarioNotFound as exc:
         error(str(exc))
         return ExitCode.FAILURES
