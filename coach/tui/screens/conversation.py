@@ -159,23 +159,27 @@ class ConversationScreen(Screen[None]):
         # Kept here too: by the time the screen unmounts, the input is gone.
         self._draft_text = event.text_area.text
         # Written 0.4 s after the last key rather than on every key.
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
+        self._stop_draft_timer()
         self._draft_timer = self.set_timer(0.4, self.save_draft)
+
+    def _stop_draft_timer(self) -> bool:
+        """Cancel a pending draft write; whether one was pending."""
+        timer, self._draft_timer = self._draft_timer, None
+        if timer is None:
+            return False
+        timer.stop()
+        return True
 
     def save_draft(self) -> None:
         self._draft_timer = None
         save_draft(self.session.path, self._draft_text)
 
     def drop_draft(self) -> None:
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-            self._draft_timer = None
+        self._stop_draft_timer()
         clear_draft(self.session.path)
 
     def on_unmount(self) -> None:
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
+        if self._stop_draft_timer():
             self.save_draft()
 
     # ---- the log
