@@ -377,6 +377,23 @@ def _stem(word: str) -> str:
     return w
 
 
+def _content_word(w: str) -> str:
+    """The stemmed content word of a lowercased token, "" for a function word or a number.
+
+    A possessive is the thing it names: "the trouble's" shares "trouble" with "in trouble",
+    and "someone's" is as empty as "someone".
+    """
+    if w in lx.STOPWORDS:  # "let's", "it's"
+        return ""
+    if w.endswith("'s"):
+        w = w[:-2]
+    elif w.endswith("'"):
+        w = w[:-1]
+    if len(w) <= 2 or w in lx.STOPWORDS or w.isdigit():
+        return ""
+    return _stem(w)
+
+
 # Word -> stemmed content word ("" for function words), memoised: conversation vocabulary is
 # small, and this sits on the per-turn hot path.
 _CONTENT_CACHE: dict[str, str] = {}
@@ -394,7 +411,7 @@ _TOKEN_INFO: dict[str, tuple[str, int, int]] = {}
 def _token_info(w: str) -> tuple[str, int, int]:
     info = _TOKEN_INFO.get(w)
     if info is None:
-        c = _stem(w) if len(w) > 2 and w not in lx.STOPWORDS and not w.isdigit() else ""
+        c = _content_word(w)
         n, familiar = word_info(w)
         info = (c, n, 0 if familiar else 1)
         if len(_TOKEN_INFO) > 200_000:
@@ -410,7 +427,7 @@ def _content_of(tokens: list[str]) -> list[str]:
     for w in tokens:
         c = cache.get(w)
         if c is None:
-            c = _stem(w) if len(w) > 2 and w not in lx.STOPWORDS and not w.isdigit() else ""
+            c = _content_word(w)
             if len(cache) > 200_000:
                 cache.clear()
             cache[w] = c

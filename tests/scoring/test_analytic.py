@@ -55,6 +55,16 @@ def test_simple_reflection() -> None:
     assert sig.reflection == "simple"
 
 
+def test_a_possessive_shares_the_word_it_names() -> None:
+    ctx = "I don't like getting in trouble."
+    assert S.analyse(ctx, "Trouble's not fun.").builds_on_context == (
+        S.analyse(ctx, "Trouble is not fun.").builds_on_context
+    )
+    assert S.analyse(ctx, "Trouble's not fun.").main_behaviour == "reflection"
+    # A contraction stays a function word: "let's" shares nothing with "let".
+    assert S.analyse("Let me think.", "Let's see.").builds_on_context == 0
+
+
 def test_epitome_levels() -> None:
     sig = S.analyse(CTX, "I'm so sorry. I've been there too. What happened with your manager?")
     assert sig.emotional_reactions == 2
