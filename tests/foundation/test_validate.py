@@ -100,6 +100,26 @@ def test_builtin_scenarios_match_the_printed_json_schema(
     jsonschema.validate(yaml.safe_load(path.read_text()), schema)
 
 
+# "What happened? She merged on Tuesday..." answers a question the learner may not have asked:
+# a scripted line is chosen by the kind of move, not by its words (the guide's design tips).
+_RESTATED_QUESTION = re.compile(
+    r"^(?:And )?(?:What|How|Why|Where|When|Who|Which|Is)\b[^.?!]*\?\s+\S"
+)
+
+
+@pytest.mark.parametrize("path", BUILTIN, ids=lambda p: p.stem)
+def test_builtin_answers_to_open_questions_do_not_restate_one(path: Path) -> None:
+    stages = yaml.safe_load(path.read_text())["offline_script"]["stages"]
+    restated = [
+        line
+        for stage in stages
+        for move in ("open_question", "closed_question")
+        for line in stage["replies"].get(move, [])
+        if _RESTATED_QUESTION.match(line)
+    ]
+    assert restated == []
+
+
 def test_schema_rejects_what_the_model_rejects() -> None:
     data = yaml.safe_load(BUILTIN[0].read_text())
     data["colour"] = "blue"
