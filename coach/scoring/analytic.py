@@ -59,7 +59,8 @@ def _compile_start(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile(rf"(?:{_alt(patterns)})(?![\w'])")
 
 
-_OPEN_START = _compile_start(lx.OPEN_QUESTION_STARTS)
+# "What's been going on?", "How'd it go?": a contracted "is", "has" or "did" keeps it open.
+_OPEN_START = re.compile(rf"(?:{_alt(lx.OPEN_QUESTION_STARTS)})(?:'(?:s|d|re|ll|ve))?(?![\w'])")
 _CLOSED_START = _compile_start(lx.CLOSED_QUESTION_STARTS)
 _OPEN_ANY = _compile(lx.OPEN_QUESTION_ANYWHERE)
 _MATCHER = PhraseMatcher(

@@ -50,6 +50,12 @@ def test_closed_question() -> None:
     assert sig.main_behaviour == "question"
 
 
+@pytest.mark.parametrize("question", ["What's been going on?", "How'd it go?", "Who's helping?"])
+def test_a_contracted_question_word_still_opens_a_question(question: str) -> None:
+    sig = S.analyse("It's fine. Just a busy patch.", question)
+    assert (sig.question, sig.open_questions, sig.closed_questions) == ("open", 1, 0)
+
+
 def test_simple_reflection() -> None:
     sig = S.analyse("I moved house last week.", "You moved.")
     assert sig.reflection == "simple"
