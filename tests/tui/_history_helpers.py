@@ -7,11 +7,13 @@ scorer, so the history screen is tested on what the app really writes; the heade
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.screen import Screen
@@ -190,6 +192,17 @@ async def wait_loaded(pilot: Any, screen: Any, attempts: int = 200) -> None:
 
 
 def plain(widget: Any) -> str:
-    """The text a Static shows (its renderable's plain text)."""
-    rendered = widget.render()
-    return str(getattr(rendered, "plain", rendered))
+    """The text a Static shows (its renderable's plain text, lines unwrapped)."""
+    return text_of(widget.content)
+
+
+def text_of(shown: Any) -> str:
+    """The plain text of a string, a `Text` or any Rich renderable (lines unwrapped)."""
+    if isinstance(shown, str):
+        return shown
+    if hasattr(shown, "plain"):
+        return str(shown.plain)
+    console = Console(width=1000, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(shown)
+    return "\n".join(line.rstrip() for line in capture.get().splitlines())

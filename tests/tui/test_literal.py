@@ -20,6 +20,7 @@ from coach.tui.screens.briefing import BriefingScreen
 from coach.tui.screens.conversation import ConversationScreen
 from coach.tui.screens.picker import PickerScreen
 from coach.tui.widgets.messages import CounterpartMessage
+from tests.tui._history_helpers import plain, text_of
 from tests.tui.conftest import open_conversation
 
 WaitUntil = Any
@@ -129,14 +130,14 @@ async def test_scenario_title_is_literal(
         await until(pilot, lambda: "my-scenario" in picker.visible_ids, "user scenario listed")
         options = picker.query_one("#scenarios", OptionList)
         index = picker.visible_ids.index("my-scenario")
-        prompt = str(options.get_option_at_index(index).prompt)
+        prompt = text_of(options.get_option_at_index(index).prompt)
         for part in [*SHOWN[:3], "\\x1b[31"]:  # the list cuts long titles
             assert part in prompt, (part, prompt)
         options.highlighted = index
-        await until(pilot, lambda: "[@click" in str(picker.query_one("#preview-body").render()))
+        await until(pilot, lambda: "[@click" in plain(picker.query_one("#preview-body")))
         options.action_select()
         await until(pilot, lambda: isinstance(app.screen, BriefingScreen))
-        body = str(app.screen.query_one("#briefing-body", Static).render())
+        body = plain(app.screen.query_one("#briefing-body", Static))
         for part in SHOWN:
             assert part in body
         await pilot.click("#briefing-body", offset=(5, 0))

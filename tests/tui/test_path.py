@@ -18,6 +18,7 @@ from coach.tui.screens.briefing import BriefingScreen
 from coach.tui.screens.conversation import ConversationScreen, RewindScreen
 from coach.tui.screens.debrief import DebriefScreen
 from coach.tui.widgets.scored_turn import ScoredTurnView
+from tests.tui._history_helpers import plain
 from tests.tui.conftest import loaded_picker
 
 WaitUntil = Any  # the `until` fixture: async (pilot, condition, what) -> None
@@ -32,7 +33,7 @@ LINES = [
 
 
 def rendered(widget: Static) -> str:
-    return str(widget.render())
+    return plain(widget)
 
 
 async def test_learner_path(

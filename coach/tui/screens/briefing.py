@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -20,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.types import SKILL_LABELS
+from coach.tui.hanging import hanging
 from coach.tui.literal import lit
 from coach.tui.widgets.title import TitleBar
 
@@ -27,11 +29,15 @@ if TYPE_CHECKING:
     from coach.scenario import Scenario
 
 
-def briefing_text(scenario: Scenario) -> Text:
-    out = Text(end="")
+def briefing_text(scenario: Scenario) -> Group:
+    parts: list[RenderableType] = []
+    out = Text()
 
     def section(title: str) -> None:
-        out.append(f"\n{title}\n", style="bold cyan")
+        nonlocal out
+        out.append(f"\n{title}", style="bold cyan")
+        parts.append(out)
+        out = Text()
 
     out.append_text(lit(scenario.title, "bold"))
     out.append("\n")
@@ -39,32 +45,28 @@ def briefing_text(scenario: Scenario) -> Text:
     out.append("\n")
     section("Your role")
     out.append_text(lit(scenario.learner.role))
+    out.append("\n")
     section("Your goal")
     out.append_text(lit(scenario.learner.goal))
+    out.append("\n")
     section("What you know")
     out.append_text(lit(scenario.learner.brief.strip()))
+    out.append("\n")
     section("Who you are talking to")
     c = scenario.counterpart
     out.append_text(lit(f"{c.name} — {c.role}"))
+    out.append("\n")
     section("Objectives")
-    for objective in scenario.objectives:
-        out.append("  • ")
-        out.append_text(lit(objective.description))
-        out.append("\n")
+    parts.extend(hanging("  • ", lit(o.description)) for o in scenario.objectives)
     section("Skills in focus")
     for skill in scenario.skills:
         rubric = RUBRIC.skill(skill)
-        out.append(f"  {SKILL_LABELS[skill]}", style="bold")
-        out.append("  ")
-        out.append_text(lit(rubric.summary, "dim"))
-        out.append("\n")
+        label = Text.assemble("  ", (SKILL_LABELS[skill], "bold"), "  ")
+        parts.append(hanging(label, lit(rubric.summary, "dim")))
         for level in rubric.levels:
-            out.append(f"    {level.score} ", style="bold")
-            out.append_text(lit(level.label, "italic"))
-            out.append(" — ")
-            out.append_text(lit(level.description))
-            out.append("\n")
-    return out
+            line = Text.assemble(lit(level.label, "italic"), " — ", lit(level.description))
+            parts.append(hanging(Text(f"    {level.score} ", style="bold"), line))
+    return Group(*parts)
 
 
 class BriefingScreen(Screen[None]):

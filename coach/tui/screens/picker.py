@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,6 +22,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from coach.scoring.types import SKILL_LABELS, SKILLS
+from coach.tui.hanging import hanging
 from coach.tui.literal import lit, one_line
 from coach.tui.widgets.title import TitleBar
 
@@ -32,33 +35,32 @@ if TYPE_CHECKING:
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
 
 
-def scenario_preview(scenario: Scenario, path: Path | None, builtin: bool) -> Text:
+def scenario_preview(scenario: Scenario, path: Path | None, builtin: bool) -> Group:
     """Everything a learner needs to choose, as literal text."""
-    out = Text(end="")
-    out.append_text(lit(scenario.title, "bold"))
-    out.append("\n")
+    head = Text(end="")
+    head.append_text(lit(scenario.title, "bold"))
+    head.append("\n")
     skills = ", ".join(SKILL_LABELS[s] for s in scenario.skills)
-    out.append_text(
+    head.append_text(
         lit(f"{scenario.difficulty.value} · {scenario.category.value} · {skills}", "dim")
     )
-    out.append("\n\n")
-    out.append_text(lit(scenario.summary))
-    out.append("\n\nYou are  ", style="bold")
-    out.append_text(lit(scenario.learner.role))
-    out.append("\nGoal     ", style="bold")
-    out.append_text(lit(scenario.learner.goal))
-    out.append("\nWith     ", style="bold")
+    head.append("\n\n")
+    head.append_text(lit(scenario.summary))
+    head.append("\n\n")
     c = scenario.counterpart
-    out.append_text(lit(f"{c.name}, {c.role}"))
-    out.append("\n\nObjectives\n", style="bold")
-    for objective in scenario.objectives:
-        out.append("  • ")
-        out.append_text(lit(objective.description))
-        out.append("\n")
-    out.append(f"\nUp to {scenario.max_turns} turns · ", style="dim")
     where = "built-in" if builtin else one_line(str(path) if path else "your folder")
-    out.append_text(lit(where, "dim"))
-    return out
+    return Group(
+        head,
+        hanging(Text("You are  ", style="bold"), lit(scenario.learner.role)),
+        hanging(Text("Goal     ", style="bold"), lit(scenario.learner.goal)),
+        hanging(Text("With     ", style="bold"), lit(f"{c.name}, {c.role}")),
+        Text("\nObjectives", style="bold"),
+        *(hanging("  • ", lit(o.description)) for o in scenario.objectives),
+        Text.assemble(
+            (f"\nUp to {scenario.max_turns} turns · ", "dim"),
+            lit(where, "dim"),
+        ),
+    )
 
 
 class PickerScreen(Screen[None]):
@@ -204,11 +206,13 @@ class PickerScreen(Screen[None]):
         shown = [s for s in self.library.scenarios if self.matches(s)]
         self.visible_ids = [s.id for s in shown]
         for scenario in shown:
-            line = Text(end="")
-            line.append_text(lit(one_line(scenario.title, 60), "bold"))
-            line.append("\n  ")
             skills = ", ".join(SKILL_LABELS[s] for s in scenario.skills)
-            line.append_text(lit(f"{scenario.difficulty.value} · {skills}", "dim"))
+            # Padded, not "\n  " in one Text: a wrapped line goes back to column 0, left
+            # of its own first line, and reads as the next entry.
+            line = Group(
+                Text.assemble(lit(one_line(scenario.title, 60), "bold")),  # ends in "\n"
+                Padding(lit(f"{scenario.difficulty.value} · {skills}", "dim"), (0, 0, 0, 2)),
+            )
             options.add_option(Option(line, id=scenario.id))
         if shown:
             # Keep the learner's place when the list is filtered or reloaded.
@@ -245,9 +249,9 @@ class PickerScreen(Screen[None]):
         body = scenario_preview(
             scenario, self.library.path_of(scenario_id), self.library.is_builtin(scenario_id)
         )
-        body.append("\n\nEnter", style="bold")
-        body.append(" read the briefing", style="dim")
-        self.query_one("#preview-body", Static).update(body)
+        self.query_one("#preview-body", Static).update(
+            Group(body, Text.assemble(("\nEnter", "bold"), (" read the briefing", "dim")))
+        )
 
     @on(OptionList.OptionHighlighted, "#scenarios")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

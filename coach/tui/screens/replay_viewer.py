@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,6 +24,7 @@ from textual.widgets import Footer, Static
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.sessions_store import parse_date
 from coach.transcript import Exchange, Transcript, TranscriptError, read_transcript
+from coach.tui.hanging import hanging
 from coach.tui.literal import lit, one_line
 from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.scored_turn import feedback_text, highlight_evidence, score_line
@@ -94,8 +96,8 @@ class ReplayViewerScreen(Screen[None]):
         yield Static(self._position(), id="replay-position")
         with VerticalScroll(id="replay-body"):
             for name, value in self._parts().items():
-                part = Static(value, id=f"replay-{name}")
-                part.display = bool(value.plain)
+                part = Static("" if value is None else value, id=f"replay-{name}")
+                part.display = value is not None
                 yield part
         yield Footer()
 
@@ -156,26 +158,19 @@ class ReplayViewerScreen(Screen[None]):
         out.append("Esc back", style="dim")
         return out
 
-    def _parts(self) -> dict[str, Text]:
-        """The body's sections for the current turn, in display order."""
+    def _parts(self) -> dict[str, RenderableType | None]:
+        """The body's sections for the current turn, in display order (None: not shown)."""
         turn = self.current
-        parts = {
-            "context": Text(""),
-            "hints": Text(""),
-            "learner": Text(""),
-            "feedback": Text(""),
-            "state": Text(""),
-            "reply": Text(""),
-        }
+        parts: dict[str, RenderableType | None] = dict.fromkeys(
+            ("context", "hints", "learner", "feedback", "state", "reply")
+        )
         if turn is not None:
             parts["context"] = self._said(self.counterpart, turn.context or "(no opening line)")
             if turn.hints:
-                hints = Text(end="")
-                hints.append("Hints asked here:\n", style="dim")
-                for hint in turn.hints:
-                    hints.append_text(lit(f"  • {hint}\n", "italic"))
-                hints.rstrip()
-                parts["hints"] = hints
+                parts["hints"] = Group(
+                    Text("Hints asked here:", style="dim"),
+                    *(hanging("  • ", lit(hint, "italic")) for hint in turn.hints),
+                )
             learner = Text(end="")
             learner.append("You\n", style="bold")
             learner.append_text(highlight_evidence(turn.learner.text, turn.score))
@@ -195,8 +190,8 @@ class ReplayViewerScreen(Screen[None]):
         self.query_one("#replay-position", Static).update(self._position())
         for name, value in self._parts().items():
             widget = self.query_one(f"#replay-{name}", Static)
-            widget.update(value)
-            widget.display = bool(value.plain)
+            widget.update("" if value is None else value)
+            widget.display = value is not None
         self.query_one("#replay-body", VerticalScroll).scroll_home(animate=False)
 
     @staticmethod
@@ -207,10 +202,10 @@ class ReplayViewerScreen(Screen[None]):
         out.append_text(lit(text))
         return out
 
-    def _state(self, turn: Exchange) -> Text:
+    def _state(self, turn: Exchange) -> Text | None:
         state = turn.state
         if state is None:
-            return Text("")
+            return None
         out = Text(end="")
         out.append_text(lit(f"{self.counterpart}: ", "dim"))
         out.append(f"trust {state.trust}  tension {state.tension}")

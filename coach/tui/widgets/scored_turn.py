@@ -9,6 +9,7 @@ and goes through `coach.tui.literal`.
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,6 +17,7 @@ from textual.widgets import Collapsible, Static
 
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.types import SKILL_LABELS, SKILLS, Evidence, Skill, TurnScore
+from coach.tui.hanging import hanging
 from coach.tui.literal import lit, visible
 
 GAIN_STYLE = "bold green underline"
@@ -91,28 +93,31 @@ def score_line(score: TurnScore | None, *, hidden: bool = False) -> Text:
     return out
 
 
-def feedback_text(text: str, score: TurnScore) -> Text:
-    """Per skill: score, level label, evidence quotes with their labels, and the tip."""
-    out = Text(end="")
+def feedback_text(text: str, score: TurnScore) -> Group:
+    """Per skill: score, level label, evidence quotes with their labels, and the tip.
+
+    Quotes and tips wrap under their own first line, not under the "+" or "Tip:".
+    """
+    rows: list[RenderableType] = []
     for skill in SKILLS:
         s = score.skill(skill)
         level = RUBRIC.skill(skill).level(s.score)
-        out.append(f"{SKILL_LABELS[skill]} {s.score:.1f}", style=score_style(s.score))
-        out.append(f" — {level.label}\n", style="dim")
+        rows.append(
+            Text.assemble(
+                (f"{SKILL_LABELS[skill]} {s.score:.1f}", score_style(s.score)),
+                (f" — {level.label}", "dim"),
+            )
+        )
         for ev in s.evidence:
             style = GAIN_STYLE if ev.effect == "+" else COST_STYLE
-            out.append(f"  {ev.effect} ", style=style)
-            out.append_text(lit(f"“{ev.quote}”", style))
+            said = lit(f"“{ev.quote}”", style)
             if ev.label:
-                out.append("  ")
-                out.append_text(lit(ev.label, "dim"))
-            out.append("\n")
+                said.append("  ")
+                said.append_text(lit(ev.label, "dim"))
+            rows.append(hanging(Text(f"  {ev.effect} ", style=style), said))
         if s.tip:
-            out.append("  Tip: ", style="bold")
-            out.append_text(lit(s.tip))
-            out.append("\n")
-    out.rstrip()
-    return out
+            rows.append(hanging(Text("  Tip: ", style="bold"), lit(s.tip)))
+    return Group(*rows)
 
 
 class ScoredTurnView(Vertical):
@@ -162,7 +167,7 @@ class ScoredTurnView(Vertical):
     def _body(self) -> Text:
         return highlight_evidence(self.text, None if self.hidden else self.score)
 
-    def _feedback(self) -> Text:
+    def _feedback(self) -> RenderableType:
         return feedback_text(self.text, self.score) if self.score else Text("")
 
     def _refresh_parts(self) -> None:
