@@ -46,6 +46,19 @@ async def test_arrows_from_the_submit_button_do_not_wrap_to_the_first_skill() ->
         assert app.result == {"empathy": 4, "active_listening": 3, "clarity": 5}
 
 
+async def test_numbers_in_one_burst_rate_one_skill_each() -> None:
+    # A fast typist or a paste delivers "434" before the app is idle again.
+    screen = SelfAssessmentScreen(list(SKILLS))
+    app = ScreenApp(screen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for n in (4, 3, 4):
+            screen.action_rate(n)
+        screen.action_submit()
+        await pilot.pause()
+        assert app.result == {"empathy": 4, "active_listening": 3, "clarity": 4}
+
+
 async def test_enter_with_a_missing_rating_does_not_submit() -> None:
     screen = SelfAssessmentScreen(list(SKILLS))
     app = ScreenApp(screen)

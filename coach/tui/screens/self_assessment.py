@@ -80,14 +80,16 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
     when skipped (Esc / Skip). Pass `list(SKILLS)` so `Session.self_assess` gets all three.
     """
 
+    # All priority: a priority key is handled as it arrives, a plain one only after the
+    # focused widget has passed it on, so "434⏎" in one burst submitted before the last 4.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "skip", "Skip"),
+        Binding("escape", "skip", "Skip", priority=True),
         Binding("enter", "submit", "Submit", priority=True),
-        Binding("up", "move(-1)", "Previous skill", show=False),
-        Binding("down", "move(1)", "Next skill", show=False),
-        Binding("left", "adjust(-1)", "Lower", show=False),
-        Binding("right", "adjust(1)", "Higher", show=False),
-        *(Binding(str(n), f"rate({n})", f"Rate {n}", show=False) for n in SCALE),
+        Binding("up", "move(-1)", "Previous skill", show=False, priority=True),
+        Binding("down", "move(1)", "Next skill", show=False, priority=True),
+        Binding("left", "adjust(-1)", "Lower", show=False, priority=True),
+        Binding("right", "adjust(1)", "Higher", show=False, priority=True),
+        *(Binding(str(n), f"rate({n})", f"Rate {n}", show=False, priority=True) for n in SCALE),
     ]
 
     DEFAULT_CSS = """
@@ -139,6 +141,8 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
     def ratings(self) -> dict[str, int]:
         return {row.skill: row.value for row in self.rows if row.value is not None}
 
+    # Focus moves with `set_focus`, not `widget.focus()`: that one waits for the next idle
+    # moment, so "434" typed or pasted in one burst rated empathy three times.
     def _focused_row(self) -> RatingRow:
         focused = self.focused
         rows = self.rows
@@ -152,10 +156,10 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
             # On the buttons (where rating the last skill lands): up goes back to that skill,
             # down stays put rather than wrapping round to the first.
             if delta < 0:
-                rows[-1].focus()
+                self.set_focus(rows[-1])
             return
         index = rows.index(self.focused)
-        rows[max(0, min(len(rows) - 1, index + delta))].focus()
+        self.set_focus(rows[max(0, min(len(rows) - 1, index + delta))])
 
     def action_rate(self, value: int) -> None:
         rows = self.rows
@@ -165,9 +169,9 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
         row.value = value
         index = rows.index(row)
         if index + 1 < len(rows):
-            rows[index + 1].focus()
+            self.set_focus(rows[index + 1])
         else:
-            self.query_one("#sa-submit", Button).focus()
+            self.set_focus(self.query_one("#sa-submit", Button))
 
     def action_adjust(self, delta: int) -> None:
         if self.rows:
@@ -179,7 +183,7 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
             return
         missing = [row for row in self.rows if row.value is None]
         if missing:
-            missing[0].focus()
+            self.set_focus(missing[0])
             self.notify(
                 f"Rate {one_line(missing[0].label, 40)} too, or press Esc to skip.",
                 severity="warning",
