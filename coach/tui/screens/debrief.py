@@ -25,10 +25,12 @@ from textual.widgets import Button, Footer, Sparkline, Static
 
 from coach.scoring.debrief import render_markdown
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
+from coach.tui.hanging import aligned
 from coach.tui.literal import lit
 from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.scored_turn import score_style
 from coach.tui.widgets.title import TitleBar
+from coach.wording import counted
 
 if TYPE_CHECKING:
     from coach.scoring.debrief import Debrief
@@ -100,17 +102,14 @@ def miti_text(debrief: Debrief) -> Text:
     return out
 
 
-def highlights_text(debrief: Debrief) -> Text:
+def highlights_text(debrief: Debrief) -> Table:
     # The messages already quote the turn ("In turn 2 you wrote “...”"); no second copy.
-    out = Text(end="")
+    rows: list[tuple[str | Text, Text]] = []
     if debrief.strength:
-        out.append("Strength  ", style="bold green")
-        out.append_text(lit(debrief.strength.message))
-        out.append("\n")
+        rows.append((Text("Strength", style="bold green"), lit(debrief.strength.message)))
     if debrief.improvement:
-        out.append("To work on  ", style="bold yellow")
-        out.append_text(lit(debrief.improvement.message))
-    return out
+        rows.append((Text("To work on", style="bold yellow"), lit(debrief.improvement.message)))
+    return aligned(*rows, gap=2)
 
 
 def branch_comparison(path: Path, weights: dict[Skill, float]) -> Text | None:
@@ -176,7 +175,9 @@ class DebriefScreen(Screen[None]):
         out.append(f"\nObjectives met {len(met)}/{total}", style="dim")
         summary = self.debrief.summary
         if summary.turns:
-            out.append(f"   ·   overall {summary.overall:.1f}/5 over {len(summary.turns)} turns")
+            out.append(
+                f"   ·   overall {summary.overall:.1f}/5 over {counted(len(summary.turns), 'turn')}"
+            )
         return out
 
     def subject(self) -> str:

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from coach.scoring.types import SKILL_LABELS, SKILLS
-from coach.tui.hanging import hanging
+from coach.tui.hanging import aligned, hanging
 from coach.tui.literal import lit, one_line
 from coach.tui.widgets.title import TitleBar
 
@@ -51,9 +51,12 @@ def scenario_preview(scenario: Scenario, path: Path | None, builtin: bool) -> Gr
     where = "built-in" if builtin else one_line(str(path) if path else "your folder")
     return Group(
         head,
-        hanging(Text("You are  ", style="bold"), lit(scenario.learner.role)),
-        hanging(Text("Goal     ", style="bold"), lit(scenario.learner.goal)),
-        hanging(Text("With     ", style="bold"), lit(f"{c.name}, {c.role}")),
+        aligned(
+            (Text("You are", style="bold"), lit(scenario.learner.role)),
+            (Text("Goal", style="bold"), lit(scenario.learner.goal)),
+            (Text("With", style="bold"), lit(f"{c.name}, {c.role}")),
+            gap=2,
+        ),
         Text("\nObjectives", style="bold"),
         *(hanging("  • ", lit(o.description)) for o in scenario.objectives),
         Text.assemble(
