@@ -63,6 +63,7 @@ from coach.transcript import (
 )
 
 if TYPE_CHECKING:
+    from coach.scoring.debrief import Debrief
     from coach.settings import Settings
 
 
@@ -1135,6 +1136,28 @@ class Session:
         pending = [t for t in self._score_tasks.values() if not t.done()]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def debrief(self) -> Debrief:
+        """The debrief of the scored turns so far (call after `wait_scores`).
+
+        The weakest turn is rewritten by the model when the session talks to one (the
+        offline rewrite if that call fails), and the candidates are re-scored by this
+        session's scorer, so the "better version" shows a score on the learner's own scale.
+        """
+        from coach.scoring.debrief import LLMRewriter, build_debrief
+
+        items = [
+            (ex.context, ex.learner.text, ex.score) for ex in self.turns if ex.score is not None
+        ]
+        weights = {s: self._scenario.weight_of(s) for s in SKILLS}
+        rewriter = None
+        if self._backend.name != "offline" and self._settings.has_endpoint:
+            rewriter = LLMRewriter(self._settings)
+        try:
+            return await build_debrief(items, weights, rewriter=rewriter, scorer=self._scorer)
+        finally:
+            if rewriter is not None:
+                await rewriter.aclose()
 
     async def aclose(self) -> None:
         """Finish pending scores, close the transcript and the backend."""

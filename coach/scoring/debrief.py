@@ -646,7 +646,8 @@ async def build_debrief(
 
     `rewriter` defaults to the offline one; if an LLM rewriter fails, the offline rewrite is
     used instead (a debrief never fails because an endpoint did). With `scorer`, candidates
-    are re-scored and the one best on the targeted skill is kept.
+    are re-scored and the one best on the targeted skill is kept; if that scorer fails, the
+    first candidate is kept unscored.
     """
     summary = aggregate(items, weights)
     if not summary.turns or summary.weakest_turn is None:
@@ -664,12 +665,14 @@ async def build_debrief(
     if drafts:
         chosen, new_score = drafts[0], None
         if scorer is not None:
-            scored = []
-            for d in drafts:
-                ts = await scorer.score(turn.context, d.text)
-                scored.append((ts.skill(skill).score, _overall(ts, summary), d))
-            best = max(scored, key=lambda x: (x[0], x[1]))
-            new_score, _, chosen = best
+            try:
+                scored = []
+                for d in drafts:
+                    ts = await scorer.score(turn.context, d.text)
+                    scored.append((ts.skill(skill).score, _overall(ts, summary), d))
+                new_score, _, chosen = max(scored, key=lambda x: (x[0], x[1]))
+            except ScoringError:
+                pass  # the judge is unreachable: the best guess, unscored
         rewrite = Rewrite(
             turn=turn.index,
             skill=skill,

@@ -19,7 +19,7 @@ from coach.scoring.debrief import (
     render_markdown,
 )
 from coach.scoring.judge import reset_mode_memory
-from coach.scoring.types import SKILLS, TurnScore
+from coach.scoring.types import SKILLS, ScoringError, TurnScore
 from coach.settings import Settings
 
 SCORER = AnalyticScorer()
@@ -104,6 +104,21 @@ async def test_without_a_scorer_the_first_candidate_is_used() -> None:
     c, r = SESSION[1]
     first = OfflineRewriter().candidates(c, r, debrief.rewrite.skill)[0]
     assert debrief.rewrite.rewritten == first.text
+
+
+async def test_a_scorer_that_fails_leaves_the_first_candidate_unscored() -> None:
+    class Unreachable:
+        name = "llm"
+        rubric_version = "test"
+
+        async def score(self, context: str, response: str) -> TurnScore:
+            raise ScoringError("the judge's endpoint is unreachable")
+
+    debrief = await build_debrief(scored(), scorer=Unreachable())
+    rw = debrief.rewrite
+    assert rw is not None and rw.rewritten_score is None
+    c, r = SESSION[1]
+    assert rw.rewritten == OfflineRewriter().candidates(c, r, rw.skill)[0].text
 
 
 async def test_export_and_dict() -> None:

@@ -435,7 +435,6 @@ class ConversationScreen(Screen[None]):
 
     @work(exclusive=True, group="finish")
     async def finish(self) -> None:
-        from coach.scoring.debrief import build_debrief
         from coach.scoring.types import SKILLS
         from coach.tui.screens.debrief import DebriefScreen
         from coach.tui.screens.self_assessment import SelfAssessmentScreen
@@ -452,11 +451,9 @@ class ConversationScreen(Screen[None]):
             except SessionError as exc:
                 self.notify(str(exc), severity="warning", markup=False)
                 ratings = None
-        items = [
-            (ex.context, ex.learner.text, ex.score) for ex in session.turns if ex.score is not None
-        ]
-        weights = {s: session.scenario.weight_of(s) for s in SKILLS}
-        debrief = await build_debrief(items, weights)
+        if session.backend.name != "offline":
+            self.notify("Writing your debrief…", markup=False)  # a model call or two
+        debrief = await session.debrief()
         # Not awaited: switching removes this screen and cancels this very worker.
         self.app.call_later(self.app.switch_screen, DebriefScreen(session, debrief, ratings))
 
