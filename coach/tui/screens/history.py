@@ -184,6 +184,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
         self.data: HistoryData | None = None
         self.loaded = False
         self._paths: dict[str, Path] = {}
+        self._title_width = 60  # set to fit the terminal when the table is built
         self._sorted_by: tuple[str | None, bool] = (None, False)
 
     def compose(self) -> ComposeResult:
@@ -222,8 +223,9 @@ class HistoryScreen(Screen[PlayRequest | None]):
         self.query_one("#history-empty").display = False
         self.query_one("#history-warnings").display = False
         table = self.query_one("#sessions", DataTable)
-        # The scenario column takes what the fixed columns leave (they need 82 with padding).
-        title_width = max(14, min(60, self.app.size.width - 86))
+        # The scenario column takes what the fixed columns leave: they and the cell padding
+        # need 79, plus 2 for the scrollbar a long history brings.
+        title_width = self._title_width = max(14, min(60, self.app.size.width - 81))
         for label, key, width in (
             ("Date (UTC)", "date", 16),
             ("Scenario", "scenario", title_width),
@@ -283,7 +285,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
             title = record.scenario_title or record.scenario_id or record.session_id
             table.add_row(
                 Text(record.date_label),
-                lit(one_line(title, 60)),
+                lit(one_line(title, self._title_width)),  # cut with "…", not mid-word
                 outcome_text(record.outcome),
                 Text(str(record.turns), justify="right"),
                 *(score_cell(record.mean_scores.get(skill)) for skill in SKILLS),
