@@ -19,6 +19,7 @@ from coach.scenario import Difficulty, Scenario
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.sessions_store import SessionInfo, summarise
 from coach.transcript import TranscriptError, read_transcript
+from coach.wording import counted
 
 # How many recent sessions the skill gap looks at, and how fast older ones fade.
 RECENT_SESSIONS = 5
@@ -26,6 +27,9 @@ RECENCY_DECAY = 0.7
 # Overall session scores that move the recommended difficulty up or down a level.
 STEP_UP_AT = 3.5
 STEP_DOWN_AT = 2.5
+# A good session this short (ended after a line or two) is no evidence of being ready for
+# harder scenarios; a poor one still steps down.
+MIN_SCORED_TURNS_TO_STEP_UP = 3
 # Scenarios played this recently are not recommended again (unless nothing else fits).
 AVOID_RECENT = 3
 
@@ -182,6 +186,9 @@ def target_level(records: Sequence[SessionInfo], library: Library) -> tuple[Diff
     index = LEVELS.index(current)
     scored = f"your last session scored {last.overall:.1f}"
     if last.overall >= STEP_UP_AT and index < len(LEVELS) - 1:
+        if last.scored_turns < MIN_SCORED_TURNS_TO_STEP_UP:
+            turns = counted(last.scored_turns, "scored turn")
+            return current, f"{scored} over {turns}, too few to move up from {current.value}"
         up = LEVELS[index + 1]
         return up, f"{scored}, so one step up to {up.value} level"
     if last.overall <= STEP_DOWN_AT and index > 0:

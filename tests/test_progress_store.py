@@ -25,6 +25,7 @@ def rec(
     listening: float,
     clarity: float,
     ratings: dict[Skill, int] | None = None,
+    turns: int = 4,
 ) -> SessionInfo:
     scores: dict[Skill, float] = {
         "empathy": empathy,
@@ -39,6 +40,8 @@ def rec(
         mean_scores=scores,
         overall=round((empathy + listening + clarity) / 3, 2),
         self_ratings=ratings or {},
+        turns=turns,
+        scored_turns=turns,
     )
 
 
@@ -96,6 +99,18 @@ def test_target_level_steps_up_and_down() -> None:
     assert target_level([rec(1, "salary-offer-negotiation", 3, 3, 3)], lib)[1] == (
         "your last session scored 3.0, so it stays at intermediate level"
     )
+
+
+def test_a_good_but_short_session_does_not_step_up() -> None:
+    lib = library()
+    short = rec(1, "peer-missed-deadlines", 4, 4, 4, turns=1)
+    assert target_level([short], lib) == (
+        Difficulty.beginner,
+        "your last session scored 4.0 over 1 scored turn, too few to move up from beginner",
+    )
+    # A poor short session (a walk-out) still steps down.
+    walked = rec(1, "salary-offer-negotiation", 2, 2, 2, turns=1)
+    assert target_level([walked], lib)[0] is Difficulty.beginner
 
 
 def test_recommendation_trains_the_gap_at_the_right_level_and_is_fresh() -> None:
