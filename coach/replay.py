@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from coach.importers import Conversation, ImportFailure, Turn, load_conversations
 from coach.progress import Progress
@@ -60,10 +60,24 @@ class TurnResult:
     def ok(self) -> bool:
         return self.score is not None
 
+    @property
+    def recorded_by_other_rubric(self) -> bool:
+        """Recorded by this scorer under another rubric version: not expected to reproduce."""
+        rec = self.turn.recorded
+        return (
+            rec is not None
+            and self.score is not None
+            and rec.scorer == self.scorer
+            and rec.rubric_version != self.score.rubric_version
+        )
+
     def recorded_delta(self) -> dict[str, float] | None:
-        """Replayed minus recorded score per skill, when the turn was recorded by this scorer."""
+        """Replayed minus recorded score per skill, when the turn was recorded by this scorer
+        under the same rubric version (a newer rubric is meant to score differently)."""
         rec = self.turn.recorded
         if rec is None or self.score is None or rec.scorer != self.scorer:
+            return None
+        if self.recorded_by_other_rubric:
             return None
         return {s: round(self.score.skill(s).score - rec.skill(s).score, 2) for s in SKILLS}
 
@@ -99,11 +113,12 @@ class ReplayRun:
     def ok(self) -> bool:
         return not (self.failures or self.failed_turns or self.interrupted or self.fatal)
 
-    def reproduction(self) -> tuple[int, int, float]:
-        """(turns compared with a recorded score, how many matched exactly, largest |delta|)."""
-        compared = exact = 0
+    def reproduction(self) -> Reproduction:
+        """How the replayed scores compare with the ones recorded in the transcripts."""
+        compared = exact = other_rubric = 0
         worst = 0.0
         for r in self.results:
+            other_rubric += r.recorded_by_other_rubric
             delta = r.recorded_delta()
             if delta is None:
                 continue
@@ -111,7 +126,14 @@ class ReplayRun:
             biggest = max(abs(d) for d in delta.values())
             worst = max(worst, biggest)
             exact += biggest < 0.005
-        return compared, exact, worst
+        return Reproduction(compared, exact, worst, other_rubric)
+
+
+class Reproduction(NamedTuple):
+    compared: int  # turns with a score recorded by the same scorer and rubric version
+    exact: int  # ... that the replay matched to two decimals
+    worst: float  # the largest |replayed - recorded| over those
+    other_rubric: int  # turns recorded under another rubric version, not compared
 
 
 class BatchRunner(Protocol):

@@ -22,7 +22,7 @@ from typing import Any
 
 from coach.replay import ReplayRun, TurnResult
 from coach.scoring.aggregate import miti_summary
-from coach.scoring.rubric import MITI_THRESHOLDS
+from coach.scoring.rubric import MITI_THRESHOLDS, RUBRIC_VERSION
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill, TurnScore
 from coach.wording import counted
 
@@ -240,7 +240,7 @@ def cohort(run: ReplayRun, sessions: list[dict[str, Any]] | None = None) -> dict
 
 
 def summary(run: ReplayRun) -> dict[str, Any]:
-    compared, exact, worst = run.reproduction()
+    compared, exact, worst, other_rubric = run.reproduction()
     return {
         "files_failed": len(run.failures),
         "sessions": len(run.conversations),
@@ -255,7 +255,24 @@ def summary(run: ReplayRun) -> dict[str, Any]:
         "recorded_compared": compared,
         "recorded_reproduced": exact,
         "recorded_max_delta": round(worst, 2),
+        "recorded_other_rubric": other_rubric,
     }
+
+
+def reproduction_notes(s: dict[str, Any]) -> list[str]:
+    """What the summary `s` says about recorded scores, one sentence per line."""
+    notes = []
+    if s["recorded_compared"]:
+        notes.append(
+            f"Recorded scores reproduced: {s['recorded_reproduced']}/{s['recorded_compared']} "
+            f"(largest difference {s['recorded_max_delta']:.2f})"
+        )
+    if s["recorded_other_rubric"]:
+        notes.append(
+            f"Not compared: {counted(s['recorded_other_rubric'], 'turn')} recorded under another "
+            f"rubric version (this is {RUBRIC_VERSION}; a new version scores differently)"
+        )
+    return notes
 
 
 def report_data(run: ReplayRun) -> dict[str, Any]:
@@ -443,11 +460,7 @@ def _summary_lines(data: dict[str, Any], failures: bool = True) -> list[str]:
         f"{s['from_cache']} from cache, {counted(s['calls'], 'scorer call')}, "
         f"{s['seconds']:.1f}s",
     ]
-    if s["recorded_compared"]:
-        out.append(
-            f"Recorded scores reproduced: {s['recorded_reproduced']}/{s['recorded_compared']} "
-            f"(largest difference {s['recorded_max_delta']:.2f})"
-        )
+    out += reproduction_notes(s)
     if not failures:
         return out
     for f in data["failures"]:

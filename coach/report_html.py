@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from coach.report import reproduction_notes
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.wording import counted
 
@@ -270,11 +271,7 @@ def render_html(data: dict[str, Any]) -> str:
         f"{counted(s['sessions'], 'session')} · scorers: {e(', '.join(data['scorers']))} · "
         f"{s['from_cache']} from cache</p>",
     ]
-    if s["recorded_compared"]:
-        out.append(
-            f"<p>Recorded scores reproduced: {s['recorded_reproduced']} of "
-            f"{s['recorded_compared']} (largest difference {s['recorded_max_delta']:.2f}).</p>"
-        )
+    out += [f"<p>{e(note)}.</p>" for note in reproduction_notes(s)]
     if data["failures"]:
         out.append("<h2>Files not scored</h2><ul>")
         out += [f"<li class=err>{e(f['file'])}: {e(f['message'])}</li>" for f in data["failures"]]

@@ -11,9 +11,11 @@ import respx
 
 from coach.importers import Conversation, Turn
 from coach.replay import replay, replay_files
+from coach.report import reproduction_notes, summary
 from coach.scoring.analytic import AnalyticScorer
 from coach.scoring.factory import make_scorer
 from coach.scoring.judge import LLMJudge
+from coach.scoring.rubric import RUBRIC_VERSION
 from coach.settings import Settings
 
 from .conftest import BASE, FakeJudgeEndpoint, write_transcript
@@ -116,11 +118,27 @@ async def test_fatal_auth_error_stops_the_run(settings: Settings) -> None:
 async def test_heuristic_replay_reproduces_recorded_scores(tmp_path: Path) -> None:
     path = write_transcript(tmp_path / "rec.jsonl", record_scores=True)
     run = await replay_files([path], [AnalyticScorer()])
-    compared, exact, worst = run.reproduction()
-    assert compared == 3 and exact == 3 and worst == 0.0
+    compared, exact, worst, other_rubric = run.reproduction()
+    assert (compared, exact, worst, other_rubric) == (3, 3, 0.0, 0)
     for r in run.results:
         assert r.score is not None and r.turn.recorded is not None
         assert r.score.to_dict() == r.turn.recorded.to_dict()
+
+
+async def test_scores_recorded_under_another_rubric_are_not_compared(tmp_path: Path) -> None:
+    # A new rubric version scores differently by design: not a failure to reproduce.
+    path = write_transcript(tmp_path / "old.jsonl", record_scores=True)
+    current = f'"rubric_version":"{RUBRIC_VERSION}"'
+    assert current in path.read_text()
+    path.write_text(path.read_text().replace(current, '"rubric_version":"2020.01-1"'))
+    run = await replay_files([path], [AnalyticScorer()])
+    assert run.reproduction() == (0, 0, 0.0, 3)
+    assert all(r.recorded_delta() is None for r in run.results)
+    notes = reproduction_notes(summary(run))
+    assert notes == [
+        f"Not compared: 3 turns recorded under another rubric version (this is "
+        f"{RUBRIC_VERSION}; a new version scores differently)"
+    ]
 
 
 async def test_both_scorers_and_a_bad_file(tmp_path: Path, settings: Settings) -> None:
