@@ -491,6 +491,8 @@ def render_markdown(run: ReplayRun) -> str:
         f"(scorers: {', '.join(data['scorers'])}; {s['from_cache']} from cache).",
         "",
     ]
+    for note in reproduction_notes(s):
+        out += [f"{note}.", ""]
     for scorer, c in data["cohort"].items():
         if not c["sessions"]:
             continue

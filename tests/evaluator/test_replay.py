@@ -11,7 +11,7 @@ import respx
 
 from coach.importers import Conversation, Turn
 from coach.replay import replay, replay_files
-from coach.report import reproduction_notes, summary
+from coach.report import render_markdown, reproduction_notes, summary
 from coach.scoring.analytic import AnalyticScorer
 from coach.scoring.factory import make_scorer
 from coach.scoring.judge import LLMJudge
@@ -134,6 +134,7 @@ async def test_scores_recorded_under_another_rubric_are_not_compared(tmp_path: P
     run = await replay_files([path], [AnalyticScorer()])
     assert run.reproduction() == (0, 0, 0.0, 3)
     assert all(r.recorded_delta() is None for r in run.results)
+    assert reproduction_notes(summary(run))[0] + "." in render_markdown(run)
     notes = reproduction_notes(summary(run))
     assert notes == [
         f"Not compared: 3 turns recorded under another rubric version (this is "
