@@ -240,11 +240,43 @@ def _words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+# Said back as "It sounds like you were out of line", a self-criticism reads as agreeing
+# with it.
+_SELF_BLAME = re.compile(
+    r"\b(?:my (?:own )?fault|out of line|i (?:messed|screwed) up|i was wrong|"
+    r"i'?m (?:an idiot|useless|stupid|the problem)|i should(?:n't| not) have)\b",
+    re.IGNORECASE,
+)
+# "It sounds like ..." needs a clause with a subject: "Just a busy patch" or "If this is
+# about stand-up, I know" make no sentence after it.
+_SUBJECT_START = re.compile(
+    r"^(?:i|i'm|i've|i'd|i'll|we|we're|we've|my|our|it|it's|they|they're|their|he|he's|his|"
+    r"she|she's|her|this|that|that's|there|there's|everyone|everybody|nobody|no one|people|"
+    r"the|someone|you|you're|you've|your)(?![\w'])",
+    re.IGNORECASE,
+)
+# "It's fine" says nothing to reflect: it is what the learner is trying to get past.
+_BRUSH_OFF = re.compile(
+    r"^(?:it'?s|i'?m|that'?s|everything'?s|all) (?:fine|ok|okay|nothing|alright|all right|good)"
+    r"(?![\w'])",
+    re.IGNORECASE,
+)
+# A sentence that is only a backchannel ("Ok.") adds nothing to a rewrite.
+_BACKCHANNEL = re.compile(r"^(?:ok|okay|right|sure|yeah|yes|mm+|hmm+|alright|all right)\W*$", re.I)
+# A greeting opens a reply; a rewrite keeps it first.
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks for|thank you for)(?![\w'])",
+    re.IGNORECASE,
+)
+
+
 def _clause_to_reflect(context: str) -> str | None:
     """The counterpart's most reflectable statement: feelings and first person first."""
     best: tuple[int, int, str] | None = None
     for i, s in enumerate(sentences(context)):
-        if s.endswith("?") or _words(s) < 3:
+        if s.endswith("?") or _words(s) < 3 or _SELF_BLAME.search(s):
+            continue
+        if not _SUBJECT_START.match(_norm(s)) or _BRUSH_OFF.match(_norm(s)):
             continue
         score = 2 * (_feeling(s) is not None) + bool(re.search(r"\b(i|my|me|we|our)\b", s, re.I))
         if best is None or (score, i) >= best[:2]:
@@ -274,6 +306,29 @@ class _Parts:
     removed_fillers: tuple[str, ...]
     dismissive: tuple[str, ...]
     has_permission: bool
+    greeting: str  # "Hi Sam," split off the reply's start, or ""
+
+
+def _split_greeting(text: str) -> tuple[str, str]:
+    """("Hi Sam,", "How are you?") from "Hi Sam, how are you?"; ("", text) without one."""
+    text = text.strip()
+    if not _GREETING.match(text):
+        return "", text
+    first = sentences(text)[0]
+    if _words(first) <= 4:  # "Hello." or "Hi Sam!" on its own
+        return first, text[len(first) :].strip()
+    comma = text.find(",", 0, 40)
+    if comma < 0:
+        return "", text
+    rest = text[comma + 1 :].strip()
+    return text[: comma + 1], rest[:1].upper() + rest[1:]
+
+
+def _after_greeting(greeting: str, text: str) -> str:
+    """`text` continuing the greeting: "Hi Sam, it sounds like", but "Hi Sam, I'm sorry"."""
+    if greeting.endswith(",") and not re.match(r"I(?![\w])|I'", text):
+        text = text[:1].lower() + text[1:]
+    return f"{greeting} {text}"
 
 
 def _parts(context: str, response: str) -> _Parts:
@@ -292,7 +347,9 @@ def _parts(context: str, response: str) -> _Parts:
         complex_ = f"It sounds like {clause}, and that has left you feeling {feels}."
     else:
         complex_ = f"It sounds like {clause}, and that this really matters to you."
-    ack = f"I'm sorry, that sounds really {sounds}." if context.strip() else ""
+    # One apology is enough: a reply that already says sorry keeps its own.
+    apologised = re.search(r"(?<![\w'])sorry(?![\w'])", response, re.IGNORECASE)
+    ack = f"I'm sorry, that sounds really {sounds}." if context.strip() and not apologised else ""
     exploration = (
         "What has been the hardest part of this for you?"
         if feeling
@@ -305,7 +362,11 @@ def _parts(context: str, response: str) -> _Parts:
     dismissive: list[str] = []
     seen: set[str] = set()
     text = _norm(response)
+    greeting, text = _split_greeting(text)
     for s in sentences(text):
+        if _BACKCHANNEL.match(s):
+            removed.append(s.rstrip(".!"))
+            continue
         if _DISMISSIVE.search(s):
             dismissive.append(s)
             continue
@@ -334,6 +395,7 @@ def _parts(context: str, response: str) -> _Parts:
         tuple(dict.fromkeys(r.lower() for r in removed)),
         tuple(dismissive),
         bool(_PERMISSION.search(text)),
+        greeting,
     )
 
 
@@ -451,6 +513,8 @@ class OfflineRewriter:
         out: list[RewriteDraft] = []
         for k in order:
             d = drafts[k]
+            if p.greeting and d.text:
+                d = RewriteDraft(_after_greeting(p.greeting, d.text), d.changes)
             if d.text and d.text != response.strip() and d.text not in seen:
                 seen.add(d.text)
                 out.append(d)

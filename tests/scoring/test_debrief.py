@@ -186,6 +186,31 @@ async def test_llm_failure_falls_back_to_the_offline_rewrite(settings: Settings)
     assert rw is not None and rw.method == "offline" and rw.rewritten != rw.original
 
 
+KAI = (
+    "Coffee, sure. If this is about stand-up, I know. I was out of line. It's fine. "
+    "Just a busy patch."
+)
+
+
+def test_rewrites_keep_the_greeting_first_and_do_not_echo_self_blame_or_brush_offs() -> None:
+    # Seen in play: "I'm sorry, that sounds really hard. It sounds like you were out of line,
+    # and that this really matters to you. Hi Sam, how are you holding up?"
+    drafts = OfflineRewriter().candidates(KAI, "Hi Sam, how are you holding up?", "empathy")
+    assert drafts
+    for d in drafts:
+        assert d.text.startswith("Hi Sam, ")
+        assert "out of line" not in d.text and "it's fine" not in d.text.lower()
+        assert "if this is about" not in d.text.lower()
+
+
+def test_rewrites_drop_a_bare_backchannel_and_apologise_once() -> None:
+    ctx = "The invitations arrived today and the date is wrong."
+    for reply in ("Ok. You should just call the printer.", "I'm sorry. What date should it be?"):
+        for d in OfflineRewriter().candidates(ctx, reply, "empathy"):
+            assert "Ok." not in d.text
+            assert d.text.lower().count("sorry") <= 1, d.text
+
+
 def test_rewrites_keep_one_question_when_the_learner_already_asked_an_open_one() -> None:
     # The empathy rewrite of "What would make the next two weeks lighter for you?" used to
     # end with that question and then "What has been the hardest part of this for you?".
