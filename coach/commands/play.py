@@ -32,7 +32,8 @@ def register(sub: Any) -> None:
             "Play a scenario without the app. Each input line is one learner turn; the "
             "counterpart's replies and per-turn scores go to stdout and the transcript is "
             "written as the session goes. Lines starting with / are commands: /hint, "
-            "/retry, /rewind L2, /end. Lines starting with # are ignored."
+            "/retry, /rewind L2, /end. Lines starting with # are ignored. When the session "
+            "ends, the debrief follows (as in the app)."
         ),
     )
     p.add_argument("scenario", nargs="?", help="scenario id, or path to a YAML file")
@@ -51,6 +52,12 @@ def register(sub: Any) -> None:
         "--keep-open",
         action="store_true",
         help="at the end of input, leave the session open for --resume instead of ending it",
+    )
+    p.add_argument(
+        "--no-debrief",
+        dest="debrief",
+        action="store_false",
+        help="do not print the debrief when the session ends",
     )
     p.set_defaults(func=_run)
 
@@ -226,9 +233,21 @@ async def _play(
             except SessionError as exc:
                 error(str(exc))
                 code = ExitCode.FAILURES
+        if args.debrief and session.phase.value == "ended":
+            await _print_debrief(session, out)
     finally:
         await session.aclose()
     return code
+
+
+async def _print_debrief(session: Session, out: _Out) -> None:
+    """The end-of-session debrief the app shows, as Markdown text (or one JSON record)."""
+    from coach.scoring.debrief import render_markdown
+
+    await session.wait_scores()
+    debrief = await session.debrief()
+    if debrief.summary.turns:
+        out.emit({"type": "debrief", **debrief.to_dict()}, "\n" + render_markdown(debrief))
 
 
 def _resume(

@@ -59,10 +59,31 @@ def test_play_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     kinds = [r["type"] for r in records]
-    assert kinds == ["session", "counterpart", "learner", "counterpart", "turn", "hint", "end"]
+    assert kinds == [
+        "session", "counterpart", "learner", "counterpart", "turn", "hint", "end", "debrief"
+    ]  # fmt: skip
     assert set(records[4]["scores"]) == {"empathy", "active_listening", "clarity"}
-    assert records[-1]["outcome"] == "learner_ended"
+    assert records[-2]["outcome"] == "learner_ended"
+    debrief = records[-1]
+    assert debrief["summary"]["turns"] and debrief["rewrite"]["original"] == EMPATHETIC[0]
+    assert debrief["rewrite"]["rewritten_score"] is not None
     assert Path(records[0]["transcript"]).parent == Path(os.environ["COACH_HOME"]) / "sessions"
+
+
+def test_play_ends_with_the_debrief_unless_asked_not_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "lines.txt"
+    script.write_text("Ok. You should just accept it.\n/end\n", encoding="utf-8")
+    args = ["play", "salary-offer-negotiation", "--script", str(script), "--seed", "1"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    ended = out.index("-- ended:")
+    for heading in ("# Session debrief", "## Strength", "## To work on", "Try:"):
+        assert out.index(heading) > ended
+    assert main([*args, "--no-debrief"]) == 0
+    out = capsys.readouterr().out
+    assert "-- ended:" in out and "Session debrief" not in out
 
 
 def test_sessions_list_keeps_its_columns_for_long_ids(
