@@ -172,6 +172,10 @@ INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"must (?:be|have been|feel) (?:really |so |very |incredibly |pretty )?"
     r"(?:hard|tough|difficult|stressful|exhausting|draining|painful|frustrating|overwhelming|"
     r"scary|lonely|upsetting|a lot)",
+    # The weight of their situation: "That's a lot riding on it", "a lot on your plate".
+    r"(?:that'?s|that is|it'?s|it is|this is) (?:such |so |really |quite )?a lot "
+    r"(?:to (?:carry|deal with|handle|take in|juggle|manage|process|cope with)|"
+    r"on your (?:plate|shoulders|mind)|riding on (?:it|this|that)|going on)",
 )
 
 # First-person references: two or more mark the writer sharing their own experience.

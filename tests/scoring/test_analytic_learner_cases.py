@@ -115,3 +115,15 @@ def test_reading_their_situation_back_is_an_interpretation_and_a_preface_needs_n
     # A real question still wants an answer.
     asked = "What would you need from me to close this today? I can feel people getting tired."
     assert SCORER.analyse(asked, "Did you watch the football last night?").ignores_question
+
+
+def test_naming_the_weight_they_carry_conveys_understanding() -> None:
+    # Empathy 1.4 in play: "That's a lot riding on it" was not seen as understanding.
+    context = (
+        "It's my parents' fortieth anniversary. A surprise. My mum's just had surgery and this "
+        "party is the thing she doesn't know she's looking forward to."
+    )
+    facts = "So this is for your parents' fortieth, and your mum has just had surgery."
+    assert SCORER.analyse(context, facts + " That's a lot riding on it.").interpretations == 2
+    assert SCORER.analyse(context, facts).interpretations == 0
+    assert SCORER.analyse(context, "That's a lot of cards to reprint.").interpretations == 0
