@@ -18,7 +18,7 @@ from coach.tui.screens.briefing import BriefingScreen
 from coach.tui.screens.conversation import ConversationScreen, RewindScreen
 from coach.tui.screens.debrief import DebriefScreen
 from coach.tui.widgets.scored_turn import ScoredTurnView
-from tests.tui._history_helpers import plain
+from tests.tui._history_helpers import plain, text_of
 from tests.tui.conftest import loaded_picker
 
 WaitUntil = Any  # the `until` fixture: async (pilot, condition, what) -> None
@@ -98,6 +98,11 @@ async def test_learner_path(
         # Rewind the last turn: its text comes back into the input.
         await pilot.press("ctrl+b")
         await until(pilot, lambda: isinstance(app.screen, RewindScreen), "rewind dialog")
+        choices = app.screen.query_one(OptionList)
+        # Each turn is there in full (wrapped under its own first line), not cut at 70.
+        assert [text_of(choices.get_option_at_index(i).prompt) for i in range(5)] == [
+            f"L{n}  {line}" for n, line in enumerate(LINES, start=1)
+        ]
         await pilot.press("enter")  # the last turn is highlighted
         await until(pilot, lambda: session.turn_count == 4, "rewound")
         await until(pilot, lambda: area.text == LINES[4], "input pre-filled")

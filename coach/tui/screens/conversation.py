@@ -37,6 +37,7 @@ from coach.session import (
     StateChanged,
     TurnStream,
 )
+from coach.tui.hanging import hanging
 from coach.tui.literal import lit, one_line, visible
 from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.messages import CounterpartMessage, ReplyStream, TitleBar
@@ -63,8 +64,8 @@ class RewindScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         options = []
         for turn in self.turns:
-            line = Text(f"{turn.turn_id}  ", style="bold")
-            line.append_text(lit(one_line(turn.text, 70)))
+            lead = Text(f"{turn.turn_id}  ", style="bold")
+            line = hanging(lead, lit(one_line(turn.text, 140)))
             options.append(Option(line, id=turn.turn_id))
         with VerticalScroll(id="rewind-dialog"):
             yield Static("Rewind to before which turn? Its text comes back for you to edit.")
