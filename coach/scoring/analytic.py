@@ -110,7 +110,9 @@ _DIGIT = re.compile(r"\d")
 # deciding what kind of sentence it is.
 _LEAD = re.compile(
     r"^(?:\W*(?:so|and|but|okay|ok|well|um+|uh+|hmm+|mm-?hmm|yeah|yes|right|alright|now|"
-    r"then|oh|also|just|hey|and so|sure|anyway|anyways|by the way|btw)(?![\w'])[\s,\-—–.]*)+",
+    r"then|oh|also|just|hey|and so|sure|anyway|anyways|by the way|btw|"
+    # "I'm so sorry, the wrong date on every card ...": what follows the apology is the reply.
+    r"(?:i'm|i am) (?:so |really |very )?sorry(?=,))(?![\w'])[\s,\-—–.]*)+",
 )
 # A sentence that reports the past or hands back what they said: a date or an amount in it is
 # not being offered.

@@ -127,3 +127,17 @@ def test_naming_the_weight_they_carry_conveys_understanding() -> None:
     assert SCORER.analyse(context, facts + " That's a lot riding on it.").interpretations == 2
     assert SCORER.analyse(context, facts).interpretations == 0
     assert SCORER.analyse(context, "That's a lot of cards to reprint.").interpretations == 0
+
+
+def test_an_apology_does_not_hide_the_reflection_after_it() -> None:
+    # Listening 2.0 in play, with the tip to reflect what they said: the reflection came
+    # after "I'm so sorry,".
+    context = (
+        "Finally, a human. I've been on hold for forty minutes. The invitations arrived today "
+        "and the date is wrong. On every single card. The party is in ten days."
+    )
+    reply = "I'm so sorry, the wrong date on every card is awful with the party so close."
+    assert SCORER.analyse(context, reply).reflection == "simple"
+    assert SCORER.analyse(
+        context, "I'm so sorry, I can't change the printer's queue."
+    ).reflection == ("none")
