@@ -708,6 +708,9 @@ class AnalyticScorer:
             repeated = kind == "reflection" and core in reflected
             if kind == "reflection" and (
                 (overlap_only and _CORRECTIVE.search(core) is not None)
+                # "Thanks for the offer, I'm excited": thanking them for what they said
+                # reuses their words without reflecting them.
+                or (overlap_only and _COURTESY.match(core) is not None)
                 or repeated
                 or _YOU_DIRECTIVE.match(core) is not None
                 or within("advice", s, e) is not None

@@ -141,3 +141,13 @@ def test_an_apology_does_not_hide_the_reflection_after_it() -> None:
     assert SCORER.analyse(
         context, "I'm so sorry, I can't change the printer's queue."
     ).reflection == ("none")
+
+
+def test_thanking_them_in_their_words_is_not_a_reflection() -> None:
+    # Listening 4.1 in play: "Thanks for the offer, I'm really excited" counted as a complex
+    # reflection (it shares "offer" with their line and names a feeling).
+    context = "Thanks for making time. I hope the offer letter made sense. 96,000 base."
+    thanks = "Thanks for the offer, I'm really excited about the role."
+    assert SCORER.analyse(context, thanks).reflections == 0
+    stem = "Thanks for telling me. It sounds like the offer letter left you unsure."
+    assert SCORER.analyse(context, stem).reflections == 1
