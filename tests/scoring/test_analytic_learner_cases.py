@@ -151,3 +151,11 @@ def test_thanking_them_in_their_words_is_not_a_reflection() -> None:
     assert SCORER.analyse(context, thanks).reflections == 0
     stem = "Thanks for telling me. It sounds like the offer letter left you unsure."
     assert SCORER.analyse(context, stem).reflections == 1
+
+
+def test_a_prompt_to_go_on_is_not_a_question_left_unanswered() -> None:
+    # Listening 1.4 in play: Helen's "And?" made "What exactly is wrong with it?" a reply
+    # that "leaves their question unanswered".
+    for prompt in ("And?", "Well?", "Are you sure?"):
+        assert not SCORER.analyse(prompt, "Fine. What exactly is wrong with it?").ignores_question
+    assert SCORER.analyse("Why is the report late?", "Nice weather today.").ignores_question
