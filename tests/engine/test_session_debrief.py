@@ -12,6 +12,7 @@ from openai_fakes import completion
 from coach.llm.offline import OfflineBackend
 from coach.scenario import Scenario
 from coach.scoring.analytic import AnalyticScorer
+from coach.scoring.debrief import Debrief
 from coach.session import Session
 from coach.settings import Settings
 
@@ -21,16 +22,21 @@ from .test_openai_backend import URL, Sleeps, make_backend, ok_stream
 WEAK_REPLY = "Ok. You should just accept the offer."
 
 
+async def debrief_after_one_weak_reply(session: Session) -> Debrief:
+    await session.start()
+    await session.send(WEAK_REPLY).run()
+    await session.wait_scores()
+    try:
+        return await session.debrief()
+    finally:
+        await session.aclose()
+
+
 async def test_offline_debrief_scores_its_rewrite(salary: Scenario, tmp_path: Path) -> None:
     session = Session(
         salary, OfflineBackend(salary, seed=1), AnalyticScorer(), tmp_path / "t.jsonl", seed=1
     )
-    await session.start()
-    await session.send(WEAK_REPLY).run()
-    await session.wait_scores()
-    debrief = await session.debrief()
-    await session.aclose()
-    rw = debrief.rewrite
+    rw = (await debrief_after_one_weak_reply(session)).rewrite
     assert rw is not None and rw.method == "offline" and rw.original == WEAK_REPLY
     assert rw.rewritten_score is not None and rw.rewritten_score > rw.original_score
 
@@ -51,12 +57,7 @@ async def test_a_session_with_a_model_asks_it_for_the_rewrite(
     session = Session(
         salary, make_backend(Sleeps()), AnalyticScorer(), tmp_path / "t.jsonl", settings=settings
     )
-    await session.start()
-    await session.send(WEAK_REPLY).run()
-    await session.wait_scores()
-    debrief = await session.debrief()
-    await session.aclose()
-    rw = debrief.rewrite
+    rw = (await debrief_after_one_weak_reply(session)).rewrite
     assert rw is not None and rw.method == "llm" and rw.rewritten == better
     assert rw.rewritten_score is not None  # re-scored by the session's own scorer
     rewrite_request = json.loads(route.calls.last.request.content)
