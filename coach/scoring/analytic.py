@@ -451,10 +451,10 @@ def _context(context: str) -> _Context:
         for m in _SENTENCE.finditer(text):
             s = m.group().strip()
             if s.endswith("?") and _RHETORICAL.fullmatch(s.lower()) is None:
-                words = frozenset(_content_words(s))
+                asked = frozenset(_content_words(s))
                 # "And?", "Well?", "Are you sure?" ask them to go on: nothing an answer must
                 # take up. "What will you do about it?" has no content word either, but asks.
-                question_words = words if words or len(s.split()) > 3 else None
+                question_words = asked if asked or len(s.split()) > 3 else None
     said = ""
     # Their last statement is near the end: eight words never need more than the tail.
     for piece in reversed(_SENTENCE_END.split(text[-160:])):
