@@ -63,34 +63,47 @@ def _compile_start(patterns: Iterable[str]) -> re.Pattern[str]:
 _OPEN_START = re.compile(rf"(?:{_alt(lx.OPEN_QUESTION_STARTS)})(?:'(?:s|d|re|ll|ve))?(?![\w'])")
 _CLOSED_START = _compile_start(lx.CLOSED_QUESTION_STARTS)
 _OPEN_ANY = _compile(lx.OPEN_QUESTION_ANYWHERE)
-_MATCHER = PhraseMatcher(
-    {
-        "er_strong": lx.EMOTIONAL_STRONG,
-        "er_weak": lx.EMOTIONAL_WEAK,
-        "ip_strong": lx.INTERPRET_STRONG,
-        "ip_weak": lx.INTERPRET_WEAK,
-        "ex_generic": lx.EXPLORE_GENERIC,
-        "reflect": lx.REFLECTION_STEMS,
-        "feeling": lx.FEELING_WORDS,
-        "advice": lx.ADVICE,
-        "permission": lx.PERMISSION,
-        "confront": lx.CONFRONT,
-        "dismissive": lx.DISMISSIVE,
-        "pressure": lx.PRESSURE,
-        "proposal": lx.PROPOSAL,
-        "proposal_detail": lx.PROPOSAL_DETAIL,
-        "fillers": lx.FILLERS,
-        "hedges": lx.HEDGES,
-        "clear_ask": lx.CLEAR_ASK,
-        "stock": lx.STOCK_EMPATHY,
-        "topic_shift": lx.TOPIC_SHIFT,
-        "warm": lx.WARM_WORDS,
-        "ip_specific": lx.INTERPRET_SPECIFIC,
-        "self": lx.SELF_REFERENCE,
-        "not_self": lx.NOT_SELF_DISCLOSURE,
-        "second": (r"you|your|you're|you've|yourself|you'd|you'll",),
-        "similar": (r"same|too|similar|also",),
+
+
+def _you_contracted(lexicons: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """A phrase ending in "you" also ends in "you're", "you've", "you'd" or "you'll":
+    "It sounds like you're frustrated" is "sounds like you", though the token is "you're"."""
+    return {
+        name: tuple(p + "(?:'re|'ve|'d|'ll)?" if p.endswith("you") else p for p in patterns)
+        for name, patterns in lexicons.items()
     }
+
+
+_MATCHER = PhraseMatcher(
+    _you_contracted(
+        {
+            "er_strong": lx.EMOTIONAL_STRONG,
+            "er_weak": lx.EMOTIONAL_WEAK,
+            "ip_strong": lx.INTERPRET_STRONG,
+            "ip_weak": lx.INTERPRET_WEAK,
+            "ex_generic": lx.EXPLORE_GENERIC,
+            "reflect": lx.REFLECTION_STEMS,
+            "feeling": lx.FEELING_WORDS,
+            "advice": lx.ADVICE,
+            "permission": lx.PERMISSION,
+            "confront": lx.CONFRONT,
+            "dismissive": lx.DISMISSIVE,
+            "pressure": lx.PRESSURE,
+            "proposal": lx.PROPOSAL,
+            "proposal_detail": lx.PROPOSAL_DETAIL,
+            "fillers": lx.FILLERS,
+            "hedges": lx.HEDGES,
+            "clear_ask": lx.CLEAR_ASK,
+            "stock": lx.STOCK_EMPATHY,
+            "topic_shift": lx.TOPIC_SHIFT,
+            "warm": lx.WARM_WORDS,
+            "ip_specific": lx.INTERPRET_SPECIFIC,
+            "self": lx.SELF_REFERENCE,
+            "not_self": lx.NOT_SELF_DISCLOSURE,
+            "second": (r"you|your|you're|you've|yourself|you'd|you'll",),
+            "similar": (r"same|too|similar|also",),
+        }
+    )
 )
 _NO_SPANS: list[tuple[int, int]] = []
 _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$")

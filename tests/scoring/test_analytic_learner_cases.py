@@ -159,3 +159,15 @@ def test_a_prompt_to_go_on_is_not_a_question_left_unanswered() -> None:
     for prompt in ("And?", "Well?", "Are you sure?"):
         assert not SCORER.analyse(prompt, "Fine. What exactly is wrong with it?").ignores_question
     assert SCORER.analyse("Why is the report late?", "Nice weather today.").ignores_question
+
+
+def test_a_contraction_after_you_keeps_the_phrase() -> None:
+    # Empathy 1.3 in play for "It sounds like you're afraid the research will just vanish":
+    # "sounds like you" did not match before "you're".
+    context = "Is this because they think the work was weak?"
+    for reply in (
+        "It sounds like you're afraid the research will vanish.",
+        "Sounds like you've had enough.",
+    ):
+        assert SCORER.analyse(context, reply).interpretations == 2, reply
+    assert SCORER.analyse(context, "I'm so glad you're here.").emotional_reactions == 2
