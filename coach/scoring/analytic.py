@@ -115,7 +115,9 @@ _PAINFUL_PHRASES = tuple(f" {p} " for p in lx.PAINFUL_PHRASES)
 # Questions that ask for no answer: a preface ("Can I be honest?") or a tag ("Right?").
 _RHETORICAL = re.compile(
     r"(?:(?:can|may|could) i be (?:honest|frank|blunt|straight with you)|you know what|guess "
-    r"what|know what i mean|right|okay|ok|you know|see|remember)\W*"
+    r"what|know what i mean|right|okay|ok|you know|see|remember|"
+    # "You know I turned down an offer in the spring?": news about themselves, not a question.
+    r"you know (?:i|i'm|i've|i'd|we|we're|we've|my)(?![\w']).*)\W*"
 )
 _CLAUSE_BREAK = re.compile(r"[,;:—–]\s+| - | and (?=this|that|it|he|she|they|we|i|my|the)\b")
 _DIGIT = re.compile(r"\d")

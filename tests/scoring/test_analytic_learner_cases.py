@@ -171,3 +171,12 @@ def test_a_contraction_after_you_keeps_the_phrase() -> None:
     ):
         assert SCORER.analyse(context, reply).interpretations == 2, reply
     assert SCORER.analyse(context, "I'm so glad you're here.").emotional_reactions == 2
+
+
+def test_news_about_themselves_with_a_question_mark_needs_no_answer() -> None:
+    # Listening 1.4 in play: "What worries you most right now?" left "You know I turned down
+    # an offer in the spring?" unanswered.
+    context = "You know I turned down an offer in the spring? Because of this project."
+    assert not SCORER.analyse(context, "What worries you most right now?").ignores_question
+    asked = "Do you know when the board meets?"
+    assert SCORER.analyse(asked, "What worries you most right now?").ignores_question
