@@ -610,6 +610,7 @@ class AnalyticScorer:
         resp_content: list[str] = []
         syl_total = difficult = 0
         tinfo = _TOKEN_INFO
+        their_words = ctx.content
         for t in low_tokens:
             info = tinfo.get(t)
             if info is None:
@@ -617,7 +618,9 @@ class AnalyticScorer:
             if info[0]:
                 resp_content.append(info[0])
             syl_total += info[1]
-            difficult += info[2]
+            # A word they used themselves ("usability") is not hard for them to read.
+            if info[2] and info[0] not in their_words:
+                difficult += 1
         resp_set = set(resp_content)
         shared = resp_set & ctx.content
         if ctx.content:

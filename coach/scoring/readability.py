@@ -27,7 +27,11 @@ _VOWEL_RUNS = re.compile(r"[aeiouy]{1,2}")
 _EXTRA_WORDS = (
     "okay ok yeah yep nope hmm mm mhm um uh huh wow hey hi hello bye sorry thanks email "
     "online internet phone computer tv movie job jobs kids mom dad guys stuff maybe really "
-    "feel feeling feelings talk talked worry worried anyway sure lot lots cool fine"
+    "feel feeling feelings talk talked worry worried anyway sure lot lots cool fine "
+    # The everyday words of work conversations, the setting of most scenarios.
+    "project projects deadline deadlines budget feedback team teams client clients customer "
+    "customers report reports schedule review results salary offer plan plans update meeting "
+    "colleague colleagues manager boss office contract price prices cancel"
 )
 _EXTRA_FAMILIAR = frozenset(_EXTRA_WORDS.split())
 # Inflections tried when a word is not in the list itself: (suffix, replacement).
@@ -75,7 +79,7 @@ def is_familiar(word: str) -> bool:
                 suf in ("ed", "ing", "er", "est")
                 and len(base) > 2
                 and base[-1] == base[-2]
-                and base[:-1] in FAMILIAR
+                and (base[:-1] in FAMILIAR or base[:-1] in _EXTRA_FAMILIAR)
             ):
                 return True
     return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from coach.scoring.analytic import AnalyticScorer
+from coach.scoring.readability import is_familiar
 
 SCORER = AnalyticScorer()
 DAD = (
@@ -180,3 +181,15 @@ def test_news_about_themselves_with_a_question_mark_needs_no_answer() -> None:
     assert not SCORER.analyse(context, "What worries you most right now?").ignores_question
     asked = "Do you know when the board meets?"
     assert SCORER.analyse(asked, "What worries you most right now?").ignores_question
+
+
+def test_work_words_and_their_own_words_are_not_hard_words() -> None:
+    # Clarity 2.0 in play for breaking bad news in plain words: "project", "results" and the
+    # other person's own "usability" counted as hard words.
+    context = "I've got the usability results from Tuesday, if you want to see them."
+    reply = "Let's look at the usability results on the project after this."
+    with_theirs = SCORER.analyse(context, reply)
+    without = SCORER.analyse("Shall we talk now?", reply)
+    assert with_theirs.difficult_word_share == 0.0
+    assert without.difficult_word_share > 0.0  # "usability" is hard when they never said it
+    assert is_familiar("cancelled") and is_familiar("deadlines")
