@@ -23,7 +23,7 @@ EMOTIONAL_STRONG: tuple[str, ...] = (
     r"love you",
     r"(?:that'?s|that is|this is|how) (?:so |really |very |just )?"
     r"(?:awful|terrible|horrible|heartbreaking|rough|tough|hard|sad|unfair|scary|frustrating|"
-    r"painful|upsetting)",
+    r"painful|upsetting|a (?:real |huge |big )?(?:loss|blow))",
     r"(?:that|it) (?:must|would|can|could) (?:be|have been|feel) (?:so |really |very )?"
     r"(?:hard|tough|difficult|awful|painful|scary|frustrating|exhausting|lonely|overwhelming|"
     r"stressful|upsetting|draining|confusing|rough)",
@@ -172,6 +172,9 @@ INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"must (?:be|have been|feel) (?:really |so |very |incredibly |pretty )?"
     r"(?:hard|tough|difficult|stressful|exhausting|draining|painful|frustrating|overwhelming|"
     r"scary|lonely|upsetting|a lot)",
+    # Knowing what it cost them: "I know how much of yourself you put into this".
+    r"i know how (?:much|hard) (?:\w+ ){0,3}(?:you|this (?:means|meant|matters|mattered))",
+    r"i know what (?:this|it|that) (?:means|meant|matters|mattered) to you",
     # The weight of their situation: "That's a lot riding on it", "a lot on your plate".
     r"(?:that'?s|that is|it'?s|it is|this is) (?:such |so |really |quite )?a lot "
     r"(?:to (?:carry|deal with|handle|take in|juggle|manage|process|cope with)|"

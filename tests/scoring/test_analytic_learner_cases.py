@@ -193,3 +193,9 @@ def test_work_words_and_their_own_words_are_not_hard_words() -> None:
     assert with_theirs.difficult_word_share == 0.0
     assert without.difficult_word_share > 0.0  # "usability" is hard when they never said it
     assert is_familiar("cancelled") and is_familiar("deadlines")
+
+
+def test_knowing_what_it_cost_them_conveys_understanding() -> None:
+    reply = "I know how much of yourself you put into this, especially the forty interviews."
+    assert SCORER.analyse("Okay.", reply).interpretations == 2
+    assert SCORER.analyse("Okay.", "I know how to fix this.").interpretations < 2
