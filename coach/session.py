@@ -1145,6 +1145,7 @@ class Session:
         session's scorer, so the "better version" shows a score on the learner's own scale.
         """
         from coach.scoring.debrief import LLMRewriter, build_debrief
+        from coach.scoring.types import ScoringError
 
         items = [
             (ex.context, ex.learner.text, ex.score) for ex in self.turns if ex.score is not None
@@ -1152,7 +1153,10 @@ class Session:
         weights = {s: self._scenario.weight_of(s) for s in SKILLS}
         rewriter = None
         if self._backend.name != "offline" and self._settings.has_endpoint:
-            rewriter = LLMRewriter(self._settings)
+            try:
+                rewriter = LLMRewriter(self._settings)
+            except (OSError, ValueError, ScoringError, LLMError):
+                rewriter = None  # e.g. an unreadable prompts/debrief.md: the offline rewrite
         try:
             return await build_debrief(items, weights, rewriter=rewriter, scorer=self._scorer)
         finally:

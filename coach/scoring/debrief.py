@@ -262,7 +262,9 @@ _BRUSH_OFF = re.compile(
     re.IGNORECASE,
 )
 # A sentence that is only a backchannel ("Ok.") adds nothing to a rewrite.
-_BACKCHANNEL = re.compile(r"^(?:ok|okay|right|sure|yeah|yes|mm+|hmm+|alright|all right)\W*$", re.I)
+_BACKCHANNEL = re.compile(
+    r"^(?:ok|okay|right|sure|yeah|yes|mm+|hmm+|alright|all right)\W*$", re.IGNORECASE
+)
 # A greeting opens a reply; a rewrite keeps it first.
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks for|thank you for)(?![\w'])",

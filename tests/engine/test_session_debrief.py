@@ -63,3 +63,18 @@ async def test_a_session_with_a_model_asks_it_for_the_rewrite(
     rewrite_request = json.loads(route.calls.last.request.content)
     assert not rewrite_request.get("stream")
     assert WEAK_REPLY in rewrite_request["messages"][-1]["content"]
+
+
+@respx.mock
+async def test_an_unreadable_debrief_prompt_falls_back_to_the_offline_rewrite(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    respx.post(URL).mock(return_value=ok_stream())
+    settings = Settings(api_key=FAKE_KEY, base_url=BASE_URL, home=tmp_path)
+    settings.user_prompts_dir.mkdir(parents=True, exist_ok=True)
+    (settings.user_prompts_dir / "debrief.md").write_bytes(b"\xff\xfe not UTF-8")
+    session = Session(
+        salary, make_backend(Sleeps()), AnalyticScorer(), tmp_path / "t.jsonl", settings=settings
+    )
+    rw = (await debrief_after_one_weak_reply(session)).rewrite
+    assert rw is not None and rw.method == "offline"
