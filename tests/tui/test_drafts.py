@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import TextArea
+from textual.widgets import OptionList, TextArea
 
 from coach.drafts import clear_draft, draft_path, load_draft, save_draft
 from coach.tui.app import CoachApp
 from coach.tui.screens.conversation import ConversationScreen
+from tests.tui._history_helpers import text_of
 from tests.tui.conftest import loaded_picker, open_conversation, wait_until
 
 DRAFT = "I can see the five months have worn\nyour team down. What would"
@@ -47,6 +48,7 @@ async def test_an_unsent_reply_comes_back_when_the_session_is_continued(
             "first reply",
         )
         path = screen.session.path
+        title = screen.session.scenario.title
         assert not draft_path(path).exists()  # sent: nothing left over
         area.insert(DRAFT)
         # Quit without waiting for the debounce: the draft is written on the way out.
@@ -54,7 +56,11 @@ async def test_an_unsent_reply_comes_back_when_the_session_is_continued(
 
     app = make_app()
     async with app.run_test(size=(120, 35)) as pilot:
-        await loaded_picker(app, pilot)
+        picker = await loaded_picker(app, pilot)
+        recent = picker.query_one("#recent", OptionList)
+        await wait_until(pilot, lambda: recent.option_count > 0, "recent sessions")
+        # The unfinished session offers to continue, its count in words ("1 turn").
+        assert text_of(recent.get_option_at_index(0).prompt) == f"↻ continue {title}  1 turn"
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen), "continued")
         resumed = app.screen

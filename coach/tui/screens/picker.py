@@ -25,6 +25,7 @@ from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.tui.hanging import aligned, hanging
 from coach.tui.literal import lit, one_line
 from coach.tui.widgets.title import TitleBar
+from coach.wording import counted
 
 if TYPE_CHECKING:
     from coach.library import Library
@@ -170,14 +171,12 @@ class PickerScreen(Screen[None]):
             options.add_option(Option(Text("No sessions yet", style="dim"), disabled=True))
             return
         for info in self.recent:
-            line = Text(end="")
-            if info.ended:
-                line.append("✓ ", style="green")
-            else:
-                line.append("↻ continue ", style="bold yellow")
-            line.append_text(lit(one_line(info.scenario_title or info.scenario_id, 40)))
-            line.append(f"  {info.turns} turns", style="dim")
-            options.add_option(Option(line, id=f"session:{info.session_id}"))
+            mark = Text("✓ ", style="green") if info.ended else Text("↻ ", style="bold yellow")
+            line = lit(one_line(info.scenario_title or info.scenario_id, 40))
+            if not info.ended:
+                line = Text.assemble(("continue ", "bold yellow"), line)
+            line.append(f"  {counted(info.turns, 'turn')}", style="dim")
+            options.add_option(Option(hanging(mark, line), id=f"session:{info.session_id}"))
 
     # ---- filtering
 
