@@ -181,6 +181,13 @@ def _hands_back_obligation(
 
 
 # Thanks and greetings are neither listening nor a lecture.
+# Saying what the conversation is for ("I wanted to talk about the last two deadlines")
+# structures it; it is not a lecture.
+_AGENDA = re.compile(
+    r"(?:i(?:'d| would)? (?:like|want|wanted|was hoping|hoped) to (?:talk|chat|discuss|check in|"
+    r"catch up|go over|follow up|raise|bring up|ask you)|can we (?:talk|chat) about|"
+    r"let'?s (?:talk|chat) about)(?![\w'])"
+)
 _COURTESY = re.compile(
     r"(?:thanks|thank you|many thanks|i (?:really )?appreciate|good to see|nice to see|"
     r"great to see|good morning|good afternoon|hi|hello)(?![\w'])"
@@ -784,6 +791,7 @@ class AnalyticScorer:
                 last_kind = kind
             elif repeated or (
                 _COURTESY.match(core) is None
+                and _AGENDA.match(core) is None
                 and within("er_strong", s, e) is None
                 and within("er_weak", s, e) is None
                 and within("ip_weak", s, e) is None

@@ -199,3 +199,14 @@ def test_knowing_what_it_cost_them_conveys_understanding() -> None:
     reply = "I know how much of yourself you put into this, especially the forty interviews."
     assert SCORER.analyse("Okay.", reply).interpretations == 2
     assert SCORER.analyse("Okay.", "I know how to fix this.").interpretations < 2
+
+
+def test_saying_what_the_conversation_is_for_is_not_a_lecture() -> None:
+    # Listening 1.3 in play for a polite opener that answers "you wanted a word?".
+    context = "Hey, you wanted a word? If it's about the coffee machine, it was already broken."
+    opener = (
+        "Hi Jonas, thanks for making time. I wanted to talk about the last two report deadlines."
+    )
+    lecture = "Hi Jonas, thanks for making time. The last two report deadlines were missed."
+    assert SCORER.analyse(context, opener).other_sentences == 0
+    assert SCORER.analyse(context, lecture).other_sentences == 1
