@@ -160,6 +160,12 @@ def _offers_detail(low: str, sent_spans: list[tuple[int, int]], span: tuple[int,
     return sentence is None or _REPORTING.search(low, *sentence) is None
 
 
+def _said_by_them(detail: str, their_flat: str) -> bool:
+    """Whether the words of `detail` ("14%", "next friday") appear together in their line."""
+    words = _WORD.findall(detail)
+    return bool(words) and f" {' '.join(words)} " in their_flat
+
+
 # "So ... you have to post them this week": an obligation handed back in a reflection is
 # not an instruction; "you should" stays advice wherever it is.
 _REFLECTIVE_LEAD = re.compile(
@@ -181,6 +187,11 @@ def _hands_back_obligation(
 
 
 # Thanks and greetings are neither listening nor a lecture.
+# A question asked as a statement: "I'd like to understand where it comes from".
+_INDIRECT_QUESTION = re.compile(
+    r"(?:i'd|i would) (?:like|love) to (?:understand|know|hear) (?:what|why|how|where|more)"
+    r"(?![\w'])"
+)
 # Saying what the conversation is for ("I wanted to talk about the last two deadlines")
 # structures it; it is not a lecture.
 _AGENDA = re.compile(
@@ -653,6 +664,12 @@ class AnalyticScorer:
             sp
             for sp in hits.get("proposal_detail", _NO_SPANS)
             if _offers_detail(low, sent_spans, sp)
+            # Their own figure quoted back ("A 14% rise is a big jump") is not an offer;
+            # taken up in a commitment ("We can reprint them by Friday") it is.
+            and not (
+                _said_by_them(low[sp[0] : sp[1]], ctx.flat)
+                and _COMMITS.search(low, *(_sentence_at(sent_spans, sp[0]) or sp)) is None
+            )
         ]
         for s, e in sent_spans:
             sent = low[s:e]
@@ -676,7 +693,7 @@ class AnalyticScorer:
                     is_closed_start = _CLOSED_START.match(tail) is not None
             imperative_open = core.startswith(
                 ("tell me", "describe", "walk me through", "help me understand")
-            )
+            ) or (not is_q and _INDIRECT_QUESTION.search(core) is not None)
             refl_m = within("reflect", s, e)
             second = within("second", s + off, e) is not None
             core_content: list[str] | None = None

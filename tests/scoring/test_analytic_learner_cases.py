@@ -210,3 +210,13 @@ def test_saying_what_the_conversation_is_for_is_not_a_lecture() -> None:
     lecture = "Hi Jonas, thanks for making time. The last two report deadlines were missed."
     assert SCORER.analyse(context, opener).other_sentences == 0
     assert SCORER.analyse(context, lecture).other_sentences == 1
+
+
+def test_asking_to_understand_their_figure_is_a_question_not_an_offer() -> None:
+    # Empathy 1.0, listening 1.0 in play, and Marek answered "You're making me an offer?":
+    # the learner quoted his 14% and asked, as a statement, where it came from.
+    context = "You've read the letter and you're calling to tell me 14% is out of the question."
+    reply = "A 14% rise is a big jump for us, and I'd like to understand where it comes from."
+    signals = SCORER.analyse(context, reply)
+    assert (signals.question, signals.proposal) == ("open", False)
+    assert SCORER.analyse(context, "We could accept 7% if you hold it for two years.").proposal
