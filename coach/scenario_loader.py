@@ -311,6 +311,38 @@ class LoadedScenario:
     scenario: Scenario
     path: Path
     id_position: tuple[int, int]
+    # Valid, but worth a second look (`coach scenarios validate` prints them as notes).
+    notes: tuple[Problem, ...] = ()
+
+
+# "What happened? She merged on Tuesday ...": a scripted line is chosen by the kind of move,
+# not by the learner's words, so an answer that restates a question reads wrong whenever the
+# learner asked something else.
+_RESTATED_QUESTION = re.compile(
+    r"^(?:And )?(?:What|How|Why|Where|When|Who|Which|Is)\b[^.?!]*\?\s+\S"
+)
+
+
+def _style_notes(path: str, data: dict[str, Any], marks: _Marks) -> list[Problem]:
+    """Advice on a valid file: answers to questions that open by restating one."""
+    notes = []
+    script = data.get("offline_script") or {}
+    for i, stage in enumerate(script.get("stages") or []):
+        replies = stage.get("replies") or {}
+        for move in ("open_question", "closed_question"):
+            for j, line in enumerate(replies.get(move) or []):
+                if isinstance(line, str) and _RESTATED_QUESTION.match(line):
+                    where = marks.value_at(("offline_script", "stages", i, "replies", move, j))
+                    notes.append(
+                        Problem(
+                            path,
+                            *where,
+                            "note: this answer starts by restating a question the learner "
+                            "may not have asked; say the answer in the character's voice "
+                            "(docs/scenarios.md, design tips)",
+                        )
+                    )
+    return notes
 
 
 def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
@@ -343,7 +375,8 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
         problems.extend(_validation_problems(path, exc, marks, data))
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.col)))
-    return LoadedScenario(scenario, Path(path), marks.value_at(("id",)))
+    notes = tuple(_style_notes(path, data, marks))
+    return LoadedScenario(scenario, Path(path), marks.value_at(("id",)), notes)
 
 
 def load_file(path: Path) -> LoadedScenario:

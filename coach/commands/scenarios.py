@@ -164,9 +164,15 @@ def _validate(args: argparse.Namespace) -> int:
     duplicates = duplicate_id_problems(loaded)
     for problem in duplicates:
         print(problem)
+    notes = [note for item in loaded for note in item.notes]
+    for note in notes:
+        print(note)
     failed = failed or bool(duplicates)
     valid = len(loaded) - len(duplicates)
-    print(f"{valid} of {counted(len(paths), 'file')} valid", file=sys.stderr)
+    summary = f"{valid} of {counted(len(paths), 'file')} valid"
+    if notes:
+        summary += f" ({counted(len(notes), 'note')}: worth a look, not errors)"
+    print(summary, file=sys.stderr)
     return ExitCode.FAILURES if failed else ExitCode.OK
 
 
