@@ -491,7 +491,8 @@ def _context(context: str) -> _Context:
     said = ""
     # Their last statement is near the end: eight words never need more than the tail.
     for piece in reversed(_SENTENCE_END.split(text[-160:])):
-        if piece and not piece.endswith("?") and any(c.isalnum() for c in piece):
+        # Not a bare "Okay." or "Right.": a tip would quote it back as if it mattered.
+        if piece and not piece.endswith("?") and _content_words(piece):
             said = piece
             break
     words = said.rstrip(".!?… \n").split()
@@ -1151,7 +1152,13 @@ class AnalyticScorer:
                 "of repeating a stock phrase."
             )
         elif sig.interpretations < 2:
-            meaning = "that sounds like a lot to carry." if ctx.said_painful else _MATTERS
+            meaning = (
+                "that sounds like a lot to carry."
+                if ctx.said_painful
+                else _MATTERS
+                if ctx.said
+                else "it sounds like this really matters to you."
+            )
             tip = (
                 "Show you understood their experience, not just the facts: "
                 f"'{_quoting(ctx.said, meaning)}'"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coach.scoring.analytic import AnalyticScorer
 from coach.scoring.readability import is_familiar
+from coach.scoring.types import SKILLS
 
 SCORER = AnalyticScorer()
 DAD = (
@@ -220,3 +221,14 @@ def test_asking_to_understand_their_figure_is_a_question_not_an_offer() -> None:
     signals = SCORER.analyse(context, reply)
     assert (signals.question, signals.proposal) == ("open", False)
     assert SCORER.analyse(context, "We could accept 7% if you hold it for two years.").proposal
+
+
+def test_a_tip_never_quotes_a_bare_okay_back() -> None:
+    # In play, the tip after Jonas's "Okay." read: 'When you say "Okay", I get the sense that
+    # really matters to you.'
+    reply = "Ok. You need to get the reports in on time from now on."
+    for context in ("Okay.", "Right. Yeah."):
+        tips = [SCORER.score_sync(context, reply).skill(s).tip for s in SKILLS]
+        assert not any("When you say" in tip for tip in tips), tips
+    tip = SCORER.score_sync("I missed my mum's birthday dinner. So, yeah.", reply).empathy.tip
+    assert '"I missed my mum\'s birthday dinner"' in tip
