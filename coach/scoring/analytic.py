@@ -197,8 +197,12 @@ _INDIRECT_QUESTION = re.compile(
 _AGENDA = re.compile(
     r"(?:i(?:'d| would)? (?:like|want|wanted|was hoping|hoped) to (?:talk|chat|discuss|check in|"
     r"catch up|go over|follow up|raise|bring up|ask you)|can we (?:talk|chat) about|"
-    r"let'?s (?:talk|chat) about)(?![\w'])"
+    r"let'?s (?:talk|chat) about|"
+    # The warning shot before bad news: "I'm afraid I have some hard news."
+    r"(?:i'?m afraid )?i (?:have|'ve got|got) (?:some )?(?:hard|difficult|bad|tough|sad) news)"
+    r"(?![\w'])"
 )
+_AGENDA_INVITES = _compile(lx.AGENDA_INVITES)
 _COURTESY = re.compile(
     r"(?:thanks|thank you|many thanks|i (?:really )?appreciate|good to see|nice to see|"
     r"great to see|good morning|good afternoon|hi|hello)(?![\w'])"
@@ -398,6 +402,8 @@ class _Context:
     said: str
     # Whether what they just said is painful (a tip may call it "a lot to carry") or neutral.
     said_painful: bool
+    # They handed over the agenda ("You wanted a word?"): any subject answers them.
+    invites_agenda: bool = False
 
 
 def _stem(word: str) -> str:
@@ -521,7 +527,8 @@ def _context(context: str) -> _Context:
             None,
         )
         said = " ".join(clause) if clause else "…" + " ".join(words[-8:])
-    return _Context(frozenset(content), flat, question_words, said, painful)
+    invites = _AGENDA_INVITES.search(flat) is not None
+    return _Context(frozenset(content), flat, question_words, said, painful, invites)
 
 
 def topic_words(text: str) -> frozenset[str]:
@@ -935,7 +942,17 @@ class AnalyticScorer:
             hits.get("topic_shift", _NO_SPANS)[0] if hits.get("topic_shift", _NO_SPANS) else None
         )
         off_topic = False
-        if len(ctx.content) >= 2 and len(resp_set) >= 3 and not backchannel and not small_talk:
+        # They handed over the agenda ("You wanted a word?") and the reply names it ("I wanted
+        # to talk about ..."): neither off-topic nor their question left unanswered. Small
+        # talk ("Nice weather out there") does not take it up.
+        agenda_taken = ctx.invites_agenda and _AGENDA.search(low) is not None
+        if (
+            len(ctx.content) >= 2
+            and len(resp_set) >= 3
+            and not backchannel
+            and not small_talk
+            and not agenda_taken
+        ):
             # A concrete proposal answers "what do I need?" in its own words ("a meeting
             # with the VP on Thursday"): engaging, not off-topic.
             if (
@@ -956,7 +973,7 @@ class AnalyticScorer:
             elif sent_spans:
                 cue_span("active_listening", *sent_spans[0], "does not connect to their words", "-")
         ignores_question = False
-        if ctx.question_words is not None and not backchannel:
+        if ctx.question_words is not None and not backchannel and not agenda_taken:
             # A concrete commitment answers "what will you do about it?" even in other words.
             # "Thanks for meeting. I want to talk about ...": the answer starts after the thanks.
             start = 0

@@ -725,6 +725,20 @@ STOCK_EMPATHY: tuple[str, ...] = (
     r"thank you for sharing",
 )
 
+# The other person handing over the agenda ("You wanted a word?", "Go on then."): whatever
+# the reply raises answers them, so it is neither off-topic nor an unanswered question.
+AGENDA_INVITES: tuple[str, ...] = (
+    r"you wanted (?:a word|to talk|to see me|to chat|a chat|a minute|to meet)",
+    r"you said it was (?:urgent|important)",
+    r"what(?:'s| is) (?:up|this about|on your (?:list|mind))",
+    r"what did you want to (?:talk about|see me about|discuss)",
+    r"what can i do for you",
+    r"anything i can help with",
+    r"how can i help",
+    r"go on(?: then)?",
+    r"i'?m listening",
+)
+
 # Greetings and pleasantries: not content, so they neither build on nor switch the topic.
 SMALL_TALK: tuple[str, ...] = (
     r"hi",

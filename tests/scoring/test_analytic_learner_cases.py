@@ -232,3 +232,13 @@ def test_a_tip_never_quotes_a_bare_okay_back() -> None:
         assert not any("When you say" in tip for tip in tips), tips
     tip = SCORER.score_sync("I missed my mum's birthday dinner. So, yeah.", reply).empathy.tip
     assert '"I missed my mum\'s birthday dinner"' in tip
+
+
+def test_when_they_hand_over_the_agenda_the_learners_subject_answers_them() -> None:
+    # "Hi. You said it was urgent?" then the bad news: "does not connect to their words".
+    news = "I have some hard news: leadership has cancelled the patient portal project today."
+    invited = SCORER.analyse("Hi. You said it was urgent? I've got the usability results.", news)
+    assert not invited.off_topic and not invited.ignores_question
+    assert invited.other_sentences == 0  # the warning shot before bad news sets the agenda
+    uninvited = SCORER.analyse("The usability results from Tuesday look great, by the way.", news)
+    assert uninvited.off_topic
