@@ -629,7 +629,9 @@ PROPOSAL: tuple[str, ...] = (
     r"how about (?:we|i|you|if|\w+ing)",
     # Not "I wish I could take the pain away": a wish, not an offer.
     r"(?<!wish )(?:i|we) (?:can|could|will|'ll) (?:offer|give|do|send|meet|split|share|move|"
-    r"schedule|set up|arrange|cover|try|take|call|check|follow up|look into|get back)",
+    r"schedule|set up|arrange|cover|try|take|call|check|follow up|look into|get back|ship|"
+    r"deliver|launch|release|start|pay|commit|hold|extend|add|cut|drop|keep|reprint|refund|"
+    r"replace|phase|include|put)",
     r"(?:i'?d|i would) (?:be (?:happy|willing|glad) to|like to (?:offer|propose|suggest))",
     r"(?:let'?s|let us) (?!talk about something)",
     r"(?:i|we) (?:propose|suggest|offer)",
@@ -648,6 +650,11 @@ PROPOSAL_DETAIL: tuple[str, ...] = (
     r"\d+(?:[.,]\d+)?\s?(?:%|percent|k\b|dollars|euros|usd|eur|days?|weeks?|hours?|minutes?|"
     r"months?|pm|am)",
     r"[$€£]\s?\d+(?:[.,]\d+)?",
+    # "on the fourteenth", "by the 3rd", "two weeks later".
+    r"(?:on|by|before|from|after|until) the (?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|"
+    r"fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|"
+    r"sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty-\w+|thirtieth|thirty-first)",
+    r"(?:one|two|three|four|five|six|a couple of|a few) (?:days?|weeks?|months?)(?: later)?",
 )
 
 # Filler words and verbal tics that dilute a message.

@@ -242,3 +242,12 @@ def test_when_they_hand_over_the_agenda_the_learners_subject_answers_them() -> N
     assert invited.other_sentences == 0  # the warning shot before bad news sets the agenda
     uninvited = SCORER.analyse("The usability results from Tuesday look great, by the way.", news)
     assert uninvited.off_topic
+
+
+def test_a_phased_delivery_is_a_proposal() -> None:
+    # Rachel answered a closed-question line, because "We could ship exactly that on the
+    # fourteenth, and the rest two weeks later" was not seen as an offer.
+    context = "I've promised a live demo to two of our biggest customers at the show."
+    offer = "We could ship the order pages on the fourteenth, and the rest two weeks later."
+    assert SCORER.analyse(context, offer).proposal
+    assert not SCORER.analyse(context, "The demo sounds exciting for the show.").proposal
