@@ -157,7 +157,13 @@ def _offers_detail(low: str, sent_spans: list[tuple[int, int]], span: tuple[int,
     if _REFERRED.search(low, max(0, span[0] - 7), span[0]) is not None:
         return False
     sentence = _sentence_at(sent_spans, span[0])
-    return sentence is None or _REPORTING.search(low, *sentence) is None
+    if sentence is None:
+        return True
+    # "I wanted to talk about the changes on Friday evenings", "When requests arrive on
+    # Friday, ...": the subject or what keeps happening, not a term on offer.
+    if _AGENDA.search(low, *sentence) or _HABITUAL.match(low, sentence[0]):
+        return False
+    return _REPORTING.search(low, *sentence) is None
 
 
 def _said_by_them(detail: str, their_flat: str) -> bool:
@@ -187,6 +193,7 @@ def _hands_back_obligation(
 
 
 # Thanks and greetings are neither listening nor a lecture.
+_HABITUAL = re.compile(r"\W*(?:when|whenever|every time|each time)(?![\w'])")
 # A question asked as a statement: "I'd like to understand where it comes from".
 _INDIRECT_QUESTION = re.compile(
     r"(?:i'd|i would) (?:like|love) to (?:understand|know|hear) (?:what|why|how|where|more)"

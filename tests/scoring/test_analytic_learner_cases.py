@@ -251,3 +251,14 @@ def test_a_phased_delivery_is_a_proposal() -> None:
     offer = "We could ship the order pages on the fourteenth, and the rest two weeks later."
     assert SCORER.analyse(context, offer).proposal
     assert not SCORER.analyse(context, "The demo sounds exciting for the show.").proposal
+
+
+def test_a_date_in_the_agenda_or_in_what_keeps_happening_is_not_an_offer() -> None:
+    # Graham answered "A new process? I'm not sure we need more process." to the agenda.
+    context = "Hey, good to see you! So, what's on your list today? Anything I can help with?"
+    for reply in (
+        "I wanted to talk about the changes that come in late on Friday evenings.",
+        "When new requests arrive after six on Friday, the team works the weekend.",
+    ):
+        assert not SCORER.analyse(context, reply).proposal, reply
+    assert SCORER.analyse(context, "Could we agree to freeze changes on Friday?").proposal
