@@ -163,6 +163,12 @@ def _offers_detail(low: str, sent_spans: list[tuple[int, int]], span: tuple[int,
     # Friday, ...": the subject or what keeps happening, not a term on offer.
     if _AGENDA.search(low, *sentence) or _HABITUAL.match(low, sentence[0]):
         return False
+    # "What happened on Tuesday?" asks about it; "How about Tuesday?" and "Why not try it
+    # for a few days?" still offer it.
+    if low[sentence[0] : sentence[1]].rstrip().endswith("?") and _ASKS_ABOUT.match(
+        low, sentence[0]
+    ):
+        return False
     return _REPORTING.search(low, *sentence) is None
 
 
@@ -193,6 +199,10 @@ def _hands_back_obligation(
 
 
 # Thanks and greetings are neither listening nor a lecture.
+_ASKS_ABOUT = re.compile(
+    r"\W*(?:(?:so|and|okay|ok|well),?\s+)?(?:what|how|why|where|who|which)(?:'s|'d)?(?![\w'])"
+    r"(?!\s+(?:about|if|not)(?![\w']))"
+)
 _HABITUAL = re.compile(r"\W*(?:when|whenever|every time|each time)(?![\w'])")
 # A question asked as a statement: "I'd like to understand where it comes from".
 _INDIRECT_QUESTION = re.compile(

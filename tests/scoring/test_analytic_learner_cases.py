@@ -262,3 +262,11 @@ def test_a_date_in_the_agenda_or_in_what_keeps_happening_is_not_an_offer() -> No
     ):
         assert not SCORER.analyse(context, reply).proposal, reply
     assert SCORER.analyse(context, "Could we agree to freeze changes on Friday?").proposal
+
+
+def test_asking_about_a_day_is_not_offering_it() -> None:
+    # Tomás got a proposal-stage line ("Hm. Maybe.") to "What happened on Tuesday?".
+    context = "Last month I heard her in the kitchen, joking that QA is where tickets go to die."
+    assert not SCORER.analyse(context, "What happened on Tuesday, from your side?").proposal
+    assert SCORER.analyse(context, "How about we all sit down on Tuesday?").proposal
+    assert SCORER.analyse(context, "Why not try pairing with her for a few days?").proposal
