@@ -198,11 +198,13 @@ def _hands_back_obligation(
     return sentence is not None and _REFLECTIVE_LEAD.search(low[sentence[0] : span[1]]) is not None
 
 
-# Thanks and greetings are neither listening nor a lecture.
+# A question about something ("What happened on Tuesday?"), not a suggestion ("How about
+# ...", "What if ...", "Why not ...").
 _ASKS_ABOUT = re.compile(
     r"\W*(?:(?:so|and|okay|ok|well),?\s+)?(?:what|how|why|where|who|which)(?:'s|'d)?(?![\w'])"
     r"(?!\s+(?:about|if|not)(?![\w']))"
 )
+# What keeps happening: "When requests arrive on Friday, ...".
 _HABITUAL = re.compile(r"\W*(?:when|whenever|every time|each time)(?![\w'])")
 # A question asked as a statement: "I'd like to understand where it comes from".
 _INDIRECT_QUESTION = re.compile(
@@ -220,6 +222,7 @@ _AGENDA = re.compile(
     r"(?![\w'])"
 )
 _AGENDA_INVITES = _compile(lx.AGENDA_INVITES)
+# Thanks and greetings are neither listening nor a lecture.
 _COURTESY = re.compile(
     r"(?:thanks|thank you|many thanks|i (?:really )?appreciate|good to see|nice to see|"
     r"great to see|good morning|good afternoon|hi|hello)(?![\w'])"
@@ -419,7 +422,7 @@ class _Context:
     said: str
     # Whether what they just said is painful (a tip may call it "a lot to carry") or neutral.
     said_painful: bool
-    # They handed over the agenda ("You wanted a word?"): any subject answers them.
+    # They handed over the agenda ("You wanted a word?"): naming it answers them.
     invites_agenda: bool = False
 
 
