@@ -630,8 +630,8 @@ PROPOSAL: tuple[str, ...] = (
     # Not "I wish I could take the pain away": a wish, not an offer.
     r"(?<!wish )(?:i|we) (?:can|could|will|'ll) (?:offer|give|do|send|meet|split|share|move|"
     r"schedule|set up|arrange|cover|try|take|call|check|follow up|look into|get back|ship|"
-    r"deliver|launch|release|start|pay|commit|hold|extend|add|cut|drop|keep|reprint|refund|"
-    r"replace|phase|include|put)",
+    r"deliver|launch|release|start|pay|commit|extend|add|cut|drop|reprint|refund|replace|"
+    r"phase|include)",
     r"(?:i'?d|i would) (?:be (?:happy|willing|glad) to|like to (?:offer|propose|suggest))",
     r"(?:let'?s|let us) (?!talk about something)",
     r"(?:i|we) (?:propose|suggest|offer)",
@@ -732,8 +732,9 @@ STOCK_EMPATHY: tuple[str, ...] = (
     r"thank you for sharing",
 )
 
-# The other person handing over the agenda ("You wanted a word?", "Go on then."): whatever
-# the reply raises answers them, so it is neither off-topic nor an unanswered question.
+# The other person handing over the agenda ("You wanted a word?", "Go on then."): a reply
+# that names its subject ("I wanted to talk about ...") answers them, so it is neither
+# off-topic nor an unanswered question.
 AGENDA_INVITES: tuple[str, ...] = (
     r"you wanted (?:a word|to talk|to see me|to chat|a chat|a minute|to meet)",
     r"you said it was (?:urgent|important)",

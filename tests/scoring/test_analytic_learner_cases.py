@@ -270,3 +270,8 @@ def test_asking_about_a_day_is_not_offering_it() -> None:
     assert not SCORER.analyse(context, "What happened on Tuesday, from your side?").proposal
     assert SCORER.analyse(context, "How about we all sit down on Tuesday?").proposal
     assert SCORER.analyse(context, "Why not try pairing with her for a few days?").proposal
+
+
+def test_keeping_or_putting_oneself_is_not_an_offer() -> None:
+    for reply in ("I can put myself in your shoes.", "We can keep chatting if you like."):
+        assert not SCORER.analyse("It has been a hard week.", reply).proposal, reply
