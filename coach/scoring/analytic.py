@@ -152,11 +152,21 @@ def _sentence_at(sent_spans: list[tuple[int, int]], pos: int) -> tuple[int, int]
     return None
 
 
-def _offers_detail(low: str, sent_spans: list[tuple[int, int]], span: tuple[int, int]) -> bool:
-    """Whether a date, time or amount at `span` is offered rather than reported."""
+def _offers_detail(
+    low: str, sent_spans: list[tuple[int, int]], span: tuple[int, int], their_flat: str
+) -> bool:
+    """Whether a date, time or amount at `span` is offered rather than reported (`their_flat`
+    is the other person's line, as `_Context.flat`)."""
     if _REFERRED.search(low, max(0, span[0] - 7), span[0]) is not None:
         return False
     sentence = _sentence_at(sent_spans, span[0])
+    # Their own figure quoted back ("A 14% rise is a big jump") is not an offer; taken up in
+    # a commitment ("We can reprint them by Friday") it is.
+    if (
+        _said_by_them(low[span[0] : span[1]], their_flat)
+        and _COMMITS.search(low, *(sentence or span)) is None
+    ):
+        return False
     if sentence is None:
         return True
     # "I wanted to talk about the changes on Friday evenings", "When requests arrive on
@@ -691,13 +701,7 @@ class AnalyticScorer:
         offered = [
             sp
             for sp in hits.get("proposal_detail", _NO_SPANS)
-            if _offers_detail(low, sent_spans, sp)
-            # Their own figure quoted back ("A 14% rise is a big jump") is not an offer;
-            # taken up in a commitment ("We can reprint them by Friday") it is.
-            and not (
-                _said_by_them(low[sp[0] : sp[1]], ctx.flat)
-                and _COMMITS.search(low, *(_sentence_at(sent_spans, sp[0]) or sp)) is None
-            )
+            if _offers_detail(low, sent_spans, sp, ctx.flat)
         ]
         for s, e in sent_spans:
             sent = low[s:e]
