@@ -77,7 +77,7 @@ class TurnResult:
         rec = self.turn.recorded
         if rec is None or self.score is None or rec.scorer != self.scorer:
             return None
-        if self.recorded_by_other_rubric:
+        if rec.rubric_version != self.score.rubric_version:
             return None
         return {s: round(self.score.skill(s).score - rec.skill(s).score, 2) for s in SKILLS}
 
