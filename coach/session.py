@@ -1137,8 +1137,13 @@ class Session:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
+    @property
+    def debrief_asks_model(self) -> bool:
+        """Whether `debrief` asks the model for the better version (a call the UI waits on)."""
+        return self._backend.name != "offline" and self._settings.has_endpoint
+
     async def debrief(self) -> Debrief:
-        """The debrief of the scored turns so far (call after `wait_scores`).
+        """The debrief of the turns so far, once their pending scores are in.
 
         The weakest turn is rewritten by the model when the session talks to one (the
         offline rewrite if that call fails), and the candidates are re-scored by this
@@ -1147,12 +1152,13 @@ class Session:
         from coach.scoring.debrief import LLMRewriter, build_debrief
         from coach.scoring.types import ScoringError
 
+        await self.wait_scores()
         items = [
             (ex.context, ex.learner.text, ex.score) for ex in self.turns if ex.score is not None
         ]
         weights = {s: self._scenario.weight_of(s) for s in SKILLS}
         rewriter = None
-        if self._backend.name != "offline" and self._settings.has_endpoint:
+        if self.debrief_asks_model:
             try:
                 rewriter = LLMRewriter(self._settings)
             except (OSError, ValueError, ScoringError, LLMError):

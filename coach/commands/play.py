@@ -244,7 +244,6 @@ async def _print_debrief(session: Session, out: _Out) -> None:
     """The end-of-session debrief the app shows, as Markdown text (or one JSON record)."""
     from coach.scoring.debrief import render_markdown
 
-    await session.wait_scores()
     debrief = await session.debrief()
     if debrief.summary.turns:
         out.emit({"type": "debrief", **debrief.to_dict()}, "\n" + render_markdown(debrief))

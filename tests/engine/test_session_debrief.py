@@ -25,8 +25,7 @@ WEAK_REPLY = "Ok. You should just accept the offer."
 async def debrief_after_one_weak_reply(session: Session) -> Debrief:
     await session.start()
     await session.send(WEAK_REPLY).run()
-    await session.wait_scores()
-    try:
+    try:  # no wait_scores(): the debrief waits for the pending score itself
         return await session.debrief()
     finally:
         await session.aclose()

@@ -452,7 +452,7 @@ class ConversationScreen(Screen[None]):
             except SessionError as exc:
                 self.notify(str(exc), severity="warning", markup=False)
                 ratings = None
-        if session.backend.name != "offline":
+        if session.debrief_asks_model:
             self.notify("Writing your debrief…", markup=False)  # a model call or two
         debrief = await session.debrief()
         # Not awaited: switching removes this screen and cancels this very worker.
