@@ -30,34 +30,25 @@ if TYPE_CHECKING:
 
 
 def briefing_text(scenario: Scenario) -> Group:
-    parts: list[RenderableType] = []
-    out = Text()
-
-    def section(title: str) -> None:
-        nonlocal out
-        out.append(f"\n{title}", style="bold cyan")
-        parts.append(out)
-        out = Text()
-
-    out.append_text(lit(scenario.title, "bold"))
-    out.append("\n")
-    out.append_text(lit(f"{scenario.difficulty.value} · up to {scenario.max_turns} turns", "dim"))
-    out.append("\n")
-    section("Your role")
-    out.append_text(lit(scenario.learner.role))
-    out.append("\n")
-    section("Your goal")
-    out.append_text(lit(scenario.learner.goal))
-    out.append("\n")
-    section("What you know")
-    out.append_text(lit(scenario.learner.brief.strip()))
-    out.append("\n")
-    section("Who you are talking to")
     c = scenario.counterpart
-    out.append_text(lit(f"{c.name} — {c.role}"))
-    out.append("\n")
-    section("Objectives")
-    parts.extend(hanging("  • ", lit(o.description)) for o in scenario.objectives)
+    parts: list[RenderableType] = [
+        Text.assemble(
+            lit(scenario.title, "bold"),
+            "\n",
+            lit(f"{scenario.difficulty.value} · up to {scenario.max_turns} turns", "dim"),
+        )
+    ]
+
+    def section(title: str, *body: RenderableType) -> None:
+        parts.append(Text(f"\n{title}", style="bold cyan"))
+        # `lit` text ends without a line break; in a Group the next part would join it.
+        parts.extend(Text.assemble(b) if isinstance(b, Text) else b for b in body)
+
+    section("Your role", lit(scenario.learner.role))
+    section("Your goal", lit(scenario.learner.goal))
+    section("What you know", lit(scenario.learner.brief.strip()))
+    section("Who you are talking to", lit(f"{c.name} — {c.role}"))
+    section("Objectives", *(hanging("  • ", lit(o.description)) for o in scenario.objectives))
     section("Skills in focus")
     for skill in scenario.skills:
         rubric = RUBRIC.skill(skill)
