@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Group
-from rich.padding import Padding
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -209,11 +208,11 @@ class PickerScreen(Screen[None]):
         self.visible_ids = [s.id for s in shown]
         for scenario in shown:
             skills = ", ".join(SKILL_LABELS[s] for s in scenario.skills)
-            # Padded, not "\n  " in one Text: a wrapped line goes back to column 0, left
-            # of its own first line, and reads as the next entry.
+            # Not "\n  " in one Text: a wrapped line goes back to column 0, left of its own
+            # first line, and reads as the next entry.
             line = Group(
                 Text.assemble(lit(one_line(scenario.title, 60), "bold")),  # ends in "\n"
-                Padding(lit(f"{scenario.difficulty.value} · {skills}", "dim"), (0, 0, 0, 2)),
+                hanging("  ", lit(f"{scenario.difficulty.value} · {skills}", "dim")),
             )
             options.add_option(Option(line, id=scenario.id))
         if shown:
