@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets.data_table import ColumnKey
 
 from coach.library import load_library
 from coach.progress_store import (
@@ -184,7 +185,6 @@ class HistoryScreen(Screen[PlayRequest | None]):
         self.data: HistoryData | None = None
         self.loaded = False
         self._paths: dict[str, Path] = {}
-        self._title_width = 60  # set to fit the terminal when the table is built
         self._sorted_by: tuple[str | None, bool] = (None, False)
 
     def compose(self) -> ComposeResult:
@@ -225,7 +225,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
         table = self.query_one("#sessions", DataTable)
         # The scenario column takes what the fixed columns leave: they and the cell padding
         # need 79, plus 2 for the scrollbar a long history brings.
-        title_width = self._title_width = max(14, min(60, self.app.size.width - 81))
+        title_width = max(14, min(60, self.app.size.width - 81))
         for label, key, width in (
             ("Date (UTC)", "date", 16),
             ("Scenario", "scenario", title_width),
@@ -277,6 +277,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
 
     def _fill_table(self, records: list[SessionInfo]) -> None:
         table = self.query_one("#sessions", DataTable)
+        title_width = table.columns[ColumnKey("scenario")].width
         table.clear()
         self._paths.clear()
         for record in records:
@@ -285,7 +286,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
             title = record.scenario_title or record.scenario_id or record.session_id
             table.add_row(
                 Text(record.date_label),
-                lit(one_line(title, self._title_width)),  # cut with "…", not mid-word
+                lit(one_line(title, title_width)),  # cut with "…", not mid-word
                 outcome_text(record.outcome),
                 Text(str(record.turns), justify="right"),
                 *(score_cell(record.mean_scores.get(skill)) for skill in SKILLS),
