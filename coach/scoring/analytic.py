@@ -271,6 +271,13 @@ _SHORT_REFLECTION_WORDS = (3, 18)
 # plans, self-talk) is coded by what dominates: a lecture with one reflective line is not a
 # reflection (MITI codes the utterance's main behaviour).
 _MIXED_TURN_WORDS = 30
+# "You feel like nobody's listening?": a statement about them in their words, asked back with
+# a rising voice. Short ones check a fact ("You drink every day?"); long ones reflect.
+# A modal after "you" checks terms or plans ("So you will take 2 food?"), not their experience.
+_DECLARATIVE_YOU = re.compile(
+    r"you(?:'re|'ve)?\s+(?!(?:know|will|would|can|could|should|shall|might|must|may)\b)"
+)
+_RISING_REFLECTION_WORDS = 10
 # Bare verbs that open an instruction ("Ship it anyway."), never a short reflection.
 _BARE_VERB_START = re.compile(
     r"^(?:ship|send|call|write|give|put|move|cut|push|pull|check|wait|finish|start|drop|fix|use|"
@@ -734,7 +741,10 @@ class AnalyticScorer:
             if is_q or imperative_open:
                 if is_open_start or imperative_open or _OPEN_ANY.search(core):
                     kind = "open"
-                elif is_closed_start:
+                elif is_closed_start and not (
+                    _DECLARATIVE_YOU.match(core) is not None
+                    and core.count(" ") + 1 >= _RISING_REFLECTION_WORDS
+                ):
                     kind = "closed"
                 elif refl_m is not None or (second and len(core) > 12):
                     kind = "reflection"  # a statement with rising intonation ("So you're ...?")
@@ -795,7 +805,8 @@ class AnalyticScorer:
                 or _IMPERATIVE_START.match(core) is not None
             ):
                 kind = ""
-            if kind in ("open", "closed"):
+            if kind in ("open", "closed") or (is_q and kind == "reflection"):
+                # A reflection asked back ("So you feel ...?") invites them on like a question.
                 q_spans.append((s, e))
             if kind == "open":
                 open_q += 1
@@ -1042,7 +1053,7 @@ class AnalyticScorer:
         )
         repetition = max(dup_sent / n_sent, tri_rep)
         ask_m = hits.get("clear_ask", _NO_SPANS)[0] if hits.get("clear_ask", _NO_SPANS) else None
-        has_ask = ask_m is not None or bool(proposal_hits) or (open_q + closed_q) > 0
+        has_ask = ask_m is not None or bool(proposal_hits) or bool(q_spans)
         if ask_m is not None:
             cue("clarity", ask_m, "clear ask or next step", "+")
         concrete = _DIGIT.search(text) is not None or bool(proposal_hits)

@@ -508,3 +508,24 @@ def test_an_answer_after_thanks_still_answers_their_question() -> None:
     reply = "Thanks for meeting. I want to talk about the late changes to the client decks."
     assert not S.analyse(ctx, reply).ignores_question
     assert S.analyse(ctx, "Thanks for meeting. Nice weather out there.").ignores_question
+
+
+def test_a_long_statement_about_them_asked_back_is_a_reflection() -> None:
+    # "So you feel ... ?" reflects with a rising voice (AnnoMI codes most long ones as
+    # reflections); it still invites them on, so it keeps the credit of an ask.
+    ctx = "I keep trying the exercise but nothing's happening."
+    reply = "So you feel like you're spinning your wheels, doing more exercise and not seeing it?"
+    sig = S.analyse(ctx, reply)
+    assert (sig.main_behaviour, sig.closed_questions) == ("reflection", 0)
+    assert sig.explorations >= 1
+    assert not S.analyse(ctx, reply.replace("?", ".")).has_clear_ask
+    assert sig.has_clear_ask
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["You drink every day?", "So you will take 2 food, 1 firewood and 2 water from me?"],
+)
+def test_a_short_check_or_a_check_of_terms_stays_a_closed_question(question: str) -> None:
+    sig = S.analyse("I have a glass of wine most nights, and I can give you the water.", question)
+    assert (sig.main_behaviour, sig.closed_questions) == ("question", 1)
