@@ -517,7 +517,9 @@ OPEN_QUESTION_ANYWHERE: tuple[str, ...] = (
 # Unsolicited advice and instructions (MITI "advise without permission", "direct").
 ADVICE: tuple[str, ...] = (
     # "You shouldn't have to ..." validates; it tells them nothing to do.
-    r"you (?:should(?! not have to| never have to)|shouldn'?t(?! have to)|must|mustn'?t|"
+    # "You really need to quit": an intensifier between does not soften it.
+    r"you (?:(?:really|just|definitely|seriously|honestly|absolutely|simply|probably|also|"
+    r"still) )?(?:should(?! not have to| never have to)|shouldn'?t(?! have to)|must|mustn'?t|"
     r"need to|needs to|have to|gotta|ought to|oughta|better)",
     r"(?:just|simply) (?:do|try|go|get|stop|tell|talk|ask|take|make|be|focus|ignore|move on|"
     r"let|call|quit|leave|find|keep|remember|accept)",

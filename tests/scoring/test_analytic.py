@@ -107,6 +107,14 @@ def test_advice_without_and_with_permission() -> None:
     assert sig.advice_with_permission
 
 
+@pytest.mark.parametrize("reply", ["I think you really need to quit.", "You just gotta quit."])
+def test_an_intensifier_does_not_hide_advice(reply: str) -> None:
+    # "you really need to" was read as a simple reflection of their words.
+    sig = S.analyse("I guess I can put more effort into lowering my drinking.", reply)
+    assert sig.advice_without_permission
+    assert sig.main_behaviour == "other"
+
+
 def test_confrontation_dismissive_pressure_proposal() -> None:
     assert S.analyse(CTX, "That's your own fault, you always do this.").confrontation
     assert S.analyse(CTX, "Calm down, it's not a big deal.").dismissive
