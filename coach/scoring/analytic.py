@@ -192,18 +192,30 @@ def _said_by_them(detail: str, their_flat: str) -> bool:
 # not an instruction; "you should" stays advice wherever it is.
 _REFLECTIVE_LEAD = re.compile(
     # Not "So you need to ..." (advice) nor "So what if ...".
-    r"^\W*so (?!what(?![\w'])|you (?:have to|need to|must|gotta))"
+    r"^\W*so (?!what(?![\w'])|you (?:\w+ )?(?:have to|need to|must|gotta))"
     r"|sounds like|you said|you mentioned|you(?:'re| are) saying|you told me"
 )
-_OBLIGATION = re.compile(r"you (?:have to|need to|needs to|must|gotta)(?![\w'])")
+_OBLIGATION = re.compile(r"you (?:\w+ )?(?:have to|need to|needs to|must|gotta)(?![\w'])")
+# "You're focused on what you need to do": the obligation is theirs, named in a clause. Not
+# "What you need to do is call them" nor "it's what you need to do", which tell them.
+_CLAUSE_BEFORE = re.compile(
+    r"(?:^|(?<!'s)(?<!\bis)(?<!\bbe)\W)(?:what|whatever|everything|anything)\W+$"
+)
+_TELLS_AFTER = re.compile(r"(?:\W+\w+){0,3}?\W+is(?![\w'])")
 
 
 def _hands_back_obligation(
     low: str, sent_spans: list[tuple[int, int]], span: tuple[int, int]
 ) -> bool:
-    """Whether the advice-like phrase at `span` reports their obligation inside a reflection."""
+    """Whether the advice-like phrase at `span` reports their obligation inside a reflection
+    or a clause ("what you need to do") rather than telling them what to do."""
     if _OBLIGATION.match(low, span[0]) is None:
         return False
+    if (
+        _CLAUSE_BEFORE.search(low, max(0, span[0] - 12), span[0]) is not None
+        and _TELLS_AFTER.match(low, span[1]) is None
+    ):
+        return True
     sentence = _sentence_at(sent_spans, span[0])
     return sentence is not None and _REFLECTIVE_LEAD.search(low[sentence[0] : span[1]]) is not None
 
@@ -631,16 +643,6 @@ class AnalyticScorer:
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         hits = _MATCHER.find_lower(low)
 
-        advice_spans = hits.get("advice")
-        if advice_spans:
-            # "you don't think ..." describes them; only a subjectless "Don't think ..." is
-            # an instruction.
-            kept = [sp for sp in advice_spans if not _SUBJECT_BEFORE.search(low, 0, sp[0])]
-            if kept:
-                hits["advice"] = kept
-            else:
-                del hits["advice"]
-
         def within(name: str, s: int, e: int) -> tuple[int, int] | None:
             for sp in hits.get(name, _NO_SPANS):
                 if sp[0] >= s and sp[1] <= e:
@@ -667,6 +669,21 @@ class AnalyticScorer:
             if rs > ls and _WORD.search(raw):
                 sent_spans.append((s + ls, s + rs))
         n_sent = max(1, len(sent_spans))
+
+        advice_spans = hits.get("advice")
+        if advice_spans:
+            # "you don't think ..." describes them; only a subjectless "Don't think ..." is
+            # an instruction. "So you have to ..." hands their obligation back.
+            kept = [
+                sp
+                for sp in advice_spans
+                if not _SUBJECT_BEFORE.search(low, 0, sp[0])
+                and not _hands_back_obligation(low, sent_spans, sp)
+            ]
+            if kept:
+                hits["advice"] = kept
+            else:
+                del hits["advice"]
 
         # --- overlap with the other person
         # Content words and readability counts in one pass over the tokens.
@@ -937,11 +954,7 @@ class AnalyticScorer:
 
         # --- costs
         permission = bool(hits.get("permission", _NO_SPANS))
-        advice_hits = [
-            sp
-            for sp in hits.get("advice", _NO_SPANS)
-            if not _hands_back_obligation(low, sent_spans, sp)
-        ]
+        advice_hits = hits.get("advice", _NO_SPANS)
         advice_wo = bool(advice_hits) and not permission
         for sp in advice_hits[:2]:
             cue(

@@ -115,6 +115,22 @@ def test_an_intensifier_does_not_hide_advice(reply: str) -> None:
     assert sig.main_behaviour == "other"
 
 
+@pytest.mark.parametrize(
+    ("reply", "advice"),
+    [
+        ("You're more focused on what you need to do to get this behind you?", False),
+        ("What you need to do is call them tonight.", True),
+        ("Trust me, it's what you need to do right now.", True),
+    ],
+)
+def test_what_you_need_to_do_names_their_task_unless_it_tells_them(
+    reply: str, advice: bool
+) -> None:
+    sig = S.analyse("I just want to get whatever I need to get done, done.", reply)
+    assert sig.advice_without_permission is advice
+    assert (sig.main_behaviour == "reflection") is not advice
+
+
 def test_confrontation_dismissive_pressure_proposal() -> None:
     assert S.analyse(CTX, "That's your own fault, you always do this.").confrontation
     assert S.analyse(CTX, "Calm down, it's not a big deal.").dismissive
