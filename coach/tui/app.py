@@ -272,6 +272,27 @@ class CoachApp(App[None]):
 
         self.push_screen(ReplayViewerScreen(path))
 
+    async def action_quit(self) -> None:
+        """Quit once the keys typed before Ctrl+Q have reached the input.
+
+        Ctrl+Q is a priority binding, so it runs while keys typed just before it (a fast
+        typist, a paste, a terminal multiplexer) still wait in the focused widget's queue; a
+        callback queued behind them runs after they land, then unsent replies are written.
+        """
+        focused = self.focused
+        if focused is None:
+            self._save_drafts_and_exit()
+        else:
+            focused.call_later(self._save_drafts_and_exit)
+
+    def _save_drafts_and_exit(self) -> None:
+        from coach.tui.screens.conversation import ConversationScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ConversationScreen):
+                screen.flush_draft()
+        self.exit()
+
     def action_toggle_exam_mode(self) -> None:
         self.exam_mode = not self.exam_mode
         state = "on: scores hidden until the debrief" if self.exam_mode else "off"

@@ -3,9 +3,11 @@ when the session is continued; a sent reply leaves no draft behind."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from textual import events
 from textual.widgets import OptionList, TextArea
 
 from coach.drafts import clear_draft, draft_path, load_draft, save_draft
@@ -73,6 +75,28 @@ async def test_an_unsent_reply_comes_back_when_the_session_is_continued(
         assert resumed.session.turns[-1].learner.text == DRAFT
         await pilot.pause(0.5)  # past the debounce: the emptied input must not bring it back
         assert not draft_path(path).exists()
+
+
+async def test_keys_typed_just_before_ctrl_q_reach_the_draft(
+    make_app: Callable[..., CoachApp],
+) -> None:
+    # Ctrl+Q is a priority binding: it used to quit while the keys typed just before it still
+    # waited in the input's queue, and they were lost (all of them, in a fast burst).
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = await open_conversation(app, pilot)
+        screen.query_one("#input", TextArea).focus()
+        await pilot.pause()
+        path = screen.session.path
+        # The keys and Ctrl+Q arrive together, as from a terminal multiplexer or a paste.
+        for char in "Five months":
+            app.post_message(events.Key("space" if char == " " else char, char))
+        app.post_message(events.Key("ctrl+q", None))
+        for _ in range(200):
+            if load_draft(path) is not None:
+                break
+            await asyncio.sleep(0.01)
+    assert load_draft(path) == "Five months"
 
 
 def test_a_sessions_folder_replays_without_its_drafts(tmp_path: Path) -> None:

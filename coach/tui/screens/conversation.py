@@ -179,6 +179,15 @@ class ConversationScreen(Screen[None]):
         self._stop_draft_timer()
         clear_draft(self.session.path)
 
+    def flush_draft(self) -> None:
+        """Write what the input holds now (on quit, after the keys typed before it)."""
+        if self.session.phase.value == "ended":
+            return
+        self._stop_draft_timer()
+        for area in self.query("#input").results(TextArea):
+            self._draft_text = area.text
+        self.save_draft()
+
     def on_unmount(self) -> None:
         if self._stop_draft_timer():
             self.save_draft()
