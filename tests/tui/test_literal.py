@@ -142,3 +142,23 @@ async def test_scenario_title_is_literal(
             assert part in body
         await pilot.click("#briefing-body", offset=(5, 0))
         assert app.is_running and app.return_code is None
+
+
+async def test_the_html_debrief_escapes_what_the_learner_typed(tmp_path: Path) -> None:
+    from coach.library import resolve_scenario
+    from coach.llm.offline import OfflineBackend
+    from coach.scoring.analytic import AnalyticScorer
+    from coach.session import Session
+    from coach.tui.screens.debrief import DebriefScreen
+
+    scenario = resolve_scenario("salary-offer-negotiation").scenario
+    session = Session(
+        scenario, OfflineBackend(scenario, seed=1), AnalyticScorer(), tmp_path / "t.jsonl", seed=1
+    )
+    await session.start()
+    hostile = "<script>alert(1)</script> [site](javascript:alert(2)) <img src=x onerror=alert(3)>"
+    await session.send(hostile).run()
+    page = DebriefScreen(session, await session.debrief()).html_page()
+    await session.aclose()
+    assert "<script>alert" not in page and "<img" not in page and "<a " not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; [site](javascript:alert(2))" in page

@@ -142,6 +142,11 @@ async def test_learner_path(
             assert path.parent == settings.home / "exports" and path.stat().st_size > 200
         md = next(p for p in debrief.exported if p.suffix == ".md").read_text()
         assert LINES[0] in md
+        assert "**You (turn 1):**" in md  # numbered as the debrief counts, not by turn id
+        page = next(p for p in debrief.exported if p.suffix == ".html").read_text()
+        # A rendered page (it was the Markdown source inside <pre>).
+        assert "<table>" in page and "<h2>" in page and "<pre>" not in page
+        assert "| Skill |" not in page
 
         # The session is in history; Enter opens it in the replay viewer, which steps through it.
         from coach.tui.screens.history import HistoryScreen

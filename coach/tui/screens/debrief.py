@@ -134,6 +134,19 @@ def branch_comparison(path: Path, weights: dict[Skill, float]) -> Text | None:
     return out
 
 
+# A readable page in any browser, light or dark, with nothing fetched from outside.
+_PAGE_CSS = (
+    "body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;color:#1f2328;"
+    "background:#fff}main{max-width:52rem;margin:2rem auto;padding:0 1rem}"
+    "table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d0d7de;"
+    "padding:.3rem .6rem;text-align:left}th{background:#f6f8fa}"
+    "blockquote{margin:.5rem 0;padding:.2rem 1rem;border-left:4px solid #8c959f;"
+    "color:#424a53}p{white-space:pre-line}"
+    "@media (prefers-color-scheme:dark){body{color:#e6edf3;background:#0d1117}"
+    "th{background:#161b22}th,td{border-color:#30363d}blockquote{color:#c9d1d9}}"
+)
+
+
 class DebriefScreen(Screen[None]):
     """The end of a session; export it, retry the scenario, or go home."""
 
@@ -255,8 +268,10 @@ class DebriefScreen(Screen[None]):
         if opening:
             lines.append(f"**{s.scenario.counterpart.name}:** {opening.text}")
             lines.append("")
-        for ex in s.turns:
-            lines.append(f"**You ({ex.learner.turn_id}):** {ex.learner.text}")
+        # Numbered as the debrief counts them ("Best turn: 2"); ids like "L5" mean nothing
+        # to a reader once a rewind has left earlier ones behind.
+        for number, ex in enumerate(s.turns, 1):
+            lines.append(f"**You (turn {number}):** {ex.learner.text}")
             lines.append("")
             if ex.reply is not None:
                 lines.append(f"**{s.scenario.counterpart.name}:** {ex.reply.text}")
@@ -264,13 +279,20 @@ class DebriefScreen(Screen[None]):
         return "\n".join(lines) + "\n"
 
     def html_page(self) -> str:
-        body = html.escape(self.markdown())
+        """The Markdown debrief rendered as a page (tables, quotes, headings), self-contained.
+
+        Raw HTML in the text is escaped, not passed through (`html` off), and markdown-it
+        refuses `javascript:` and similar links: transcript text cannot script the page.
+        """
+        from markdown_it import MarkdownIt
+
+        body = MarkdownIt("commonmark", {"html": False}).enable("table").render(self.markdown())
         title = html.escape(f"Debrief: {self.session.scenario.title}")
         return (
-            "<!doctype html><html><head><meta charset='utf-8'>"
-            f"<title>{title}</title><style>body{{font-family:system-ui;max-width:52rem;"
-            "margin:2rem auto;padding:0 1rem}pre{white-space:pre-wrap;font:inherit}</style>"
-            f"</head><body><pre>{body}</pre></body></html>\n"
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{title}</title><style>{_PAGE_CSS}</style></head>"
+            f"<body><main>{body}</main></body></html>\n"
         )
 
     def action_export(self, fmt: str) -> None:
