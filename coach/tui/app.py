@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -21,6 +23,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.theme import ThemeProvider
 from textual.worker import get_current_worker
 
 from coach.settings_sources import UiPrefs
@@ -267,6 +270,41 @@ class CoachApp(App[None]):
 
         self.when_settings_ready(open_screen, once_as="settings")
 
+    def search_themes(self) -> None:
+        """The palette's theme list; the theme picked there is kept for the next start, as
+        one picked in Settings is (it used to last only until quit)."""
+        from textual.command import CommandPalette
+
+        self.push_screen(
+            CommandPalette(providers=[_KeptThemeProvider], placeholder="Search for themes…")
+        )
+
+    def pick_theme(self, name: str) -> None:
+        self.theme = name
+        self.when_settings_ready(lambda: self._save_theme(name), once_as="save-theme")
+
+    @work(thread=True, exclusive=True, group="save-theme")
+    def _save_theme(self, name: str) -> None:
+        from coach.settings import LoadedSettings, SettingsError
+        from coach.tui.screens.settings_screen import save_config
+
+        loaded = self.loaded_settings or LoadedSettings(self.settings)
+        path = loaded.config_path or self.settings.config_path
+        try:
+            save_config(path, {"theme": name})
+        except (SettingsError, OSError) as exc:
+            self.call_from_thread(
+                self.notify, f"Theme not saved: {exc}", severity="warning", markup=False
+            )
+            return
+        self.call_from_thread(self._theme_saved, name)
+
+    def _theme_saved(self, name: str) -> None:
+        # Settings opened later start from the saved theme, not the one loaded at start.
+        self.settings = self.settings.model_copy(update={"theme": name})
+        if self.loaded_settings is not None:
+            self.loaded_settings = replace(self.loaded_settings, settings=self.settings)
+
     def open_replay(self, path: Path) -> None:
         from coach.tui.screens.replay_viewer import ReplayViewerScreen
 
@@ -324,3 +362,14 @@ class CoachApp(App[None]):
 
 # The name tests, snapshots, benchmarks and the CLI build the app by (see CoachApp.__init__).
 create_app = CoachApp
+
+
+class _KeptThemeProvider(ThemeProvider):
+    """Textual's theme list, choosing through `CoachApp.pick_theme` (which saves it)."""
+
+    @property
+    def commands(self) -> list[tuple[str, Callable[[], None]]]:
+        app = self.app
+        if not isinstance(app, CoachApp):
+            return super().commands
+        return [(name, partial(app.pick_theme, name)) for name in sorted(app.available_themes)]

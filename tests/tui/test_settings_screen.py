@@ -192,3 +192,21 @@ async def test_in_the_app_saving_exam_mode_switches_it_live(
         assert app.exam_mode
     saved = tomllib.loads((coach_home / "config.toml").read_text(encoding="utf-8"))
     assert saved == {"exam_mode": True}
+
+
+async def test_a_theme_picked_in_the_palette_is_kept_for_next_time(
+    make_app: Callable[..., CoachApp], until: Any, coach_home: Path
+) -> None:
+    # It lasted until quit: only the Settings screen wrote the theme to the config.
+    app = make_app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await until(pilot, lambda: type(app.screen).__name__ == "PickerScreen", "picker")
+        app.search_themes()
+        await pilot.pause()
+        await pilot.press(*"gruvbox", "enter")
+        await until(pilot, lambda: app.theme == "gruvbox", "theme picked")
+        config = coach_home / "config.toml"
+        await until(pilot, config.is_file, "theme saved")
+        assert app.settings.theme == "gruvbox"  # Settings opened now shows it
+    saved = tomllib.loads(config.read_text(encoding="utf-8"))
+    assert saved == {"theme": "gruvbox"}
