@@ -142,7 +142,11 @@ INTERPRET_SPECIFIC: tuple[str, ...] = (
     r"you(?:'re| are) in (?:a |an |such a )?(?:really |very |pretty )?(?:difficult|tough|hard|"
     r"awkward|impossible|tricky) (?:position|spot|place|situation)",
     # Reading their situation back: "It sounds like the team is stretched thin".
-    r"(?:it|that) (?:sounds|seems) like (?:the|your|things|everyone|people|they|it's|it has)",
+    r"(?:it|that) (?:sounds|seems) like (?:the|your|this|these|those|things|everyone|people|"
+    r"they|it's|it has)",
+    # What it is worth to them: "this party means a lot to you".
+    r"(?:means|meant|matters|mattered) (?:so much|a lot|a great deal|everything|the world) "
+    r"to you",
     r"you must (?:feel|be)",
     r"(?:that|it) must (?:be|have been|feel)",
     r"i can (?:relate|imagine)",

@@ -275,3 +275,14 @@ def test_asking_about_a_day_is_not_offering_it() -> None:
 def test_keeping_or_putting_oneself_is_not_an_offer() -> None:
     for reply in ("I can put myself in your shoes.", "We can keep chatting if you like."):
         assert not SCORER.analyse("It has been a hard week.", reply).proposal, reply
+
+
+def test_reading_what_their_thing_means_to_them_is_an_interpretation() -> None:
+    # Empathy 1.3 with no interpretation: "sounds like" was read only before "you", "the",
+    # "your", ..., and "means a lot to you" not at all.
+    context = "Honestly, I could cry. The party is on Saturday and the invitations are all wrong."
+    for reply in (
+        "It sounds like this party means a lot to you. What's the occasion?",
+        "This party means a lot to you. What's the occasion?",
+    ):
+        assert SCORER.analyse(context, reply).interpretations == 2, reply
