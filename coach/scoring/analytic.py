@@ -100,6 +100,7 @@ _MATCHER = PhraseMatcher(
             "ip_specific": lx.INTERPRET_SPECIFIC,
             "self": lx.SELF_REFERENCE,
             "not_self": lx.NOT_SELF_DISCLOSURE,
+            "deflect": lx.DEFLECTION,
             "second": (r"you|your|you're|you've|yourself|you'd|you'll",),
             "similar": (r"same|too|similar|also",),
         }
@@ -919,13 +920,21 @@ class AnalyticScorer:
         # One first-person line with a marker of likeness ("Same here, I ...", "I lost mine
         # too") is already the writer's own similar experience.
         similar = self_refs == 1 and bool(hits.get("similar"))
-        if inference or self_refs >= 2 or similar:
+        shares = (self_refs >= 2 or similar) and not hits.get("deflect")
+        if inference or shares:
             ip = 2
             for sp in _merged(inference)[:2]:
                 cue("empathy", sp, "conveys understanding", "+")
             if not inference:
-                for sp in hits.get("ip_strong", _NO_SPANS)[:2] or hits.get("self", _NO_SPANS)[:1]:
+                strong = hits.get("ip_strong", _NO_SPANS)[:2]
+                for sp in strong:
                     cue("empathy", sp, "shares a similar experience", "+")
+                # Not the bare "I": the sentence that says most about the writer.
+                told = [_sentence_at(sent_spans, sp[0]) for sp in hits.get("self", _NO_SPANS)]
+                sentences = [t for t in told if t is not None]
+                if sentences and not strong:
+                    most = max(sentences, key=sentences.count)
+                    cue_span("empathy", *most, "shares a similar experience", "+")
         elif hits.get("ip_strong", _NO_SPANS) or hits.get("ip_weak", _NO_SPANS):
             ip = 1
             for sp in (hits.get("ip_weak", _NO_SPANS) or hits.get("ip_strong", _NO_SPANS))[:2]:

@@ -193,6 +193,14 @@ NOT_SELF_DISCLOSURE: tuple[str, ...] = (
     r"i(?:'m| am)? (?:sorry|hope|think you|wish you|would|'d|suggest|recommend)",
 )
 
+# Pushing the fault away ("not my fault", "that wasn't me"): talk about oneself that shares
+# nothing of their experience.
+DEFLECTION: tuple[str, ...] = (
+    r"not (?:me|my fault|on me|my (?:problem|call|decision|department|job|doing))",
+    r"(?:wasn'?t|was not|isn'?t|is not) (?:me|my fault|on me|my (?:call|decision|doing))",
+    r"(?:nothing|not anything) to do with me",
+)
+
 # Generic statements of understanding without specifics (IP level 1).
 INTERPRET_WEAK: tuple[str, ...] = (
     r"i (?:completely |totally |fully )?(?:understand|get it|get that|get you|hear you|know)",

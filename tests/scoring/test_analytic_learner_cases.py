@@ -286,3 +286,13 @@ def test_reading_what_their_thing_means_to_them_is_an_interpretation() -> None:
         "This party means a lot to you. What's the occasion?",
     ):
         assert SCORER.analyse(context, reply).interpretations == 2, reply
+
+
+def test_pushing_the_fault_away_is_not_a_shared_experience() -> None:
+    # "not me. not my fault." earned a strong interpretation, its evidence the bare "me".
+    context = "Honestly, this draft isn't good enough. The numbers in section three are wrong."
+    deflecting = SCORER.analyse(context, "Well the rates came from finance, not me. Not my fault.")
+    assert deflecting.interpretations == 0
+    owning = SCORER.analyse(context, "I know. I checked it twice but I missed the numbers.")
+    shared = [c.evidence.quote for c in owning.cues if c.evidence.label.startswith("shares")]
+    assert shared == ["I checked it twice but I missed the numbers."]
