@@ -133,7 +133,11 @@ class LoadedSettings:
     config_path: Path | None = None
 
     def describe(self) -> list[tuple[str, str, Source]]:
-        """(name, shown value, source) for every field; the key is masked."""
+        """(name, shown value, source) for every field; the key and any password in a URL
+        are masked (and the key wherever else someone pasted it)."""
+        from coach.llm.errors import redact
+
+        key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
         rows: list[tuple[str, str, Source]] = []
         for name in Settings.model_fields:
             value = getattr(self.settings, name)
@@ -142,9 +146,24 @@ class LoadedSettings:
             elif value is None:
                 shown = "(not set)"
             else:
-                shown = str(value)
+                shown = redact(mask_url_password(str(value)), key)
             rows.append((name, shown, self.sources.get(name, "default")))
         return rows
+
+
+def mask_url_password(text: str) -> str:
+    """`http://user:pass@host/v1` → `http://user:***@host/v1`; other text unchanged."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text
+    if not parts.scheme or parts.password is None:
+        return text
+    user_info, _, host = parts.netloc.rpartition("@")
+    user = user_info.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def mask_secret(secret: str) -> str:

@@ -58,6 +58,20 @@ def test_config_command_masks_the_key_and_names_sources(
     assert "m-flag  [flag]" in out
 
 
+def test_config_command_masks_a_password_in_the_base_url(
+    coach_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `coach config` printed the base URL whole: a key put there as the password showed.
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://u:{FAKE_KEY}@llm.local/v1")
+    assert main(["config"]) == 0
+    assert main(["--base-url", "http://bob:hunter2@llm.local:8080/v1", "config"]) == 0
+    out = capsys.readouterr().out
+    assert FAKE_KEY not in out and "hunter2" not in out
+    assert "http://u:***@llm.local/v1  [env]" in out
+    assert "http://bob:***@llm.local:8080/v1  [flag]" in out
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
