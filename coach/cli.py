@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -70,10 +71,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return open_tui(args, scenario_ref=None)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # `coach scenarios list | head -1`: the reader has gone; nothing more to say.
+        _discard_stdout()
+        return ExitCode.FAILURES
+    except OSError as exc:
+        # What a command does not handle itself: say it in one line.
+        from coach.commands._common import error
+
+        _discard_stdout()
+        error(str(exc))
+        return ExitCode.FAILURES
+    except RecursionError:
+        from coach.commands._common import error
+
+        error("the input is nested too deeply to read")
+        return ExitCode.FAILURES
     return code
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":
