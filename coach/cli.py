@@ -69,6 +69,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from coach.commands.run import open_tui
 
         return open_tui(args, scenario_ref=None)
+    return _run_guarded(args, literal=args.command != "run")
+
+
+def _run_guarded(args: argparse.Namespace, *, literal: bool) -> int:
+    """Run a command with its failures in one line and, unless it is the full-screen app,
+    stdout showing control characters instead of obeying them (titles, transcripts and
+    replies may carry escape sequences)."""
+    from coach.printable import LiteralStream
+
+    stdout = sys.stdout
+    if literal:
+        sys.stdout = LiteralStream(stdout)
     try:
         code: int = args.func(args)
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
@@ -91,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         error("the input is nested too deeply to read")
         return ExitCode.FAILURES
+    finally:
+        sys.stdout = stdout
     return code
 
 

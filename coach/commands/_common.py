@@ -27,7 +27,14 @@ def settings_from_args(args: argparse.Namespace) -> LoadedSettings:
 
 
 def error(message: str) -> None:
-    print(f"coach: error: {message}", file=sys.stderr)
+    warn(f"coach: error: {message}")
+
+
+def warn(message: str) -> None:
+    """A line on stderr, control characters shown (file names and messages are untrusted)."""
+    from coach.printable import visible
+
+    print(visible(message), file=sys.stderr)
 
 
 def scenario_failed(exc: ScenarioError) -> int:
@@ -36,5 +43,5 @@ def scenario_failed(exc: ScenarioError) -> int:
     from coach.exitcodes import ExitCode
 
     for problem in exc.problems:
-        print(problem, file=sys.stderr)
+        warn(str(problem))
     return ExitCode.FAILURES

@@ -63,6 +63,7 @@ def _library(args: argparse.Namespace) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from coach.commands._common import warn
     from coach.wording import counted
 
     library = _library(args)
@@ -96,7 +97,7 @@ def _list(args: argparse.Namespace) -> int:
             )
         print(counted(len(rows), "scenario"), file=sys.stderr)
     for problem in library.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        warn(f"warning: {problem}")
     return ExitCode.OK
 
 

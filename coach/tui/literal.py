@@ -8,24 +8,13 @@ text through these helpers, never through an f-string of markup.
 
 from __future__ import annotations
 
-import re
-
 from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 
-# C0 controls except tab and newline, DEL, and C1 controls (which include CSI, 0x9b).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from coach.printable import visible
 
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
-
-
-def visible(text: str) -> str:
-    """`text` with control characters (ESC of ANSI sequences included) as visible `\\xNN`."""
-    text = text.replace("\r\n", "\n")
-    return _CONTROL.sub(_escape, text)
+__all__ = ["content", "join", "lit", "one_line", "visible"]
 
 
 def one_line(text: str, limit: int | None = None) -> str:

@@ -1,15 +1,19 @@
-"""The command line when its output cannot be written: a closed pipe or a full disk ends
-the command with one line (or quietly), never a traceback."""
+"""What the command line prints: escape sequences from untrusted text shown, not obeyed; and
+when output cannot be written (a closed pipe, a full disk), one line or none, no traceback."""
 
 from __future__ import annotations
 
 import io
+import re
 import sys
+from pathlib import Path
 
 import pytest
 
 from coach.cli import main
 from coach.exitcodes import ExitCode
+from coach.printable import LiteralStream
+from coach.resources import builtin_dir
 
 
 class _Unwritable(io.StringIO):
@@ -52,3 +56,28 @@ def test_input_nested_too_deeply_is_one_line(
     monkeypatch.setattr(config, "_run", parse_deep)
     assert main(["config"]) == ExitCode.FAILURES
     assert capsys.readouterr().err == "coach: error: the input is nested too deeply to read\n"
+
+
+def test_escape_sequences_in_a_scenario_title_are_shown_not_obeyed(
+    coach_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A title that would turn the terminal red and retitle its window.
+    user_dir = coach_home / "scenarios"
+    user_dir.mkdir()
+    text = (builtin_dir("scenarios") / "salary-offer-negotiation.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^id: .*$", "id: red-title", text, count=1)
+    text = re.sub(r"(?m)^title: .*$", r'title: "\\e[31mRed \\e]0;PWNED\\a"', text, count=1)
+    (user_dir / "red.yaml").write_text(text, encoding="utf-8")
+    assert main(["scenarios", "list"]) == 0
+    assert main(["scenarios", "show", "red-title"]) == 0
+    assert main(["scenarios", "show", "\x1b[2Jnope"]) != 0
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\x07" not in out
+    assert out.count("\\x1b[31mRed \\x1b]0;PWNED\\x07") == 2
+    assert "\\x1b[2Jnope" in err
+
+
+def test_the_literal_stream_keeps_lines_and_tabs() -> None:
+    inner = io.StringIO()
+    LiteralStream(inner).write("a\tb\r\nc\x1b[0m\x9b\n")
+    assert inner.getvalue() == "a\tb\nc\\x1b[0m\\x9b\n"
