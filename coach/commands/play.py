@@ -86,8 +86,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_play(args, settings, scenario, scenario_path, lines))
     finally:
-        if lines is not sys.stdin:
-            lines.close()
+        lines.close()
 
 
 def _load_scenario(ref: str, settings: Settings) -> tuple[Scenario, Path | None] | int:
@@ -106,16 +105,54 @@ def _load_scenario(ref: str, settings: Settings) -> tuple[Scenario, Path | None]
     return loaded.scenario, path.resolve() if path.is_file() else None
 
 
-def _open_script(ref: str | None) -> IO[str] | None:
+def _open_script(ref: str | None) -> ScriptLines | None:
     from coach.commands._common import error
 
     if ref is None or ref == "-":
-        return sys.stdin
+        if sys.stdin is None:
+            error("stdin is closed: give learner lines on stdin or with --script FILE")
+            return None
+        return ScriptLines(sys.stdin.buffer, "stdin", owned=False)
     try:
-        return Path(ref).expanduser().open(encoding="utf-8")
+        return ScriptLines(Path(ref).expanduser().open("rb"), ref, owned=True)
     except OSError as exc:
         error(f"cannot read script {ref}: {exc.strerror}")
         return None
+
+
+class ScriptError(Exception):
+    """A learner line that cannot be read as text; the message names the line."""
+
+
+class ScriptLines:
+    """Learner lines as UTF-8 text, read as bytes so a wrong encoding is named, not a crash.
+
+    A UTF-8 byte-order mark is dropped (it is not part of the first reply); UTF-16 and bytes
+    that are not UTF-8 raise ScriptError with the line number.
+    """
+
+    def __init__(self, source: IO[bytes], name: str, *, owned: bool) -> None:
+        self.source, self.name, self.owned = source, name, owned
+        self.line_no = 0
+
+    def readline(self) -> str:
+        raw = self.source.readline()
+        self.line_no += 1
+        if self.line_no == 1:
+            if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                raise ScriptError(f"{self.name} is UTF-16 text; coach reads UTF-8")
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ScriptError(
+                f"{self.name}:{self.line_no}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                f"column {exc.start + 1}); the turns before it are saved"
+            ) from None
+
+    def close(self) -> None:
+        if self.owned:
+            self.source.close()
 
 
 class _Out:
@@ -150,7 +187,7 @@ async def _play(
     settings: Settings,
     scenario: Scenario | None,
     scenario_path: Path | None,
-    lines: IO[str],
+    lines: ScriptLines,
 ) -> int:
     import asyncio
     import random
@@ -210,11 +247,21 @@ async def _play(
             f"{name}: {session.last_counterpart_text}",
         )
     code: int = ExitCode.OK
+    if session.phase.value == "ended":
+        # Its lines would go nowhere: say so rather than read and drop them.
+        error(f"session {session.session_id} has ended; start a new one to practise again")
+        await session.aclose()
+        return ExitCode.FAILURES
     try:
         if session.needs_retry:
             code = await _reply(session, session.retry(), out, None)
         while code == ExitCode.OK and session.phase.value == "active":
-            raw = await asyncio.to_thread(lines.readline)
+            try:
+                raw = await asyncio.to_thread(lines.readline)
+            except ScriptError as exc:
+                error(str(exc))
+                code = ExitCode.FAILURES
+                break
             if raw == "":
                 if not args.keep_open:
                     ended = await session.end("the script ended")
@@ -372,6 +419,9 @@ async def _command(session: Session, line: str, out: _Out) -> int:
     if word == "retry":
         return await _reply(session, session.retry(), out, None)
     if word == "rewind":
+        if not rest.strip():
+            error("/rewind needs the learner turn to go back before, e.g. /rewind L2")
+            return ExitCode.OK
         turn = session.rewind(rest.strip())
         out.emit({"type": "rewind", "to": turn.turn_id}, f"(rewound to before {turn.turn_id})")
         return ExitCode.OK

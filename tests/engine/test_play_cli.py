@@ -208,3 +208,41 @@ def test_sigkill_mid_session_then_resume(tmp_path: Path) -> None:
     t = read_transcript(out)
     assert [x.learner.text for x in t.active_path()][:4] == EMPATHETIC[:4]
     assert t.learner_turns()["L4"].parent == "C3" and t.ended
+
+
+def _play_script(tmp_path: Path, data: bytes, *extra: str) -> tuple[int, Path]:
+    script = tmp_path / "lines.txt"
+    script.write_bytes(data)
+    out = tmp_path / "out.jsonl"
+    argv = ["play", "upset-customer-wrong-order", "--offline", "--no-debrief"]
+    code = main([*argv, "--script", str(script), "--transcript", str(out), "--seed", "1", *extra])
+    return code, out
+
+
+def test_a_script_line_that_is_not_utf8_is_named_and_the_turns_before_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It was a UnicodeEncodeError traceback (stdin) or UnicodeDecodeError (--script).
+    first = EMPATHETIC[0].encode()
+    code, out = _play_script(tmp_path, b"\xef\xbb\xbf" + first + b"\ncaf\xe9 au lait\n")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "lines.txt:2: not UTF-8 text (byte 0xe9 at column 4)" in err
+    turns = read_transcript(out).active_path()
+    assert [t.learner.text for t in turns] == [EMPATHETIC[0]]  # the BOM is not in the reply
+    (tmp_path / "utf16").mkdir()
+    code, _ = _play_script(tmp_path / "utf16", "Hello".encode("utf-16"))
+    assert code == 1 and "is UTF-16 text" in capsys.readouterr().err
+
+
+def test_a_bare_rewind_says_what_it_needs_and_an_ended_session_is_not_resumed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _play_script(tmp_path, f"{EMPATHETIC[0]}\n/rewind\n/end\n".encode())
+    assert code == 0
+    assert "/rewind needs the learner turn to go back before" in capsys.readouterr().err
+    script = tmp_path / "more.txt"
+    script.write_text(EMPATHETIC[1] + "\n", encoding="utf-8")
+    code = main(["play", "--resume", str(out), "--offline", "--script", str(script)])
+    assert code == 1 and "has ended" in capsys.readouterr().err
+    assert len(read_transcript(out).active_path()) == 1  # nothing read and dropped
