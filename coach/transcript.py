@@ -325,6 +325,20 @@ def _iter_lines(text: str) -> Iterator[tuple[int, str, bool]]:
             yield i + 1, line, i == last_index
 
 
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; coach never writes them.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _unreadable(exc: ValueError | RecursionError) -> str:
+    """Why a line is not valid JSON, in a few words."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc).split(":")[0]
+
+
 def parse_transcript(text: str, path: Path | None = None) -> Transcript:
     """Parse transcript text; see `read_transcript`."""
     name = str(path) if path else "<transcript>"
@@ -333,19 +347,18 @@ def parse_transcript(text: str, path: Path | None = None) -> Transcript:
     warnings: list[str] = []
     for lineno, line, is_last in _iter_lines(text):
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if is_last:
+            obj = json.loads(line, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            why = _unreadable(exc)
+            if is_last and isinstance(exc, json.JSONDecodeError):
                 warnings.append(
                     f"{name}:{lineno}: incomplete last line skipped "
                     "(the session was interrupted while writing it)"
                 )
                 continue
             if header is None:
-                raise TranscriptError(
-                    f"{name}:{lineno}: not a coach transcript ({exc.msg})"
-                ) from None
-            warnings.append(f"{name}:{lineno}: unreadable line skipped ({exc.msg})")
+                raise TranscriptError(f"{name}:{lineno}: not a coach transcript ({why})") from None
+            warnings.append(f"{name}:{lineno}: unreadable line skipped ({why})")
             continue
         if not isinstance(obj, dict):
             if header is None:

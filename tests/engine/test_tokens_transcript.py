@@ -90,3 +90,31 @@ def test_reader_keeps_all_but_torn_last_line(tmp_path: Path) -> None:
     assert len(t.warnings) == 1 and ":4:" in t.warnings[0]
     (turn,) = t.active_path()
     assert turn.learner.text == "Hello" and turn.reply is None and turn.context == "Hi"
+
+
+def test_a_line_json_cannot_hold_is_skipped_and_a_bad_file_does_not_hide_the_others(
+    tmp_path: Path,
+) -> None:
+    # NaN, a 5,000-digit number and deep nesting each broke `coach sessions list` (and the
+    # history screen) with a traceback, for every session, from one bad file.
+    from coach.sessions_store import list_sessions
+
+    header = '{"type":"header","schema_version":1,"session_id":"s"}\n'
+    opening = '{"type":"counterpart","seq":1,"turn_id":"C0","reply_to":null,"text":"Hi"}\n'
+    bad_lines = [
+        '{"type":"learner","seq":NaN,"turn_id":"L1","parent":"C0","text":"a"}',
+        '{"type":"learner","seq":1' + "0" * 5000 + ',"turn_id":"L1","parent":"C0","text":"b"}',
+        "[" * 100_000 + "]" * 100_000,
+    ]
+    (tmp_path / "bad.jsonl").write_text(header + opening + "\n".join(bad_lines) + "\n{}\n")
+    t = read_transcript(tmp_path / "bad.jsonl")
+    assert [w.split(": ", 1)[1] for w in t.warnings[:3]] == [
+        "unreadable line skipped (NaN is not a JSON number)",
+        "unreadable line skipped (Exceeds the limit (4300 digits) for integer string conversion)",
+        "unreadable line skipped (nested too deeply)",
+    ]
+    assert t.active_path() == []
+    (tmp_path / "deep.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    infos = {i.path.name: i for i in list_sessions(tmp_path)}
+    assert infos["bad.jsonl"].problem is None
+    assert "nested too deeply" in (infos["deep.jsonl"].problem or "")
