@@ -216,9 +216,29 @@ def _norm(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'")
 
 
+# Words after which "you" is a subject ("... and you said"); after anything else it is an
+# object, said back as "me" ("put you forward" -> "put me forward", not "put we forward").
+_SUBJECT_AFTER = re.compile(
+    r"(?:^|[,;:.!?—–-]|(?<![\w'])(?:and|but|or|so|that|if|when|because|since|while|as|where|"
+    r"what|how|why|who|then|unless|until|though|although|"
+    # Verbs that take a clause: "I know you tried" -> "you know we tried".
+    r"know|knew|think|thought|said|say|feel|felt|hope|guess|believe|wish|bet|suppose|"
+    r"realise|realize|mean|meant|sure|glad|afraid))\s*$",
+    re.IGNORECASE,
+)
+
+
 def _swap_person(text: str) -> str:
     """Reflect someone's words back: "I lost my weekend" -> "you lost your weekend"."""
-    return _SWAP_RE.sub(lambda m: _SWAPS[m.group(1).lower()], _norm(text))
+    text = _norm(text)
+
+    def swap(m: re.Match[str]) -> str:
+        word = m.group(1).lower()
+        if word == "you" and _SUBJECT_AFTER.search(text, 0, m.start()) is None:
+            return "me"
+        return _SWAPS[word]
+
+    return _SWAP_RE.sub(swap, text)
 
 
 def _feeling(text: str) -> tuple[str, str] | None:
@@ -272,11 +292,38 @@ _GREETING = re.compile(
 )
 
 
+# "You know I turned down an offer?" is news said as a question; "Because I believed in it"
+# is a statement after its reason word. Both reflect once the opener goes.
+_NEWS_OPENER = re.compile(
+    r"^(?:(?:but|and|so) )?you know,? (?=(?:i|i'm|i've|i'd|we|we're|my|our)(?![\w']))",
+    re.IGNORECASE,
+)
+_REASON_OPENER = re.compile(r"^(?:because|since|cause|'cause) ", re.IGNORECASE)
+# "I still might." or "We could.": the verb is missing, and "It sounds like you still might"
+# is not a sentence.
+_ENDS_ON_AUXILIARY = re.compile(
+    r"(?<![\w'])(?:might|may|must|can|could|will|would|shall|should|do|does|did|am|is|are|"
+    r"was|were|have|has|had|won't|can't|don't|didn't|not|to)\W*$",
+    re.IGNORECASE,
+)
+
+
+def _statement(sentence: str) -> str | None:
+    """`sentence` as a statement to reflect, or None for a real question."""
+    news = _NEWS_OPENER.match(sentence)
+    if news is not None:
+        return sentence[news.end() :].rstrip("?! ") + "."
+    if sentence.endswith("?"):
+        return None
+    return sentence[m.end() :] if (m := _REASON_OPENER.match(sentence)) else sentence
+
+
 def _clause_to_reflect(context: str) -> str | None:
     """The counterpart's most reflectable statement: feelings and first person first."""
     best: tuple[int, int, str] | None = None
-    for i, s in enumerate(sentences(context)):
-        if s.endswith("?") or _words(s) < 3 or _SELF_BLAME.search(s):
+    for i, said in enumerate(sentences(context)):
+        s = _statement(said)
+        if s is None or _words(s) < 3 or _SELF_BLAME.search(s) or _ENDS_ON_AUXILIARY.search(s):
             continue
         if not _SUBJECT_START.match(_norm(s)) or _BRUSH_OFF.match(_norm(s)):
             continue
@@ -341,10 +388,8 @@ def _parts(context: str, response: str) -> _Parts:
     if clause is None:
         complex_ = None
         asked = [q for q in sentences(context) if q.endswith("?")]
-        if asked:  # nothing to reflect but a question: show it was heard
-            q = _swap_person(asked[-1].rstrip("?! "))
-            q = q[:1].lower() + q[1:] if not q.startswith(("I ", "I'")) else q
-            simple = complex_ = f"You're asking {q}, and that's a fair question."
+        if asked:  # nothing to reflect but a question: show it was heard, in their words
+            simple = complex_ = f"You asked, “{asked[-1]}” That's a fair question."
     elif feeling and _feeling(clause) is None:
         complex_ = f"It sounds like {clause}, and that has left you feeling {feels}."
     else:
@@ -687,7 +732,9 @@ def _highlight(
             f"{level.description[:1].lower()}{level.description[1:]}"
         )
     else:
-        nxt = rubric.level(min(5, round(s.score) + 1))
+        # At least the first level that does something right: "To reach 'Generic': a stock
+        # phrase or none" reads as aiming low.
+        nxt = rubric.level(min(5, max(3, round(s.score) + 1)))
         tip = f" {s.tip}" if s.tip else ""
         message = (
             f"{rubric.title} is the skill to work on (session mean {mean:.1f}/5). "

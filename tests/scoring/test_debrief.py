@@ -240,3 +240,40 @@ async def test_a_strength_without_evidence_quotes_the_whole_short_turn() -> None
     assert strength.quote == reply
     assert (strength.start, strength.end) == (0, len(reply))
     assert ": clear — short readable sentences" in strength.message
+
+
+@pytest.mark.parametrize(
+    ("context", "reflected", "not_said"),
+    [
+        # Seen in play: "It sounds like you still might, and that this really matters to you."
+        (
+            "I'll tell you why I'm hard on you. I was going to put you forward for the team "
+            "lead role. I still might. Show me how you'd fix this.",
+            "you were going to put me forward for the team lead role",
+            "still might",
+        ),
+        # Seen in play: "You're asking we know you turned down an offer in the spring, ..."
+        (
+            "You know I turned down an offer in the spring? Because of this project.",
+            "It sounds like you turned down an offer in the spring",
+            "You're asking",
+        ),
+        ("Why wasn't I told sooner?", "You asked, “Why wasn't I told sooner?”", "you told"),
+    ],
+)
+def test_rewrites_reflect_whole_statements_and_quote_a_question(
+    context: str, reflected: str, not_said: str
+) -> None:
+    drafts = OfflineRewriter().candidates(context, "Ok. I will fix it.", "empathy")
+    texts = [d.text for d in drafts]
+    assert any(reflected in t for t in texts), texts
+    assert not any(not_said in t for t in texts), texts
+
+
+async def test_the_improvement_aims_at_a_level_that_does_something_right() -> None:
+    # "To reach “Generic”: A stock empathy phrase or none ..." read as aiming low.
+    context = "The invitations arrived today and the date is wrong. The party is in ten days."
+    reply = "Calm down, these things happen."
+    debrief = await build_debrief([(context, reply, SCORER.score_sync(context, reply))])
+    assert debrief.improvement is not None and debrief.improvement.score < 2
+    assert "To reach “Acknowledging”" in debrief.improvement.message
