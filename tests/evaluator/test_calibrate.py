@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import statistics
+import sys
 from pathlib import Path
 
 import httpx
@@ -19,7 +22,7 @@ from coach.calibrate import (
     ranks,
     spearman,
 )
-from coach.cli import main
+from coach.cli import build_parser, main
 from coach.exitcodes import ExitCode
 
 from .conftest import BASE, KEY, completion, judge_payload, learner_text
@@ -313,3 +316,22 @@ def test_repeat_bypasses_the_cache_and_reports_variance(
     assert data["variance"]["empathy"]["mean_variance"] > 0
     assert data["variance"]["clarity"]["mean_variance"] == 0
     assert data["variance"]["clarity"]["stable_level_share"] == 1.0
+
+
+class _FullDisk(io.StringIO):
+    """stdout redirected to /dev/full: writes are buffered, the flush fails."""
+
+    def flush(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_stdout_write_error_reaches_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Called below coach.cli, whose handler reports such errors: the command must neither
+    # swallow the error nor leave it to the interpreter's exit-time flush.
+    path = write_rows(tmp_path / "h.jsonl", SIMPLE)
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    args = build_parser().parse_args(["calibrate", str(path), "--quiet"])
+    with pytest.raises(OSError, match="No space left"):
+        args.func(args)
