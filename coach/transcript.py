@@ -110,6 +110,8 @@ class Transcript:
     header: dict[str, Any]
     events: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+    # (line, problem) for learner/counterpart events skipped as malformed; also in warnings.
+    malformed: list[tuple[int, str]] = field(default_factory=list)
 
     # ---- lookups
 
@@ -331,9 +333,10 @@ def parse_transcript(text: str, path: Path | None = None) -> Transcript:
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
     warnings: list[str] = []
+    malformed: list[tuple[int, str]] = []
     for lineno, line, is_last in _iter_lines(text):
         try:
-            obj = json.loads(line)
+            obj = _load_line(line)
         except json.JSONDecodeError as exc:
             if is_last:
                 warnings.append(
@@ -369,13 +372,42 @@ def parse_transcript(text: str, path: Path | None = None) -> Transcript:
         kind = obj.get("type")
         if kind not in EVENT_TYPES:
             warnings.append(f"{name}:{lineno}: unknown event type {kind!r} kept but ignored")
-        elif kind in {"learner", "counterpart", "score"} and "turn_id" not in obj:
+        elif kind in {"learner", "counterpart"} and (problem := _turn_problem(kind, obj)):
+            warnings.append(f"{name}:{lineno}: {problem}; skipped")
+            malformed.append((lineno, problem))
+            continue
+        elif kind == "score" and "turn_id" not in obj:
             warnings.append(f"{name}:{lineno}: {kind} event without turn_id skipped")
             continue
         events.append(obj)
     if header is None:
         raise TranscriptError(f"{name}: not a coach transcript: no header line")
-    return Transcript(path=path, header=header, events=events, warnings=warnings)
+    return Transcript(
+        path=path, header=header, events=events, warnings=warnings, malformed=malformed
+    )
+
+
+def _load_line(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except RecursionError:  # not a ValueError: a line nested 100,000 deep is just unreadable
+        raise json.JSONDecodeError("nested too deeply", line, 0) from None
+
+
+def _turn_problem(kind: str, event: Mapping[str, Any]) -> str | None:
+    """Why a learner/counterpart event cannot be used, or None. Its id links the turns into
+    the conversation and its text is what was said: str() of null or a list would be scored
+    as if someone had said "None" or "['a', 'b']"."""
+    if "turn_id" not in event:
+        return f"{kind} event without turn_id"
+    turn_id = event["turn_id"]
+    if not isinstance(turn_id, str) or not turn_id:
+        return f"{kind} event with turn_id {json.dumps(turn_id)[:40]}, not a turn id"
+    text = event.get("text")
+    if not isinstance(text, str):
+        shown = "no text" if "text" not in event else f"text {json.dumps(text)[:40]}"
+        return f"{kind} event {turn_id} has {shown}, not a string"
+    return None
 
 
 def read_transcript(path: str | Path) -> Transcript:
