@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coach import strict_json
 from coach.scoring.types import SKILLS, Skill, TurnScore
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -55,6 +56,8 @@ _MI_GOLD = {
     "Advise without Permission": 1,
 }
 
+_ANNOMI_BEHAVIOURS = ("reflection", "question", "therapist_input", "other")
+
 
 class LabelError(Exception):
     """The labels file cannot be used; `problems` says which lines and why."""
@@ -76,14 +79,46 @@ class LabelledItem:
     level: dict[Skill, int] = field(default_factory=dict)  # the same on 1-5
 
 
+def _shown(value: Any) -> str:
+    """A label value as it is spelt in the file (null, true, "x"), cut short."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number(value: Any, what: str, lo: float | None = None, hi: float | None = None) -> float:
+    """`value` as a float when it is a JSON number in [lo, hi]; ValueError naming `what`.
+
+    bool is refused although Python counts it as an int: `true` is not a rating of 1.
+    """
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and (lo is None or value >= lo) and (hi is None or value <= hi):
+        return float(value)
+    if lo is not None and hi is not None:
+        raise ValueError(f"{what} must be a number from {lo:g} to {hi:g}, not {_shown(value)}")
+    raise ValueError(f"{what} must be a number, not {_shown(value)}")
+
+
 def _map_labels(labels: dict[str, Any]) -> tuple[dict[Skill, float], str] | None:
+    """Our skill values from a research row's labels; None when no mapping applies,
+    ValueError when the label a mapping needs is there but unusable."""
     if "total" in labels and "emotional_reactions" in labels:
-        total = float(labels["total"])
+        total = _number(labels["total"], "labels.total (EPITOME)", 0, 6)
         return {"empathy": 1 + math.floor(total * 4 / 6 + 0.5)}, "epitome"
     if labels.get("reflection_level") is not None:
-        return {"active_listening": {0: 1, 1: 3, 2: 5}[int(labels["reflection_level"])]}, "pair"
+        level = labels["reflection_level"]
+        # 0/1/2 are categories, not a scale: 1.5 or 3 has no level to map to.
+        if isinstance(level, bool) or level not in (0, 1, 2):
+            raise ValueError(
+                f"labels.reflection_level (PAIR) must be 0, 1 or 2, not {_shown(level)}"
+            )
+        return {"active_listening": {0: 1, 1: 3, 2: 5}[int(level)]}, "pair"
     if "main_behaviour" in labels:
         mb = labels["main_behaviour"]
+        if mb not in _ANNOMI_BEHAVIOURS:
+            raise ValueError(
+                f"labels.main_behaviour (AnnoMI) must be one of {', '.join(_ANNOMI_BEHAVIOURS)}, "
+                f"not {_shown(mb)}"
+            )
         if mb == "reflection":
             value = 5 if labels.get("reflection_subtype") == "complex" else 4
         elif mb == "question":
@@ -92,9 +127,13 @@ def _map_labels(labels: dict[str, Any]) -> tuple[dict[Skill, float], str] | None
             value = 1
         return {"active_listening": value}, "annomi"
     if "mi_code" in labels:
-        return {"active_listening": _MI_GOLD.get(str(labels["mi_code"]), 2)}, "mi_gold"
+        code = labels["mi_code"]
+        if not isinstance(code, str) or not code.strip():
+            raise ValueError(f"labels.mi_code (MI gold) must be a code name, not {_shown(code)}")
+        return {"active_listening": _MI_GOLD.get(code, 2)}, "mi_gold"
     if labels.get("bt_easiness") is not None:
-        return {"clarity": float(labels["bt_easiness"])}, "clear"
+        # Unbounded (a Bradley-Terry score), so only its type is checked.
+        return {"clarity": _number(labels["bt_easiness"], "labels.bt_easiness (CLEAR)")}, "clear"
     return None
 
 
@@ -102,15 +141,24 @@ def _human_values(row: Any) -> tuple[dict[Skill, float], str]:
     """One row's human value per skill and the mapping used; ValueError says what is wrong."""
     if not isinstance(row, dict) or not isinstance(row.get("response"), str):
         raise ValueError("expected an object with a text `response`")
+    if row.get("context") is not None and not isinstance(row["context"], str):
+        raise ValueError(f"`context` must be text, not {_shown(row['context'])}")
     if isinstance(row.get("human"), dict):
         human: dict[Skill, float] = {}
+        # A misspelt skill ("empthy") would otherwise vanish and the line count as unrated.
+        unknown = sorted(str(k) for k in row["human"] if k not in SKILLS)
+        if unknown:
+            raise ValueError(
+                f"unknown skill in `human`: {', '.join(map(_shown, unknown))} "
+                f"(expected {', '.join(SKILLS)})"
+            )
         for skill in SKILLS:
             value = row["human"].get(skill)
             if value is None:
-                continue
-            if not isinstance(value, int | float) or not 1 <= value <= 5:
-                raise ValueError(f"human.{skill} must be a number from 1 to 5, not {value!r}")
-            human[skill] = float(value)
+                continue  # not rated on this skill
+            human[skill] = _number(value, f"human.{skill}", 1, 5)
+        if not human:
+            raise ValueError(f"`human` rates no skill (expected {', '.join(SKILLS)}, 1-5)")
         return human, "simple"
     if isinstance(row.get("labels"), dict):
         mapped = _map_labels(row["labels"])
@@ -142,7 +190,8 @@ def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem
         if limit is not None and len(items) >= limit:
             break
         try:
-            row = json.loads(line)
+            # Strict: NaN, 1e400 and 100k-deep nesting are bad lines, not crashes.
+            row = strict_json.loads(line)
             human, kind = _human_values(row)
         except json.JSONDecodeError as exc:
             problems.append(f"{path}:{n}: invalid JSON: {exc.msg}")
@@ -154,7 +203,7 @@ def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem
         if human:
             items.append(
                 LabelledItem(
-                    str(row.get("id", n)), str(row.get("context") or ""), row["response"], human
+                    str(row.get("id", n)), row.get("context") or "", row["response"], human
                 )
             )
     if problems:

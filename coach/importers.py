@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from coach import strict_json
 from coach.scoring.types import TurnScore
 
 Format = Literal["coach", "openai", "text"]
@@ -101,19 +102,31 @@ def load_conversations(path: Path | str, *, learner: str | None = None) -> list[
         if isinstance(first, dict) and first.get("type") == "header":
             return [_from_coach(path, text, digest)]
         try:
-            whole = json.loads(text)
+            whole = strict_json.loads(text)
         except json.JSONDecodeError:
             whole = None
         if whole is not None:
             return _from_openai_json(path, whole, digest)
         if first is not None:
             return _from_openai_jsonl(path, text, digest)
-        # Started like JSON but is neither a document nor JSON lines.
+        # Started like JSON but is neither a document nor JSON lines: a plain-text transcript
+        # whose first line happens to start with "[" ("[10:02] Dana: ...") or "{", or broken
+        # JSON. Only the learner's name tells them apart; without it, say so.
         try:
-            json.loads(text.splitlines()[0] if text.splitlines() else text)
+            strict_json.loads(text.splitlines()[0] if text.splitlines() else text)
+            problem = "unrecognised JSON"
         except json.JSONDecodeError as exc:
-            raise ImportFailure(path, f"line 1: invalid JSON: {exc.msg}") from None
-        raise ImportFailure(path, "unrecognised JSON")
+            problem = f"line 1: invalid JSON: {exc.msg}"
+        if learner is None:
+            raise ImportFailure(
+                path,
+                f"{problem} (if it is a plain-text transcript, name the learner with "
+                "--learner NAME)",
+            )
+        try:
+            return [_from_text(path, text, digest, learner)]
+        except ImportFailure as exc:
+            raise ImportFailure(path, f"{problem}; as plain text: {exc.message}") from None
     return [_from_text(path, text, digest, learner)]
 
 
@@ -121,7 +134,7 @@ def _first_json_line(text: str) -> Any:
     for line in text.splitlines():
         if line.strip():
             try:
-                return json.loads(line)
+                return strict_json.loads(line)
             except json.JSONDecodeError:
                 return None
     return None
@@ -140,6 +153,14 @@ def _from_coach(path: Path, text: str, digest: str) -> Conversation:
         message = str(exc)
         prefix = f"{path}:"
         raise ImportFailure(path, message.removeprefix(prefix).lstrip(": ")) from None
+    if transcript.malformed:
+        # The reader skips these (the app can still show the rest), but a skipped turn also
+        # cuts the active path before it, so replaying would silently lose earlier turns too.
+        lineno, problem = transcript.malformed[0]
+        more = len(transcript.malformed) - 1
+        raise ImportFailure(
+            path, f"line {lineno}: {problem}" + (f" (and {more} more such lines)" if more else "")
+        )
     # The context the live scorer saw is authoritative for reproducing its score.
     scored_context: dict[str, str] = {
         str(e["turn_id"]): e["context"]
@@ -256,7 +277,7 @@ def _from_openai_jsonl(path: Path, text: str, digest: str) -> list[Conversation]
         if not line.strip():
             continue
         try:
-            rows.append((n, json.loads(line)))
+            rows.append((n, strict_json.loads(line)))
         except json.JSONDecodeError as exc:
             raise ImportFailure(path, f"line {n}: invalid JSON: {exc.msg}") from None
     if all(isinstance(obj, dict) and "messages" in obj for _, obj in rows):

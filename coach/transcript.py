@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from coach import strict_json
 from coach.scoring.types import TurnScore
 
 SCHEMA_VERSION = 1
@@ -110,6 +111,8 @@ class Transcript:
     header: dict[str, Any]
     events: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+    # (line, problem) for learner/counterpart events skipped as malformed; also in warnings.
+    malformed: list[tuple[int, str]] = field(default_factory=list)
 
     # ---- lookups
 
@@ -325,32 +328,20 @@ def _iter_lines(text: str) -> Iterator[tuple[int, str, bool]]:
             yield i + 1, line, i == last_index
 
 
-def _refuse_constant(name: str) -> Any:
-    # NaN and Infinity are not JSON; coach never writes them.
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _unreadable(exc: ValueError | RecursionError) -> str:
-    """Why a line is not valid JSON, in a few words."""
-    if isinstance(exc, json.JSONDecodeError):
-        return exc.msg
-    if isinstance(exc, RecursionError):
-        return "nested too deeply"
-    return str(exc).split(":")[0]
-
-
 def parse_transcript(text: str, path: Path | None = None) -> Transcript:
     """Parse transcript text; see `read_transcript`."""
     name = str(path) if path else "<transcript>"
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
     warnings: list[str] = []
+    malformed: list[tuple[int, str]] = []
     for lineno, line, is_last in _iter_lines(text):
         try:
-            obj = json.loads(line, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError) as exc:
-            why = _unreadable(exc)
-            if is_last and isinstance(exc, json.JSONDecodeError):
+            obj = strict_json.loads(line)
+        except ValueError as exc:  # a JSONDecodeError, or a number too long to convert
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split(":")[0]
+            # Only a plain syntax error can be a line cut short by a crash.
+            if is_last and type(exc) is json.JSONDecodeError:
                 warnings.append(
                     f"{name}:{lineno}: incomplete last line skipped "
                     "(the session was interrupted while writing it)"
@@ -382,13 +373,35 @@ def parse_transcript(text: str, path: Path | None = None) -> Transcript:
         kind = obj.get("type")
         if kind not in EVENT_TYPES:
             warnings.append(f"{name}:{lineno}: unknown event type {kind!r} kept but ignored")
-        elif kind in {"learner", "counterpart", "score"} and "turn_id" not in obj:
+        elif kind in {"learner", "counterpart"} and (problem := _turn_problem(kind, obj)):
+            warnings.append(f"{name}:{lineno}: {problem}; skipped")
+            malformed.append((lineno, problem))
+            continue
+        elif kind == "score" and "turn_id" not in obj:
             warnings.append(f"{name}:{lineno}: {kind} event without turn_id skipped")
             continue
         events.append(obj)
     if header is None:
         raise TranscriptError(f"{name}: not a coach transcript: no header line")
-    return Transcript(path=path, header=header, events=events, warnings=warnings)
+    return Transcript(
+        path=path, header=header, events=events, warnings=warnings, malformed=malformed
+    )
+
+
+def _turn_problem(kind: str, event: Mapping[str, Any]) -> str | None:
+    """Why a learner/counterpart event cannot be used, or None. Its id links the turns into
+    the conversation and its text is what was said: str() of null or a list would be scored
+    as if someone had said "None" or "['a', 'b']"."""
+    if "turn_id" not in event:
+        return f"{kind} event without turn_id"
+    turn_id = event["turn_id"]
+    if not isinstance(turn_id, str) or not turn_id:
+        return f"{kind} event with turn_id {json.dumps(turn_id)[:40]}, not a turn id"
+    text = event.get("text")
+    if not isinstance(text, str):
+        shown = "no text" if "text" not in event else f"text {json.dumps(text)[:40]}"
+        return f"{kind} event {turn_id} has {shown}, not a string"
+    return None
 
 
 def read_transcript(path: str | Path) -> Transcript:

@@ -140,4 +140,7 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
     else:
         sys.stdout.write(format_report(args.labels, name, used, results, failed, variance))
+    # A full disk or closed pipe shows up here, inside the command, rather than as an
+    # "Exception ignored" at interpreter exit; it is left to propagate to coach.cli.
+    sys.stdout.flush()
     return ExitCode.FAILURES if failed else ExitCode.OK

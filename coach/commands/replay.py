@@ -1,9 +1,10 @@
 """`coach replay`: re-score stored conversations in bulk and write a report.
 
 Exit codes (coach.exitcodes.ExitCode): 0 everything scored; 1 some file or turn failed (the
-rest was scored and reported); 2 bad command line; 3 settings problem (e.g. `--scorer llm`
-without an endpoint); 4 the endpoint failed for good (bad key, unknown model); 130
-interrupted: what was scored is in the cache, run the same command again to continue.
+rest was scored and reported); 2 bad command line, or an --out that cannot be written; 3
+settings problem (e.g. `--scorer llm` without an endpoint); 4 the endpoint failed for good
+(bad key, unknown model); 130 interrupted: what was scored is in the cache, run the same
+command again to continue.
 """
 
 from __future__ import annotations
@@ -98,6 +99,50 @@ def _format_for(args: argparse.Namespace) -> str:
     return "table"
 
 
+def write_report(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader never sees half a report, without destroying
+    what `path` is.
+
+    A regular file (or a new path) is replaced atomically: a temporary file beside it, then
+    a rename. Renaming over anything else would swap it for a regular file: a symlink is
+    followed so its target is replaced and the link kept, and a device or FIFO
+    (/dev/stdout, /dev/null, a named pipe) is written to directly. Raises OSError; no
+    temporary file is left behind.
+    """
+    import errno
+    import stat
+    import tempfile
+
+    target = Path(os.path.realpath(path))  # through any symlinks, even to a file not yet made
+    try:
+        mode: int | None = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        # mkstemp makes the file 0600; give the report the mode `open` would have.
+        os.chmod(tmp_name, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(current)
+    return current
+
+
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -123,6 +168,10 @@ def _run(args: argparse.Namespace) -> int:
         error("--batch sends judge calls; use it with --scorer llm or both")
         return ExitCode.USAGE
     fmt = _format_for(args)
+    if args.out is not None and args.out.is_dir():
+        # Said before any scoring: a long judge run should not end in "cannot write".
+        error(f"--out {args.out} is a folder; give a file name")
+        return ExitCode.USAGE
     paths = expand_inputs(args.files)
     run = ReplayRun(scorers=names)
     show = not args.quiet
@@ -171,12 +220,16 @@ def _run(args: argparse.Namespace) -> int:
 
     text = render(run, fmt)
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(args.out)
+        try:
+            write_report(args.out, text)
+        except OSError as exc:
+            error(f"cannot write the report to {args.out}: {exc.strerror or exc}")
+            return ExitCode.USAGE
     else:
         sys.stdout.write(text)
+        # A full disk or closed pipe shows up here, inside the command, rather than as an
+        # "Exception ignored" at interpreter exit; it is left to propagate to coach.cli.
+        sys.stdout.flush()
     if show and (args.out is not None or fmt != "table"):
         # The report went elsewhere; the terminal still gets the summary.
         print(summary_text(run), file=sys.stderr)

@@ -80,6 +80,10 @@ def _run(args: argparse.Namespace) -> int:
     except ScoringError as exc:
         error(str(exc))
         return ExitCode.CONFIG
+    if args.input == "-" and sys.stdin is None:
+        # Started with stdin closed (`coach score <&-`): Python leaves sys.stdin as None.
+        error("standard input is closed; give IN.jsonl or pipe the lines in")
+        return ExitCode.USAGE
     try:
         source: IO[bytes] = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
     except OSError as exc:
@@ -88,16 +92,18 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(score_stream(source, sys.stdout, scorer, concurrency=args.concurrency))
     finally:
-        if source is not sys.stdin.buffer:
+        if args.input != "-":
             source.close()
 
 
 def parse_line(number: int, raw: bytes) -> tuple[Any, str, str] | tuple[Any, str]:
     """(id, context, response) for a valid line, else (id or None, "line N: problem")."""
-    import json
+    from coach import strict_json
 
     try:
-        data = json.loads(raw.decode("utf-8"))
+        # Strict: an id of NaN or 1e400 would otherwise be echoed as invalid JSON, and a line
+        # nested 100,000 deep would raise RecursionError instead of being this line's error.
+        data = strict_json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         return None, f"line {number}: not UTF-8 text"
     except ValueError as exc:

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import statistics
+import sys
 from pathlib import Path
 
 import httpx
@@ -19,7 +22,7 @@ from coach.calibrate import (
     ranks,
     spearman,
 )
-from coach.cli import main
+from coach.cli import build_parser, main
 from coach.exitcodes import ExitCode
 
 from .conftest import BASE, KEY, completion, judge_payload, learner_text
@@ -183,6 +186,80 @@ def test_every_bad_line_is_reported_in_one_run(
     assert "nothing was scored" in err[3]
 
 
+EPITOME_MECHANISMS = {"emotional_reactions": 1, "interpretations": 1, "explorations": 0}
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        pytest.param("[" * 100_000, "invalid JSON: nested too deeply", id="deep"),
+        ('{"response": "r", "human": {"empathy": NaN}}', "invalid JSON: NaN is not a JSON number"),
+        (
+            '{"response": "r", "labels": {"emotional_reactions": 1, "total": 1e400}}',
+            "invalid JSON: number 1e400 is too large",
+        ),
+        (
+            {"response": "r", "labels": {**EPITOME_MECHANISMS, "total": None}},
+            "labels.total (EPITOME) must be a number from 0 to 6, not null",
+        ),
+        (
+            {"response": "r", "labels": {**EPITOME_MECHANISMS, "total": [1]}},
+            "labels.total (EPITOME) must be a number from 0 to 6, not [1]",
+        ),
+        (
+            {"response": "r", "labels": {**EPITOME_MECHANISMS, "total": 99}},
+            "labels.total (EPITOME) must be a number from 0 to 6, not 99",
+        ),
+        (
+            {"response": "r", "labels": {**EPITOME_MECHANISMS, "total": -5}},
+            "labels.total (EPITOME) must be a number from 0 to 6, not -5",
+        ),
+        (
+            {"response": "r", "labels": {"reflection_level": 3}},
+            "labels.reflection_level (PAIR) must be 0, 1 or 2, not 3",
+        ),
+        (
+            {"response": "r", "labels": {"reflection_level": 1.5}},
+            "labels.reflection_level (PAIR) must be 0, 1 or 2, not 1.5",
+        ),
+        (
+            {"response": "r", "labels": {"main_behaviour": None}},
+            "labels.main_behaviour (AnnoMI) must be one of reflection, question, "
+            "therapist_input, other, not null",
+        ),
+        (
+            {"response": "r", "labels": {"bt_easiness": "easy"}},
+            'labels.bt_easiness (CLEAR) must be a number, not "easy"',
+        ),
+        (
+            {"response": "r", "human": {"empthy": 3}},
+            'unknown skill in `human`: "empthy" (expected empathy, active_listening, clarity)',
+        ),
+        (
+            {"response": "r", "human": {}},
+            "`human` rates no skill (expected empathy, active_listening, clarity, 1-5)",
+        ),
+        (
+            {"response": "r", "human": {"empathy": True}},
+            "human.empathy must be a number from 1 to 5, not true",
+        ),
+        ({"response": "r", "context": 5, "human": {"empathy": 3}}, "`context` must be text, not 5"),
+    ],
+)
+def test_a_label_that_cannot_be_read_as_it_says_is_a_bad_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: object, message: str
+) -> None:
+    # Each of these once crashed (RecursionError, TypeError, OverflowError, KeyError) or was
+    # silently dropped or mis-read; now it is a numbered bad line and nothing is scored.
+    path = tmp_path / "labels.jsonl"
+    text = line if isinstance(line, str) else json.dumps(line)
+    path.write_text(json.dumps(SIMPLE[0]) + "\n" + text + "\n", encoding="utf-8")
+    assert main(["calibrate", str(path), "--quiet"]) == ExitCode.CONFIG
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines()[0] == f"coach: error: {path}:2: {message}"
+
+
 def test_a_long_list_of_bad_lines_is_cut_short(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text("{oops\n" * 30, encoding="utf-8")
@@ -239,3 +316,22 @@ def test_repeat_bypasses_the_cache_and_reports_variance(
     assert data["variance"]["empathy"]["mean_variance"] > 0
     assert data["variance"]["clarity"]["mean_variance"] == 0
     assert data["variance"]["clarity"]["stable_level_share"] == 1.0
+
+
+class _FullDisk(io.StringIO):
+    """stdout redirected to /dev/full: writes are buffered, the flush fails."""
+
+    def flush(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_stdout_write_error_reaches_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Called below coach.cli, whose handler reports such errors: the command must neither
+    # swallow the error nor leave it to the interpreter's exit-time flush.
+    path = write_rows(tmp_path / "h.jsonl", SIMPLE)
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    args = build_parser().parse_args(["calibrate", str(path), "--quiet"])
+    with pytest.raises(OSError, match="No space left"):
+        args.func(args)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
 import shutil
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import respx
 
-from coach.cli import main
+from coach.cli import build_parser, main
 from coach.exitcodes import ExitCode
 
 from .conftest import BASE, KEY, FakeJudgeEndpoint, write_transcript
@@ -191,3 +195,97 @@ def test_html_renders_in_headless_chromium(files: list[Path], tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Replay report" in proc.stdout and "Cohort summary" in proc.stdout
     assert "<svg" in proc.stdout
+
+
+# ---------------------------------------------------------------------------- --out PATH
+
+
+def test_out_through_a_symlink_replaces_its_target_and_keeps_the_link(
+    files: list[Path], tmp_path: Path
+) -> None:
+    target = tmp_path / "reports" / "latest.json"
+    target.parent.mkdir()
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o640)
+    link = tmp_path / "report.json"
+    link.symlink_to(target)
+    assert main(["replay", str(files[0]), "--out", str(link), "--quiet"]) == ExitCode.OK
+    assert link.is_symlink() and link.resolve() == target
+    assert json.loads(target.read_text(encoding="utf-8"))["summary"]["scored"] == 3
+    assert target.stat().st_mode & 0o777 == 0o640  # the replaced file keeps its mode
+    assert sorted(p.name for p in target.parent.iterdir()) == ["latest.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_out_to_a_named_pipe_writes_into_it(files: list[Path], tmp_path: Path) -> None:
+    # Stands for /dev/stdout, /dev/null and the like: renaming over them would replace them.
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so opening to write works
+    try:
+        args = ["replay", str(files[0]), "--format", "csv", "--out", str(fifo), "--quiet"]
+        assert main(args) == ExitCode.OK
+        assert stat.S_ISFIFO(fifo.lstat().st_mode)
+        received = os.read(reader, 1 << 16).decode("utf-8")
+    finally:
+        os.close(reader)
+    assert received.startswith("row,")
+
+
+def test_out_a_folder_is_refused_before_scoring(
+    files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert main(["replay", str(files[0]), "--out", str(folder)]) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert captured.err == f"coach: error: --out {folder} is a folder; give a file name\n"
+    assert captured.out == ""
+    assert list(folder.iterdir()) == [] and not (tmp_path / "out.tmp").exists()
+
+
+def test_out_under_a_file_is_a_one_line_error(
+    files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = files[0] / "report.json"  # its "folder" is a file: cannot be written
+    assert main(["replay", str(files[0]), "--out", str(out), "--quiet"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err == f"coach: error: cannot write the report to {out}: Not a directory\n"
+
+
+def test_a_failed_write_leaves_no_temporary_file(
+    files: list[Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+
+    def disk_full(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    out = folder / "r.json"
+    assert main(["replay", str(files[0]), "--out", str(out), "--quiet"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err == f"coach: error: cannot write the report to {out}: No space left on device\n"
+    assert list(folder.iterdir()) == []
+
+
+class _FullDisk(io.StringIO):
+    """stdout redirected to /dev/full: writes are buffered, the flush fails."""
+
+    def flush(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_stdout_write_error_reaches_the_caller(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Called below coach.cli, whose handler reports such errors: the command must neither
+    # swallow the error nor leave it to the interpreter's exit-time flush.
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    args = build_parser().parse_args(["replay", str(files[0]), "--format", "json", "--quiet"])
+    with pytest.raises(OSError, match="No space left"):
+        args.func(args)

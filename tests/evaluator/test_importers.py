@@ -9,6 +9,7 @@ import pytest
 
 from coach.importers import ImportFailure, load_conversations
 from coach.replay import load_all
+from coach.transcript import parse_transcript
 
 from .conftest import EXCHANGES, write_transcript
 
@@ -149,3 +150,82 @@ def test_a_malformed_file_among_good_ones(tmp_path: Path) -> None:
     assert [c.path for c in convs] == [good1, good2]
     assert [f.path for f in failures] == [bad, missing]
     assert str(failures[0]).startswith(f"{bad}: ")
+
+
+def _with_second_learner_turn(tmp_path: Path, kind: str, field: str, value: object) -> Path:
+    """The standard transcript with one field of L2 (or of C1, the line L2 answers) changed."""
+    path = write_transcript(tmp_path / "t.jsonl")
+    target = "L2" if kind == "learner" else "C1"
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event.get("turn_id") == target and event.get("type") == kind:
+            event[field] = value
+        lines.append(json.dumps(event))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value", "message"),
+    [
+        ("learner", "turn_id", None, "line 5: learner event with turn_id null, not a turn id"),
+        ("learner", "text", None, "line 5: learner event L2 has text null, not a string"),
+        ("learner", "text", 123, "line 5: learner event L2 has text 123, not a string"),
+        (
+            "learner",
+            "text",
+            ["a", "b"],
+            'line 5: learner event L2 has text ["a", "b"], not a string',
+        ),
+        ("counterpart", "text", None, "line 4: counterpart event C1 has text null, not a string"),
+    ],
+)
+def test_a_malformed_turn_fails_the_file_instead_of_being_dropped_or_stringified(
+    tmp_path: Path, kind: str, field: str, value: object, message: str
+) -> None:
+    # A turn_id of null used to drop L2 and, with it, L1 (the path back broke there) without
+    # a word; a text of null was scored as the reply "None".
+    path = _with_second_learner_turn(tmp_path, kind, field, value)
+    with pytest.raises(ImportFailure) as info:
+        load_conversations(path)
+    assert info.value.message == message
+    # The app's reader still opens the session, skipping the line and saying so.
+    transcript = parse_transcript(path.read_text(encoding="utf-8"), path)
+    line, problem = message.removeprefix("line ").split(": ", 1)
+    assert transcript.warnings == [f"{path}:{line}: {problem}; skipped"]
+
+
+def test_plain_text_whose_first_line_starts_like_json(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text("[Dana]: I'm swamped.\n[Sam]: What is eating most of your time?\n", "utf-8")
+    [conv] = load_conversations(path, learner="[Sam]")
+    assert conv.format == "text"
+    assert [(t.context, t.response) for t in conv.turns] == [
+        ("I'm swamped.", "What is eating most of your time?")
+    ]
+    # Without the learner's name it cannot be told from broken JSON: say how to read it.
+    with pytest.raises(ImportFailure, match=r"invalid JSON.*--learner NAME"):
+        load_conversations(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["[" * 100_000, '{"role": "user", "content": "hi"}\n' + "[" * 100_000 + "\n"],
+    ids=["document", "jsonl-line"],
+)
+def test_json_nested_too_deeply_is_a_failed_file(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ImportFailure, match="nested too deeply"):
+        load_conversations(path)
+
+
+def test_a_transcript_line_nested_too_deeply_is_an_unreadable_line(tmp_path: Path) -> None:
+    path = write_transcript(tmp_path / "t.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "[" * 100_000)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [conv] = load_conversations(path)
+    assert len(conv.turns) == 3
+    assert conv.warnings == (f"{path}:4: unreadable line skipped (nested too deeply)",)

@@ -95,6 +95,44 @@ def test_malformed_lines_become_error_lines_in_place(
     assert "scores" in rows[0] and "scores" in rows[5] and "error" not in rows[5]
 
 
+def _no_constants(name: str) -> Any:
+    raise AssertionError(f"{name} in the output is not JSON")
+
+
+def test_what_python_json_accepts_but_json_does_not_is_an_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            '{"id": NaN, "context": "a", "response": "b"}',
+            '{"id": 1e400, "context": "a", "response": "b"}',
+            "[" * 100_000,  # json.loads raises RecursionError on this, not ValueError
+            LINES[0],
+        ],
+    )
+    assert main(["score", str(src)]) == ExitCode.FAILURES
+    out = capsys.readouterr().out.splitlines()
+    # Every output line must be real JSON: an echoed NaN id would not be.
+    rows = [json.loads(line, parse_constant=_no_constants) for line in out]
+    assert [r.get("error") for r in rows[:3]] == [
+        "line 1: invalid JSON: NaN is not a JSON number",
+        "line 2: invalid JSON: number 1e400 is too large",
+        "line 3: invalid JSON: nested too deeply",
+    ]
+    assert rows[3]["id"] == "a" and "scores" in rows[3]
+
+
+def test_closed_standard_input_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)  # what Python sets for `coach score <&-`
+    assert main(["score"]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        "coach: error: standard input is closed; give IN.jsonl or pipe the lines in\n"
+    )
+
+
 def test_reads_standard_input(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
