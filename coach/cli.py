@@ -79,6 +79,11 @@ def _run_guarded(args: argparse.Namespace, *, literal: bool) -> int:
     from coach.printable import LiteralStream
 
     stdout = sys.stdout
+    if stdout is None:  # `coach score >&-`
+        from coach.commands._common import error
+
+        error("stdout is closed: nowhere to write the output")
+        return ExitCode.USAGE
     if literal:
         sys.stdout = LiteralStream(stdout)
     try:

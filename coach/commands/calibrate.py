@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
         load_labels,
         repeat_variance,
     )
-    from coach.commands._common import error, settings_from_args
+    from coach.commands._common import error, settings_from_args, warn
     from coach.exitcodes import ExitCode
     from coach.importers import Conversation, Turn
     from coach.progress import Progress
@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
             error(exc.problems[0])
         else:
             for problem in exc.problems:
-                print(problem, file=sys.stderr)
+                warn(problem)
             error(f"{args.labels}: nothing was scored; fix the lines above")
         return ExitCode.CONFIG
 

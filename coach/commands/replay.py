@@ -146,7 +146,7 @@ def _umask() -> int:
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from coach.commands._common import error, settings_from_args
+    from coach.commands._common import error, settings_from_args, warn
     from coach.exitcodes import ExitCode
     from coach.progress import Progress
     from coach.replay import ReplayRun, replay_files
@@ -232,15 +232,15 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     if show and (args.out is not None or fmt != "table"):
         # The report went elsewhere; the terminal still gets the summary.
-        print(summary_text(run), file=sys.stderr)
+        warn(summary_text(run))
         if args.out is not None:
-            print(f"report written to {args.out}", file=sys.stderr)
+            warn(f"report written to {args.out}")
     for w in run.warnings if show else []:
-        print(f"warning: {w}", file=sys.stderr)
+        warn(f"warning: {w}")
     # The table lists failed files itself; when it is on the terminal, once is enough.
     table_on_terminal = fmt == "table" and args.out is None and sys.stdout.isatty()
     for f in run.failures if not table_on_terminal else ():
-        print(f"{f.path}: {f.message}", file=sys.stderr)
+        warn(f"{f.path}: {f.message}")
     if run.fatal:
         error(run.fatal)
         return ExitCode.BACKEND

@@ -81,3 +81,14 @@ def test_the_literal_stream_keeps_lines_and_tabs() -> None:
     inner = io.StringIO()
     LiteralStream(inner).write("a\tb\r\nc\x1b[0m\x9b\n")
     assert inner.getvalue() == "a\tb\nc\\x1b[0m\\x9b\n"
+
+
+def test_a_closed_stdout_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `coach score >&-` was an AttributeError traceback.
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(["scenarios", "list"]) == ExitCode.USAGE
+    assert (
+        capsys.readouterr().err == "coach: error: stdout is closed: nowhere to write the output\n"
+    )
