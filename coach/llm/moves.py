@@ -31,7 +31,7 @@ def move_from_signals(signals: Signals) -> Move:
     """
     if signals.dismissive:
         return Move.dismiss
-    if signals.confrontation:
+    if signals.confrontation or signals.deflects:
         return Move.blame
     if signals.pressure:
         return Move.pressure

@@ -410,6 +410,8 @@ class Signals:
     advice_with_permission: bool
     confrontation: bool
     dismissive: bool
+    # Pushes the fault away ("not my fault", "that wasn't me") instead of taking it in.
+    deflects: bool
     pressure: bool
     proposal: bool
     # Share of the other person's content words taken up (0-1).
@@ -819,6 +821,7 @@ class AnalyticScorer:
                 or repeated
                 or _YOU_DIRECTIVE.match(core) is not None
                 or within("advice", s, e) is not None
+                or within("deflect", s, e) is not None
                 or _IMPERATIVE_START.match(sent) is not None
                 or _IMPERATIVE_START.match(core) is not None
             ):
@@ -977,6 +980,9 @@ class AnalyticScorer:
             cue("active_listening", sp, "confrontation", "-")
             cue("empathy", sp, "blaming or judging", "-")
         dismiss_hits = hits.get("dismissive", _NO_SPANS)
+        deflect_hits = hits.get("deflect", _NO_SPANS)
+        for sp in deflect_hits[:1]:
+            cue("active_listening", sp, "pushes the blame away", "-")
         for sp in dismiss_hits[:2]:
             cue("empathy", sp, "minimises feelings", "-")
         pressure_hits = hits.get("pressure", _NO_SPANS)
@@ -1118,6 +1124,7 @@ class AnalyticScorer:
             advice_with_permission=bool(advice_hits) and permission,
             confrontation=bool(confront_hits),
             dismissive=bool(dismiss_hits),
+            deflects=bool(deflect_hits),
             pressure=bool(pressure_hits),
             proposal=bool(proposal_hits),
             builds_on_context=round(builds, 3),
@@ -1191,6 +1198,8 @@ class AnalyticScorer:
             x -= 1.2
         if sig.confrontation:
             x -= 1.2
+        if sig.deflects:
+            x -= 0.6
         if sig.advice_without_permission:
             x -= 0.3
         if sig.off_topic:
@@ -1219,6 +1228,11 @@ class AnalyticScorer:
             tip = (
                 "Replace the judgement with curiosity: 'Help me understand what happened "
                 "from your side.'"
+            )
+        elif sig.deflects:
+            tip = (
+                "Take in what they said before saying whose it was: 'You're right, that "
+                "isn't good enough. Let me look at what went wrong.'"
             )
         elif sig.stock_empathy >= 2:
             tip = (
@@ -1279,6 +1293,8 @@ class AnalyticScorer:
             x -= 0.7
         if sig.confrontation:
             x -= 1.0
+        if sig.deflects:
+            x -= 0.5
         if sig.dismissive:
             x -= 0.8
         if sig.pressure:

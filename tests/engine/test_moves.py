@@ -44,3 +44,21 @@ def test_raising_the_scenario_subject_after_small_talk_is_not_off_topic(
     # Scores keep their contract (the two texts only): the learner is still told the reply
     # did not connect to what he said.
     assert AnalyticScorer().analyse(ctx, feedback).off_topic
+
+
+def test_pushing_the_fault_away_is_a_blame_move_and_costs_listening() -> None:
+    # A tester's "well the rates came from finance, not me. not my fault." was taken for an
+    # acknowledgement: the harsh critic thanked them and trust rose.
+    context = "Honestly, this draft isn't good enough. The numbers in section three are wrong."
+    scorer = AnalyticScorer()
+    for turn in (
+        "well the rates came from finance, not me. not my fault.",
+        "That is not my fault, finance sent those numbers.",
+    ):
+        assert MoveClassifier(scorer).classify(context, turn) is Move.blame, turn
+    owned = "You're right, the numbers in section three are wrong. I'll fix them today."
+    deflected = "The numbers in section three are wrong, but that's not on me."
+    assert MoveClassifier(scorer).classify(context, owned) is not Move.blame
+    own, push = scorer.score_sync(context, owned), scorer.score_sync(context, deflected)
+    assert push.active_listening.score < own.active_listening.score
+    assert "pushes the blame away" in [e.label for e in push.active_listening.evidence]
