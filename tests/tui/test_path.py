@@ -90,6 +90,8 @@ async def test_learner_path(
         await until(pilot, lambda: all(v.score is not None for v in conv.views.values()))
         views = list(conv.query(ScoredTurnView))
         assert [v.turn_id for v in views] == ["L1", "L2", "L3", "L4", "L5"]
+        # Labelled as counted ("You · turn 2"), not by id (which runs on after a rewind).
+        assert rendered(views[1].query_one(".turn-who", Static)) == "You · turn 2"
         scores_line = str(views[0].query_one(".turn-scores", Static).render())
         assert "Empathy" in scores_line and "…" not in scores_line
         # Evidence is highlighted in the learner's own words.
@@ -101,9 +103,18 @@ async def test_learner_path(
         choices = app.screen.query_one(OptionList)
         # Each turn is there in full (wrapped under its own first line), not cut at 70.
         assert [text_of(choices.get_option_at_index(i).prompt) for i in range(5)] == [
-            f"L{n}  {line}" for n, line in enumerate(LINES, start=1)
+            f"turn {n}  {line}" for n, line in enumerate(LINES, start=1)
         ]
-        await pilot.press("enter")  # the last turn is highlighted
+        # Down on the newest turn stays there (it wrapped to turn 1: one Enter from
+        # rewinding everything), and the dialog says what leaves the conversation.
+        await pilot.press("down")
+        assert choices.highlighted == 4
+        effect = rendered(app.screen.query_one("#rewind-effect", Static))
+        assert effect.startswith("Turn 5 leaves the conversation")
+        await pilot.press("up")
+        effect = rendered(app.screen.query_one("#rewind-effect", Static))
+        assert effect.startswith("Turns 4–5 leave the conversation")
+        await pilot.press("down", "enter")  # back on the last turn
         await until(pilot, lambda: session.turn_count == 4, "rewound")
         await until(pilot, lambda: area.text == LINES[4], "input pre-filled")
         area.clear()
@@ -111,6 +122,9 @@ async def test_learner_path(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: session.turn_count == 5 and not conv.streaming, "new branch")
         assert len(read_transcript(session.path).branches()) == 2
+        newest = list(conv.query(ScoredTurnView))[-1]
+        assert newest.turn_id == "L6"
+        assert rendered(newest.query_one(".turn-who", Static)) == "You · turn 5"
 
         # Finish → (self-assessment) → debrief.
         await pilot.press("ctrl+g")

@@ -63,22 +63,49 @@ class RewindScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         options = []
-        for turn in self.turns:
-            lead = Text(f"{turn.turn_id}  ", style="bold")
+        # Numbered as the conversation and the debrief count them; ids like "L5" run on
+        # after a rewind and mean nothing to the learner.
+        for number, turn in enumerate(self.turns, 1):
+            lead = Text(f"turn {number}  ", style="bold")
             line = hanging(lead, lit(one_line(turn.text, 140)))
             options.append(Option(line, id=turn.turn_id))
         with VerticalScroll(id="rewind-dialog"):
             yield Static("Rewind to before which turn? Its text comes back for you to edit.")
-            yield OptionList(*options, id="rewind-list")
+            yield _StopAtEnds(*options, id="rewind-list")
+            yield Static("", id="rewind-effect", markup=False)
 
     def on_mount(self) -> None:
         lst = self.query_one(OptionList)
         lst.highlighted = len(self.turns) - 1 if self.turns else None
         lst.focus()
 
+    @on(OptionList.OptionHighlighted)
+    def _say_what_goes(self, event: OptionList.OptionHighlighted) -> None:
+        # Going back more than one turn takes several out of the conversation: say so
+        # before Enter, and that they are kept.
+        first, last = event.option_index + 1, len(self.turns)
+        moved = f"Turn {last} leaves" if first == last else f"Turns {first}–{last} leave"
+        self.query_one("#rewind-effect", Static).update(
+            f"{moved} the conversation; the transcript keeps them as a branch the debrief "
+            "can compare."
+        )
+
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+
+class _StopAtEnds(OptionList):
+    """An option list whose cursor stops at the first and last turn: Down on the newest
+    turn used to wrap to turn 1, one Enter away from rewinding the whole conversation."""
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is None or self.highlighted < self.option_count - 1:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is None or self.highlighted > 0:
+            super().action_cursor_up()
 
 
 class ConversationScreen(Screen[None]):
@@ -217,7 +244,13 @@ class ConversationScreen(Screen[None]):
         log.anchor()
 
     def _learner_view(self, turn_id: str, text: str, score: Any) -> ScoredTurnView:
-        view = ScoredTurnView(text, score, turn_id=turn_id, hidden=self.coach.exam_mode)
+        number = next(
+            (i for i, ex in enumerate(self.session.turns, 1) if ex.learner.turn_id == turn_id),
+            len(self.session.turns) + 1,
+        )
+        view = ScoredTurnView(
+            text, score, turn_id=turn_id, label=f"turn {number}", hidden=self.coach.exam_mode
+        )
         self.views[turn_id] = view
         return view
 

@@ -143,6 +143,7 @@ class ScoredTurnView(Vertical):
         score: TurnScore | None = None,
         *,
         turn_id: str = "",
+        label: str = "",
         who: str = "You",
         hidden: bool = False,
         id: str | None = None,
@@ -152,11 +153,12 @@ class ScoredTurnView(Vertical):
         self.text = text
         self.score = score
         self.turn_id = turn_id
+        self.label = label or turn_id  # what the learner reads: "turn 2", not the id
         self.who = who
         self.hidden = hidden
 
     def compose(self) -> ComposeResult:
-        label = f"{self.who} · {self.turn_id}" if self.turn_id else self.who
+        label = f"{self.who} · {self.label}" if self.label else self.who
         yield Static(lit(label), classes="turn-who", markup=False)
         yield Static(self._body(), classes="turn-text", markup=False)
         yield Static(score_line(self.score, hidden=self.hidden), classes="turn-scores")
