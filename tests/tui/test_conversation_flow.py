@@ -56,3 +56,33 @@ async def test_the_end_notice_names_the_outcome_and_the_counterpart(
         text = str(screen.query_one("#notice-text", Static).render())
         # Was "agreement — the counterpart agreed".
         assert "has ended: agreement reached — Kai agreed" in text
+
+
+async def test_typing_or_pasting_with_the_focus_elsewhere_lands_in_the_input(
+    make_app: Callable[..., CoachApp],
+) -> None:
+    # With the focus on a turn's "Feedback" toggle, a tester's keys and paste went nowhere.
+    from textual.widgets import TextArea
+    from textual.widgets._collapsible import CollapsibleTitle
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = await open_conversation(app, pilot)
+        area = screen.query_one("#input", TextArea)
+        area.insert("Thanks for meeting me. What matters most to you here?")
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot, lambda: screen.session.turns and not screen.streaming, "first reply"
+        )
+        toggle = screen.query(CollapsibleTitle).first()
+        await wait_until(pilot, lambda: toggle.display and toggle.parent.display, "feedback")
+        toggle.focus()
+        await pilot.pause()
+        await pilot.press("enter")  # opens the feedback; the focus stays on the toggle
+        await pilot.press(*"So", "space", *"you")
+        assert area.text == "So you" and app.focused is area
+        toggle.focus()
+        await pilot.pause()
+        app.post_message(events.Paste(" want it settled\ntoday."))
+        await wait_until(pilot, lambda: area.text.endswith("today."), "pasted")
+        assert area.text == "So you want it settled\ntoday."

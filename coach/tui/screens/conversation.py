@@ -16,7 +16,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -218,6 +218,29 @@ class ConversationScreen(Screen[None]):
     def on_unmount(self) -> None:
         if self._stop_draft_timer():
             self.save_draft()
+
+    # ---- typing lands in the input wherever the focus is
+
+    def on_key(self, event: events.Key) -> None:
+        # With the focus on a feedback toggle or a button, letters went nowhere (a tester's
+        # pasted reply vanished). A printable key now goes to the input, with the focus.
+        area = self.query_one("#input", TextArea)
+        focused = self.focused
+        if not event.is_printable or not event.character or focused is area:
+            return
+        if isinstance(focused, Button) and event.key in ("space", "enter"):
+            return  # the button's own key
+        event.stop()
+        event.prevent_default()
+        area.focus()
+        area.insert(event.character)
+
+    def on_paste(self, event: events.Paste) -> None:
+        area = self.query_one("#input", TextArea)
+        if self.focused is not area and event.text:
+            event.stop()
+            area.focus()
+            area.insert(event.text)
 
     # ---- the log
 
