@@ -27,6 +27,11 @@ _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ALIASES = 100
+# A scenario has a few hundred values, nested six or seven levels. Past these limits a file is
+# refused before it is built: a few nested aliases ("billion laughs") expand a 300-byte file to
+# billions of values, and thousands of `[` exhaust the recursion that walks the tree.
+MAX_VALUES = 100_000
+MAX_DEPTH = 50
 
 Loc = tuple[str | int, ...]
 
@@ -95,14 +100,74 @@ def _record_marks(
             _record_marks(item, (*loc, index), marks, problems, path)
 
 
-def _count_aliases(text: str) -> int:
-    count = 0
+def _event_mark(event: yaml.Event) -> tuple[int, int]:
+    mark = event.start_mark  # the parser always sets it; the type allows None
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _size_problem(text: str, path: str) -> Problem | None:
+    """Why the document is too big or too deep to build, found from the parser's events alone.
+
+    Counting the values the document would have once every alias is expanded needs only the
+    size of each anchored value (an alias adds that many), so it costs one pass over the text,
+    whatever the aliases would expand to. It stops at the first problem: the parser itself
+    slows down quadratically with the nesting depth.
+    """
+    values = 0  # values in the expanded document so far
+    aliases = 0
+    # Expanded size per anchor; None while the anchored collection is still open.
+    anchored: dict[str, int | None] = {}
+    open_collections: list[tuple[str | None, int]] = []  # (anchor, values before it)
     for event in yaml.parse(text, Loader=_YamlLoader):
         if isinstance(event, yaml.AliasEvent):
-            count += 1
-            if count > MAX_ALIASES:
-                break
-    return count
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                return Problem(path, 1, 1, f"too many YAML aliases (at most {MAX_ALIASES})")
+            name = str(event.anchor)
+            if name in anchored and anchored[name] is None:
+                return Problem(
+                    path,
+                    *_event_mark(event),
+                    f"the alias *{name} is inside the value it names (&{name}), which would "
+                    "then contain itself; copy the text instead",
+                )
+            # An undefined alias counts as one value; composing reports it with its position.
+            values += anchored.get(name) or 1
+            if values > MAX_VALUES:
+                return Problem(
+                    path,
+                    *_event_mark(event),
+                    f"YAML aliases expand this file to more than {MAX_VALUES:,} values "
+                    f"(*{name} repeats {anchored.get(name) or 1:,}); copy the text instead "
+                    "of aliasing aliases",
+                )
+        elif isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            values += 1
+            if values > MAX_VALUES:
+                return Problem(
+                    path,
+                    *_event_mark(event),
+                    f"the file has more than {MAX_VALUES:,} values; a scenario has a few hundred",
+                )
+            anchor = str(event.anchor) if event.anchor is not None else None
+            if isinstance(event, yaml.ScalarEvent):
+                if anchor is not None:
+                    anchored[anchor] = 1
+                continue
+            if len(open_collections) == MAX_DEPTH:
+                return Problem(
+                    path,
+                    *_event_mark(event),
+                    f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+                )
+            if anchor is not None:
+                anchored[anchor] = None
+            open_collections.append((anchor, values - 1))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before = open_collections.pop()
+            if anchor is not None:
+                anchored[anchor] = values - before
+    return None
 
 
 def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
@@ -352,8 +417,9 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
     if text is None:
         raise ScenarioError(problems)
     try:
-        if _count_aliases(text) > MAX_ALIASES:
-            raise ScenarioError([Problem(path, 1, 1, "too many YAML aliases (at most 100)")])
+        too_big = _size_problem(text, path)
+        if too_big is not None:
+            raise ScenarioError([too_big])
         node, data = _compose_and_construct(text)
     except yaml.YAMLError as exc:
         raise ScenarioError([_yaml_problem(path, exc)]) from None

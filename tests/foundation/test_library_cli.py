@@ -73,3 +73,25 @@ def test_show_prints_the_briefing_literally(capsys: pytest.CaptureFixture[str]) 
 def test_show_unknown_id_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios", "show", "no-such-thing"]) == 1
     assert "no scenario with id 'no-such-thing'" in capsys.readouterr().err
+
+
+def test_a_file_too_big_to_build_in_the_user_folder_is_a_warning(
+    coach_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nine lines of aliases expand to ~400 million values; they must be refused, not built,
+    # and must not hide the rest of the library.
+    user_dir = coach_home / "scenarios"
+    user_dir.mkdir()
+    broken = Path(__file__).parent / "broken"
+    for name in ("billion-laughs.yaml", "nested-too-deeply.yaml"):
+        shutil.copy(broken / name, user_dir / name)
+    assert main(["scenarios", "list", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)) == 10
+    warnings = err.splitlines()
+    assert f"warning: {user_dir / 'billion-laughs.yaml'}:6:8: YAML aliases expand" in err
+    assert any(
+        w.startswith(f"warning: {user_dir / 'nested-too-deeply.yaml'}:15:")
+        and "nested too deeply" in w
+        for w in warnings
+    )

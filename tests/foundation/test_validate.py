@@ -162,6 +162,65 @@ def test_a_folder_validates_every_scenario_file_in_it(
     assert "1 of 2 files valid" in err
 
 
+def test_aliases_within_the_limits_still_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _starter_with(
+        tmp_path,
+        "  triggered_by: [being told it is no big deal, guilt trips]",
+        "  triggered_by: *moved",
+    )
+    path.write_text(path.read_text().replace("  moved_by: [", "  moved_by: &moved [", 1))
+    code, lines, _ = _validate(capsys, path)
+    assert (code, lines) == (0, [])
+    counterpart = load_file(path).scenario.counterpart
+    assert counterpart.triggered_by == counterpart.moved_by
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        # Merge keys copy the merged pairs into each mapping while it is built.
+        "\n".join(
+            ["a: &a {k0: x, k1: x, k2: x, k3: x, k4: x, k5: x, k6: x, k7: x, k8: x}"]
+            + [
+                f"{c}: &{c} {{<<: [{', '.join([f'*{p}'] * 9)}]}}"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            ]
+        ),
+        "\n".join(
+            ["a: &a {k0: x, k1: x, k2: x, k3: x, k4: x, k5: x, k6: x, k7: x, k8: x}"]
+            + [
+                f"{c}: &{c} {{{', '.join(f'{c}{i}: *{p}' for i in range(9))}}}"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            ]
+        ),
+    ],
+    ids=["merge-keys", "mappings"],
+)
+def test_aliases_of_big_mappings_are_refused_before_they_are_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bomb: str
+) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb + "\n")
+    code, lines, _ = _validate(capsys, path)
+    assert code == 1
+    assert len(lines) == 1, lines
+    match = PROBLEM_LINE.match(lines[0])
+    assert match and match["file"] == str(path), lines
+    assert "YAML aliases expand this file to more than 100,000 values" in match["msg"]
+
+
+def test_a_file_with_too_many_values_is_refused_at_the_value_past_the_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _starter_with(tmp_path, "tags: [workplace, favours]", "tags: [" + "t, " * 100_001 + "]")
+    code, lines, _ = _validate(capsys, path)
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith(f"{path}:15:"), lines
+    assert "more than 100,000 values" in lines[0]
+
+
 def test_an_empty_folder_is_a_problem_not_a_silent_pass(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
