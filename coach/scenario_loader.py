@@ -32,6 +32,11 @@ MAX_ALIASES = 100
 # billions of values, and thousands of `[` exhaust the recursion that walks the tree.
 MAX_VALUES = 100_000
 MAX_DEPTH = 50
+# Python refuses to convert integers of more than 4300 digits (a denial-of-service guard) and
+# raises ValueError; a scenario number has at most three. 1000 characters stays under that
+# limit in every base YAML allows (hex, octal, binary, base 60).
+MAX_NUMBER_CHARS = 1000
+_INT_TAG = "tag:yaml.org,2002:int"
 
 Loc = tuple[str | int, ...]
 
@@ -170,9 +175,37 @@ def _size_problem(text: str, path: str) -> Problem | None:
     return None
 
 
+class _Refused(Exception):
+    """A value that cannot be built, at its position (ValueError from PyYAML has none)."""
+
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.position = _mark(node)
+        self.message = message
+
+
+class _Loader(_YamlLoader):  # type: ignore[misc]  # _YamlLoader is C or pure Python
+    """The safe loader, with the values it cannot build reported where they are."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node.tag == _INT_TAG and len(str(node.value)) > MAX_NUMBER_CHARS:
+            raise _Refused(
+                node,
+                f"this number is too long ({len(str(node.value)):,} characters; at most "
+                f"{MAX_NUMBER_CHARS:,}); if it is text, put it in quotes",
+            )
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            # E.g. `2024-13-45` is read as a date and month 13 does not exist.
+            raise _Refused(
+                node, f"YAML cannot read this value ({exc}); if it is text, put it in quotes"
+            ) from None
+
+
 def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
     """One parse: the node tree (for positions) and the data built from it."""
-    loader = _YamlLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -421,6 +454,8 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
         if too_big is not None:
             raise ScenarioError([too_big])
         node, data = _compose_and_construct(text)
+    except _Refused as exc:
+        raise ScenarioError([Problem(path, *exc.position, exc.message)]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([_yaml_problem(path, exc)]) from None
     except RecursionError:

@@ -95,3 +95,14 @@ def test_a_file_too_big_to_build_in_the_user_folder_is_a_warning(
         and "nested too deeply" in w
         for w in warnings
     )
+
+
+@pytest.mark.parametrize("name", ["trust-huge-number.yaml", "impossible-date.yaml"])
+def test_show_and_play_report_an_unbuildable_value_at_its_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    path = shutil.copy(Path(__file__).parent / "broken" / name, tmp_path / name)
+    for command in (["scenarios", "show"], ["play", "--offline", "--script", "-"]):
+        assert main([*command, str(path)]) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and re.match(rf"{re.escape(str(path))}:\d+:\d+: ", err[0]), err
