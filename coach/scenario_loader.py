@@ -8,7 +8,9 @@ one run. Nothing here lets a traceback escape; every failure becomes a `Problem`
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Iterable, Iterator
@@ -218,9 +220,7 @@ def _decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
     if not raw.strip():
         return None, [Problem(path, 1, 1, "the file is empty; start from `coach scenarios new`")]
     if len(raw) > MAX_FILE_BYTES:
-        return None, [
-            Problem(path, 1, 1, f"the file is too large ({len(raw):,} bytes; the limit is 1 MiB)")
-        ]
+        return None, [_too_large(path, len(raw))]
     if b"\x00" in raw:
         line, col = _offset_position(raw, raw.index(b"\x00"))
         return None, [Problem(path, line, col, "this is a binary file, not a YAML text file")]
@@ -231,6 +231,10 @@ def _decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
         return None, [
             Problem(path, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save as UTF-8")
         ]
+
+
+def _too_large(path: str, size: int) -> Problem:
+    return Problem(path, 1, 1, f"the file is too large ({size:,} bytes; the limit is 1 MiB)")
 
 
 def _offset_position(raw: bytes, offset: int) -> tuple[int, int]:
@@ -480,10 +484,38 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
     return LoadedScenario(scenario, Path(path), marks.value_at(("id",)), notes)
 
 
+_SPECIAL_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file, at most MAX_FILE_BYTES + 1 of them.
+
+    Reading a named pipe waits for a writer forever and /dev/zero never ends, so the file is
+    opened without blocking and checked before anything is read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as file:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            kind = next((k for is_kind, k in _SPECIAL_KINDS if is_kind(status.st_mode)), None)
+            message = f"this is {kind or 'a special file'}, not a regular file; give a .yaml file"
+            raise ScenarioError([Problem(str(path), 1, 1, message)])
+        if status.st_size > MAX_FILE_BYTES:
+            raise ScenarioError([_too_large(str(path), status.st_size)])
+        # Bounded in case the file grows meanwhile; _decode then says it is too large.
+        return file.read(MAX_FILE_BYTES + 1)
+
+
 def load_file(path: Path) -> LoadedScenario:
     """Load one file; unreadable files become a Problem too."""
     try:
-        raw = path.read_bytes()
+        raw = _read_regular_file(path)
     except OSError as exc:
         raise ScenarioError([Problem(str(path), 1, 1, f"cannot read: {exc.strerror}")]) from None
     return load_text(raw, str(path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -276,3 +277,46 @@ def test_run_on_a_broken_file_prints_its_problems_and_opens_no_app(
     assert main(["run", str(broken)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"{broken}:14:13: difficulty:")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_refused_not_waited_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Opening a pipe to read waits for a writer that never comes.
+    from coach.tui.app import CoachApp
+
+    def must_not_run(self: CoachApp) -> None:
+        raise AssertionError("the app opened")
+
+    monkeypatch.setattr(CoachApp, "run", must_not_run)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    said = f"{fifo}:1:1: this is a named pipe, not a regular file; give a .yaml file"
+    code, lines, _ = _validate(capsys, fifo)
+    assert (code, lines) == (1, [said])
+    for command in (["scenarios", "show"], ["play", "--offline", "--script", "-"], ["run"]):
+        assert main([*command, str(fifo)]) == 1, command
+        assert capsys.readouterr().err.splitlines() == [said], command
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_is_refused_not_read_forever(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, _ = _validate(capsys, Path("/dev/zero"))
+    assert (code, lines) == (
+        1,
+        ["/dev/zero:1:1: this is a device, not a regular file; give a .yaml file"],
+    )
+
+
+def test_a_too_large_file_gives_its_real_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The file is read only up to the limit; the size in the message comes from the file system.
+    huge = tmp_path / "huge.yaml"
+    huge.write_bytes(b"summary: " + b"x" * (3 * 1024 * 1024))
+    code, lines, _ = _validate(capsys, huge)
+    assert (code, lines) == (
+        1,
+        [f"{huge}:1:1: the file is too large (3,145,737 bytes; the limit is 1 MiB)"],
+    )
