@@ -44,7 +44,12 @@ def register(sub: Any) -> None:
         choices=["empathy", "active_listening", "clarity"],
         help="skill in focus (repeatable)",
     )
-    new.add_argument("--id", default="my-scenario", help="the new scenario's id")
+    new.add_argument(
+        "--id",
+        type=_scenario_id,
+        default="my-scenario",
+        help="the new scenario's id: lowercase letters, digits and dashes",
+    )
     new.add_argument("--out", type=Path, help="write to this file instead of stdout")
     new.set_defaults(func=_new)
 
@@ -52,6 +57,26 @@ def register(sub: Any) -> None:
     schema.set_defaults(func=_schema)
 
     p.set_defaults(func=lambda args: _list(args) if args.action is None else ExitCode.USAGE)
+
+
+def _scenario_id(value: str) -> str:
+    """An id the loader accepts: `new` must not write a file that then fails validation."""
+    from typing import Annotated
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from coach.scenario import Scenario
+
+    # The field itself, so that the rule cannot drift from the loader's.
+    rule = TypeAdapter(Annotated[str, Scenario.model_fields["id"]])
+    try:
+        rule.validate_python(value)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a scenario id: use lowercase letters, digits and dashes, "
+            "starting with a letter or digit, at most 64 characters"
+        ) from None
+    return value
 
 
 def _library(args: argparse.Namespace) -> Any:

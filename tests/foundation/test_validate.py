@@ -143,6 +143,35 @@ def test_new_writes_a_valid_starter(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["scenarios", "new", "--out", str(out)]) == 1
 
 
+@pytest.mark.parametrize(
+    "bad_id",
+    ["Bad ID", "x\nmax_turns: 99", "-starts-with-dash", "trailing-newline\n", "a" * 65],
+    ids=["space-and-capitals", "newline-injects-a-key", "leading-dash", "newline", "too-long"],
+)
+def test_new_refuses_an_id_the_loader_would_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad_id: str
+) -> None:
+    out = tmp_path / "mine.yaml"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenarios", "new", f"--id={bad_id}", "--out", str(out)])
+    assert exit_info.value.code == 2  # ExitCode.USAGE: a bad command line
+    err = capsys.readouterr().err
+    assert f"argument --id: {bad_id!r} is not a scenario id" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("scenario_id", ["2024", "2024-01-01", "0x1f"])
+def test_new_quotes_an_id_that_yaml_would_read_as_a_number_or_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_id: str
+) -> None:
+    out = tmp_path / "mine.yaml"
+    assert main(["scenarios", "new", "--id", scenario_id, "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    code, lines, _ = _validate(capsys, out)
+    assert (code, lines) == (0, [])
+    assert load_file(out).scenario.id == scenario_id
+
+
 def _starter_with(tmp_path: Path, old: str, new: str, name: str = "edited.yaml") -> Path:
     text = (HERE / "valid_starter.yaml").read_text(encoding="utf-8")
     assert old in text
