@@ -202,14 +202,21 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from coach.commands._common import error
     from coach.scenario_template import starter_scenario
 
     text = starter_scenario(args.id, args.skill or ["empathy", "active_listening"])
     if args.out:
-        if args.out.exists():
-            print(f"coach: error: {args.out} exists; not overwriting it", file=sys.stderr)
+        try:
+            # "x": never overwrite a trainer's file, even one created since we looked.
+            with args.out.open("x", encoding="utf-8") as file:
+                file.write(text)
+        except FileExistsError:
+            error(f"{args.out} exists; not overwriting it")
             return ExitCode.FAILURES
-        args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a missing or read-only folder, a full disk
+            error(f"cannot write {args.out}: {exc.strerror or exc}")
+            return ExitCode.FAILURES
         print(f"wrote {args.out}; check it with: coach scenarios validate {args.out}")
     else:
         sys.stdout.write(text)

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -141,6 +142,29 @@ def test_new_writes_a_valid_starter(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert yaml.safe_load(out.read_text())["skills"] == ["clarity"]
     # Never overwrites a trainer's file.
     assert main(["scenarios", "new", "--out", str(out)]) == 1
+
+
+def test_new_into_a_folder_it_cannot_write_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no-such-folder" / "mine.yaml"
+    assert main(["scenarios", "new", "--out", str(missing)]) == 1  # ExitCode.FAILURES
+    err = capsys.readouterr().err
+    assert err == f"coach: error: cannot write {missing}: No such file or directory\n"
+
+    # A read-only folder (simulated: chmod does not stop root, which some CI runs as).
+    read_only = tmp_path / "read-only" / "mine.yaml"
+    real_open = Path.open
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == read_only:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert main(["scenarios", "new", "--out", str(read_only)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"coach: error: cannot write {read_only}: Permission denied\n"
 
 
 @pytest.mark.parametrize(
