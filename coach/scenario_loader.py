@@ -8,7 +8,9 @@ one run. Nothing here lets a traceback escape; every failure becomes a `Problem`
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Iterable, Iterator
@@ -27,6 +29,16 @@ _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ALIASES = 100
+# A scenario has a few hundred values, nested six or seven levels. Past these limits a file is
+# refused before it is built: a few nested aliases ("billion laughs") expand a 300-byte file to
+# billions of values, and thousands of `[` exhaust the recursion that walks the tree.
+MAX_VALUES = 100_000
+MAX_DEPTH = 50
+# Python refuses to convert integers of more than 4300 digits (a denial-of-service guard) and
+# raises ValueError; a scenario number has at most three. 1000 characters stays under that
+# limit in every base YAML allows (hex, octal, binary, base 60).
+MAX_NUMBER_CHARS = 1000
+_INT_TAG = "tag:yaml.org,2002:int"
 
 Loc = tuple[str | int, ...]
 
@@ -95,19 +107,107 @@ def _record_marks(
             _record_marks(item, (*loc, index), marks, problems, path)
 
 
-def _count_aliases(text: str) -> int:
-    count = 0
+def _event_mark(event: yaml.Event) -> tuple[int, int]:
+    mark = event.start_mark  # the parser always sets it; the type allows None
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _size_problem(text: str, path: str) -> Problem | None:
+    """Why the document is too big or too deep to build, found from the parser's events alone.
+
+    Counting the values the document would have once every alias is expanded needs only the
+    size of each anchored value (an alias adds that many), so it costs one pass over the text,
+    whatever the aliases would expand to. It stops at the first problem: the parser itself
+    slows down quadratically with the nesting depth.
+    """
+    values = 0  # values in the expanded document so far
+    aliases = 0
+    # Expanded size per anchor; None while the anchored collection is still open.
+    anchored: dict[str, int | None] = {}
+    open_collections: list[tuple[str | None, int]] = []  # (anchor, values before it)
     for event in yaml.parse(text, Loader=_YamlLoader):
         if isinstance(event, yaml.AliasEvent):
-            count += 1
-            if count > MAX_ALIASES:
-                break
-    return count
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                return Problem(path, 1, 1, f"too many YAML aliases (at most {MAX_ALIASES})")
+            name = str(event.anchor)
+            if name in anchored and anchored[name] is None:
+                return Problem(
+                    path,
+                    *_event_mark(event),
+                    f"the alias *{name} is inside the value it names (&{name}), which would "
+                    "then contain itself; copy the text instead",
+                )
+            # An undefined alias counts as one value; composing reports it with its position.
+            values += anchored.get(name) or 1
+            if values > MAX_VALUES:
+                return Problem(
+                    path,
+                    *_event_mark(event),
+                    f"YAML aliases expand this file to more than {MAX_VALUES:,} values "
+                    f"(*{name} repeats {anchored.get(name) or 1:,}); copy the text instead "
+                    "of aliasing aliases",
+                )
+        elif isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            values += 1
+            if values > MAX_VALUES:
+                return Problem(
+                    path,
+                    *_event_mark(event),
+                    f"the file has more than {MAX_VALUES:,} values; a scenario has a few hundred",
+                )
+            anchor = str(event.anchor) if event.anchor is not None else None
+            if isinstance(event, yaml.ScalarEvent):
+                if anchor is not None:
+                    anchored[anchor] = 1
+                continue
+            if len(open_collections) == MAX_DEPTH:
+                return Problem(
+                    path,
+                    *_event_mark(event),
+                    f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+                )
+            if anchor is not None:
+                anchored[anchor] = None
+            open_collections.append((anchor, values - 1))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before = open_collections.pop()
+            if anchor is not None:
+                anchored[anchor] = values - before
+    return None
+
+
+class _Refused(Exception):
+    """A value that cannot be built, at its position (ValueError from PyYAML has none)."""
+
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.position = _mark(node)
+        self.message = message
+
+
+class _Loader(_YamlLoader):  # type: ignore[misc]  # _YamlLoader is C or pure Python
+    """The safe loader, with the values it cannot build reported where they are."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node.tag == _INT_TAG and len(str(node.value)) > MAX_NUMBER_CHARS:
+            raise _Refused(
+                node,
+                f"this number is too long ({len(str(node.value)):,} characters; at most "
+                f"{MAX_NUMBER_CHARS:,}); if it is text, put it in quotes",
+            )
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            # E.g. `2024-13-45` is read as a date and month 13 does not exist.
+            raise _Refused(
+                node, f"YAML cannot read this value ({exc}); if it is text, put it in quotes"
+            ) from None
 
 
 def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
     """One parse: the node tree (for positions) and the data built from it."""
-    loader = _YamlLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -120,9 +220,7 @@ def _decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
     if not raw.strip():
         return None, [Problem(path, 1, 1, "the file is empty; start from `coach scenarios new`")]
     if len(raw) > MAX_FILE_BYTES:
-        return None, [
-            Problem(path, 1, 1, f"the file is too large ({len(raw):,} bytes; the limit is 1 MiB)")
-        ]
+        return None, [_too_large(path, len(raw))]
     if b"\x00" in raw:
         line, col = _offset_position(raw, raw.index(b"\x00"))
         return None, [Problem(path, line, col, "this is a binary file, not a YAML text file")]
@@ -133,6 +231,10 @@ def _decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
         return None, [
             Problem(path, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save as UTF-8")
         ]
+
+
+def _too_large(path: str, size: int) -> Problem:
+    return Problem(path, 1, 1, f"the file is too large ({size:,} bytes; the limit is 1 MiB)")
 
 
 def _offset_position(raw: bytes, offset: int) -> tuple[int, int]:
@@ -352,9 +454,12 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
     if text is None:
         raise ScenarioError(problems)
     try:
-        if _count_aliases(text) > MAX_ALIASES:
-            raise ScenarioError([Problem(path, 1, 1, "too many YAML aliases (at most 100)")])
+        too_big = _size_problem(text, path)
+        if too_big is not None:
+            raise ScenarioError([too_big])
         node, data = _compose_and_construct(text)
+    except _Refused as exc:
+        raise ScenarioError([Problem(path, *exc.position, exc.message)]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([_yaml_problem(path, exc)]) from None
     except RecursionError:
@@ -379,10 +484,38 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
     return LoadedScenario(scenario, Path(path), marks.value_at(("id",)), notes)
 
 
+_SPECIAL_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file, at most MAX_FILE_BYTES + 1 of them.
+
+    Reading a named pipe waits for a writer forever and /dev/zero never ends, so the file is
+    opened without blocking and checked before anything is read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as file:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            kind = next((k for is_kind, k in _SPECIAL_KINDS if is_kind(status.st_mode)), None)
+            message = f"this is {kind or 'a special file'}, not a regular file; give a .yaml file"
+            raise ScenarioError([Problem(str(path), 1, 1, message)])
+        if status.st_size > MAX_FILE_BYTES:
+            raise ScenarioError([_too_large(str(path), status.st_size)])
+        # Bounded in case the file grows meanwhile; _decode then says it is too large.
+        return file.read(MAX_FILE_BYTES + 1)
+
+
 def load_file(path: Path) -> LoadedScenario:
     """Load one file; unreadable files become a Problem too."""
     try:
-        raw = path.read_bytes()
+        raw = _read_regular_file(path)
     except OSError as exc:
         raise ScenarioError([Problem(str(path), 1, 1, f"cannot read: {exc.strerror}")]) from None
     return load_text(raw, str(path))

@@ -15,7 +15,7 @@ _TEMPLATE = """\
 # The guide: docs/scenarios.md. Get the schema for editor completion:
 #   coach scenarios schema > scenario.schema.json
 
-id: $id                        # unique: lowercase letters, digits, dashes
+id: $id                      # unique: lowercase letters, digits, dashes
 title: Ask a colleague to swap a shift
 summary: >-
   A colleague is annoyed that you keep asking for favours. Ask for a shift swap
@@ -98,4 +98,6 @@ offline_script:                # drives the offline counterpart (no API key need
 def starter_scenario(scenario_id: str, skills: list[str]) -> str:
     from string import Template
 
-    return Template(_TEMPLATE).substitute(id=scenario_id, skills=json.dumps(skills))
+    # JSON strings are YAML double-quoted strings: an id such as `2024` or `2024-01-01` stays
+    # text instead of becoming a number or a date, and nothing can end the line early.
+    return Template(_TEMPLATE).substitute(id=json.dumps(scenario_id), skills=json.dumps(skills))

@@ -39,7 +39,8 @@ def _run(args: argparse.Namespace) -> int:
     # problems as FILE:LINE:COL lines in the terminal (as `coach play` gives them), not a
     # notice that fades in the picker. Ids are looked up in the app (that needs the library).
     candidate = Path(args.scenario).expanduser()
-    if candidate.is_file():
+    # Not is_file(): a named pipe or a device is a file the loader refuses, here in the terminal.
+    if candidate.exists() and not candidate.is_dir():
         from coach.commands._common import scenario_failed
         from coach.scenario_loader import ScenarioError, load_file
 

@@ -44,7 +44,12 @@ def register(sub: Any) -> None:
         choices=["empathy", "active_listening", "clarity"],
         help="skill in focus (repeatable)",
     )
-    new.add_argument("--id", default="my-scenario", help="the new scenario's id")
+    new.add_argument(
+        "--id",
+        type=_scenario_id,
+        default="my-scenario",
+        help="the new scenario's id: lowercase letters, digits and dashes",
+    )
     new.add_argument("--out", type=Path, help="write to this file instead of stdout")
     new.set_defaults(func=_new)
 
@@ -52,6 +57,26 @@ def register(sub: Any) -> None:
     schema.set_defaults(func=_schema)
 
     p.set_defaults(func=lambda args: _list(args) if args.action is None else ExitCode.USAGE)
+
+
+def _scenario_id(value: str) -> str:
+    """An id the loader accepts: `new` must not write a file that then fails validation."""
+    from typing import Annotated
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from coach.scenario import Scenario
+
+    # The field itself, so that the rule cannot drift from the loader's.
+    rule = TypeAdapter(Annotated[str, Scenario.model_fields["id"]])
+    try:
+        rule.validate_python(value)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a scenario id: use lowercase letters, digits and dashes, "
+            "starting with a letter or digit, at most 64 characters"
+        ) from None
+    return value
 
 
 def _library(args: argparse.Namespace) -> Any:
@@ -178,14 +203,21 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from coach.commands._common import error
     from coach.scenario_template import starter_scenario
 
     text = starter_scenario(args.id, args.skill or ["empathy", "active_listening"])
     if args.out:
-        if args.out.exists():
-            print(f"coach: error: {args.out} exists; not overwriting it", file=sys.stderr)
+        try:
+            # "x": never overwrite a trainer's file, even one created since we looked.
+            with args.out.open("x", encoding="utf-8") as file:
+                file.write(text)
+        except FileExistsError:
+            error(f"{args.out} exists; not overwriting it")
             return ExitCode.FAILURES
-        args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a missing or read-only folder, a full disk
+            error(f"cannot write {args.out}: {exc.strerror or exc}")
+            return ExitCode.FAILURES
         print(f"wrote {args.out}; check it with: coach scenarios validate {args.out}")
     else:
         sys.stdout.write(text)

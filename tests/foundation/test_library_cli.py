@@ -73,3 +73,36 @@ def test_show_prints_the_briefing_literally(capsys: pytest.CaptureFixture[str]) 
 def test_show_unknown_id_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios", "show", "no-such-thing"]) == 1
     assert "no scenario with id 'no-such-thing'" in capsys.readouterr().err
+
+
+def test_a_file_too_big_to_build_in_the_user_folder_is_a_warning(
+    coach_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nine lines of aliases expand to ~400 million values; they must be refused, not built,
+    # and must not hide the rest of the library.
+    user_dir = coach_home / "scenarios"
+    user_dir.mkdir()
+    broken = Path(__file__).parent / "broken"
+    for name in ("billion-laughs.yaml", "nested-too-deeply.yaml"):
+        shutil.copy(broken / name, user_dir / name)
+    assert main(["scenarios", "list", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)) == 10
+    warnings = err.splitlines()
+    assert f"warning: {user_dir / 'billion-laughs.yaml'}:6:8: YAML aliases expand" in err
+    assert any(
+        w.startswith(f"warning: {user_dir / 'nested-too-deeply.yaml'}:15:")
+        and "nested too deeply" in w
+        for w in warnings
+    )
+
+
+@pytest.mark.parametrize("name", ["trust-huge-number.yaml", "impossible-date.yaml"])
+def test_show_and_play_report_an_unbuildable_value_at_its_position(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    path = shutil.copy(Path(__file__).parent / "broken" / name, tmp_path / name)
+    for command in (["scenarios", "show"], ["play", "--offline", "--script", "-"]):
+        assert main([*command, str(path)]) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and re.match(rf"{re.escape(str(path))}:\d+:\d+: ", err[0]), err

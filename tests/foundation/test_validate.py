@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -142,6 +144,58 @@ def test_new_writes_a_valid_starter(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["scenarios", "new", "--out", str(out)]) == 1
 
 
+def test_new_into_a_folder_it_cannot_write_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no-such-folder" / "mine.yaml"
+    assert main(["scenarios", "new", "--out", str(missing)]) == 1  # ExitCode.FAILURES
+    err = capsys.readouterr().err
+    assert err == f"coach: error: cannot write {missing}: No such file or directory\n"
+
+    # A read-only folder (simulated: chmod does not stop root, which some CI runs as).
+    read_only = tmp_path / "read-only" / "mine.yaml"
+    real_open = Path.open
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == read_only:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert main(["scenarios", "new", "--out", str(read_only)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"coach: error: cannot write {read_only}: Permission denied\n"
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["Bad ID", "x\nmax_turns: 99", "-starts-with-dash", "trailing-newline\n", "a" * 65],
+    ids=["space-and-capitals", "newline-injects-a-key", "leading-dash", "newline", "too-long"],
+)
+def test_new_refuses_an_id_the_loader_would_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad_id: str
+) -> None:
+    out = tmp_path / "mine.yaml"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scenarios", "new", f"--id={bad_id}", "--out", str(out)])
+    assert exit_info.value.code == 2  # ExitCode.USAGE: a bad command line
+    err = capsys.readouterr().err
+    assert f"argument --id: {bad_id!r} is not a scenario id" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("scenario_id", ["2024", "2024-01-01", "0x1f"])
+def test_new_quotes_an_id_that_yaml_would_read_as_a_number_or_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_id: str
+) -> None:
+    out = tmp_path / "mine.yaml"
+    assert main(["scenarios", "new", "--id", scenario_id, "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    code, lines, _ = _validate(capsys, out)
+    assert (code, lines) == (0, [])
+    assert load_file(out).scenario.id == scenario_id
+
+
 def _starter_with(tmp_path: Path, old: str, new: str, name: str = "edited.yaml") -> Path:
     text = (HERE / "valid_starter.yaml").read_text(encoding="utf-8")
     assert old in text
@@ -160,6 +214,65 @@ def test_a_folder_validates_every_scenario_file_in_it(
     assert code == 1
     assert len(lines) == 1 and lines[0].startswith(f"{broken}:")
     assert "1 of 2 files valid" in err
+
+
+def test_aliases_within_the_limits_still_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _starter_with(
+        tmp_path,
+        "  triggered_by: [being told it is no big deal, guilt trips]",
+        "  triggered_by: *moved",
+    )
+    path.write_text(path.read_text().replace("  moved_by: [", "  moved_by: &moved [", 1))
+    code, lines, _ = _validate(capsys, path)
+    assert (code, lines) == (0, [])
+    counterpart = load_file(path).scenario.counterpart
+    assert counterpart.triggered_by == counterpart.moved_by
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        # Merge keys copy the merged pairs into each mapping while it is built.
+        "\n".join(
+            ["a: &a {k0: x, k1: x, k2: x, k3: x, k4: x, k5: x, k6: x, k7: x, k8: x}"]
+            + [
+                f"{c}: &{c} {{<<: [{', '.join([f'*{p}'] * 9)}]}}"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            ]
+        ),
+        "\n".join(
+            ["a: &a {k0: x, k1: x, k2: x, k3: x, k4: x, k5: x, k6: x, k7: x, k8: x}"]
+            + [
+                f"{c}: &{c} {{{', '.join(f'{c}{i}: *{p}' for i in range(9))}}}"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            ]
+        ),
+    ],
+    ids=["merge-keys", "mappings"],
+)
+def test_aliases_of_big_mappings_are_refused_before_they_are_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bomb: str
+) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb + "\n")
+    code, lines, _ = _validate(capsys, path)
+    assert code == 1
+    assert len(lines) == 1, lines
+    match = PROBLEM_LINE.match(lines[0])
+    assert match and match["file"] == str(path), lines
+    assert "YAML aliases expand this file to more than 100,000 values" in match["msg"]
+
+
+def test_a_file_with_too_many_values_is_refused_at_the_value_past_the_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _starter_with(tmp_path, "tags: [workplace, favours]", "tags: [" + "t, " * 100_001 + "]")
+    code, lines, _ = _validate(capsys, path)
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith(f"{path}:15:"), lines
+    assert "more than 100,000 values" in lines[0]
 
 
 def test_an_empty_folder_is_a_problem_not_a_silent_pass(
@@ -217,3 +330,46 @@ def test_run_on_a_broken_file_prints_its_problems_and_opens_no_app(
     assert main(["run", str(broken)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"{broken}:14:13: difficulty:")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_refused_not_waited_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Opening a pipe to read waits for a writer that never comes.
+    from coach.tui.app import CoachApp
+
+    def must_not_run(self: CoachApp) -> None:
+        raise AssertionError("the app opened")
+
+    monkeypatch.setattr(CoachApp, "run", must_not_run)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    said = f"{fifo}:1:1: this is a named pipe, not a regular file; give a .yaml file"
+    code, lines, _ = _validate(capsys, fifo)
+    assert (code, lines) == (1, [said])
+    for command in (["scenarios", "show"], ["play", "--offline", "--script", "-"], ["run"]):
+        assert main([*command, str(fifo)]) == 1, command
+        assert capsys.readouterr().err.splitlines() == [said], command
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_is_refused_not_read_forever(capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, _ = _validate(capsys, Path("/dev/zero"))
+    assert (code, lines) == (
+        1,
+        ["/dev/zero:1:1: this is a device, not a regular file; give a .yaml file"],
+    )
+
+
+def test_a_too_large_file_gives_its_real_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The file is read only up to the limit; the size in the message comes from the file system.
+    huge = tmp_path / "huge.yaml"
+    huge.write_bytes(b"summary: " + b"x" * (3 * 1024 * 1024))
+    code, lines, _ = _validate(capsys, huge)
+    assert (code, lines) == (
+        1,
+        [f"{huge}:1:1: the file is too large (3,145,737 bytes; the limit is 1 MiB)"],
+    )
