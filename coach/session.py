@@ -628,6 +628,8 @@ class Session:
             "scenario_title": self._scenario.title,
             "counterpart_name": self._scenario.counterpart.name,
             "scenario_hash": self._scenario.content_hash(),
+            # So history weighs a session's overall as its debrief did.
+            "skill_weights": {s: self._scenario.weight_of(s) for s in SKILLS},
             "scenario_path": str(self._scenario_path) if self._scenario_path else None,
             "backend": self._backend.name,
             "model": self._backend.model,

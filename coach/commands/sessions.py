@@ -44,7 +44,7 @@ def _list(args: argparse.Namespace) -> int:
                         "created_at": s.created_at,
                         "turns": s.turns,
                         "outcome": s.outcome,
-                        "mean_scores": s.mean_scores,
+                        "mean_scores": {k: round(v, 2) for k, v in s.mean_scores.items()},
                         "problem": s.problem,
                     }
                 )

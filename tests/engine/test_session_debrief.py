@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 import respx
 from openai_fakes import completion
 
@@ -77,3 +78,33 @@ async def test_an_unreadable_debrief_prompt_falls_back_to_the_offline_rewrite(
     )
     rw = (await debrief_after_one_weak_reply(session)).rewrite
     assert rw is not None and rw.method == "offline"
+
+
+async def test_history_reads_a_session_as_its_debrief_does(
+    scenarios: list[Scenario], tmp_path: Path
+) -> None:
+    # A tester saw "Active listening 2.7" in the debrief and 2.6 in history, and "your last
+    # session scored 2.8" against an overall of 2.7: history rounded twice and weighed the
+    # skills equally, not with the scenario's weights.
+    from coach.sessions_store import summarise
+    from coach.transcript import read_transcript
+
+    scenario = next(s for s in scenarios if s.id == "launch-scope-tradeoff")
+    assert scenario.weight_of("clarity") != scenario.weight_of("empathy")
+    session = Session(
+        scenario, OfflineBackend(scenario, seed=3), AnalyticScorer(), tmp_path / "t.jsonl", seed=3
+    )
+    await session.start()
+    for line in (
+        "Thanks for making time. What worries you most about cutting scope?",
+        "So the demo date matters more than the export feature. Is that right?",
+        "Ok. We ship on the 14th without export, and I'll send the plan by Friday.",
+    ):
+        await session.send(line).run()
+    debrief = await session.debrief()
+    await session.aclose()
+    info = summarise(read_transcript(session.path))
+    # The transcript keeps scores to a few decimals; what is shown (one decimal) agrees.
+    assert info.overall == pytest.approx(debrief.summary.overall, abs=0.005)
+    for skill, summary in debrief.summary.skills.items():
+        assert info.mean_scores[skill] == pytest.approx(summary.mean, abs=0.005)
