@@ -347,8 +347,13 @@ class CoachApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Every key and what it does (F1)", self.action_help)
-        yield SystemCommand("History", "Past sessions and progress (h)", self.action_history)
-        yield SystemCommand("Settings", "Backend, model, theme, keys (s)", self.action_settings)
+        # The letter keys work on the home screen only; elsewhere a letter is typing.
+        yield SystemCommand(
+            "History", "Past sessions and progress (h on the home screen)", self.action_history
+        )
+        yield SystemCommand(
+            "Settings", "Backend, model, theme, keys (s on the home screen)", self.action_settings
+        )
         yield SystemCommand(
             "Toggle exam mode", "Hide scores until the debrief", self.action_toggle_exam_mode
         )

@@ -53,6 +53,9 @@ async def test_steps_through_a_real_session_with_scores() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert "2025-03-06 12:00 UTC" in shown(screen, "title")
+        # No rewinds, so no "b Next branch" among the keys on offer.
+        actions = {b.binding.action for b in screen.active_bindings.values() if b.enabled}
+        assert "step(1)" in actions and "branch(1)" not in actions
         assert "You rated yourself: Empathy 4" in shown(screen, "title")
         assert shown(screen, "position").startswith(f"Turn 1 of {len(GOOD)}")
         assert GOOD[0] in shown(screen, "learner")
@@ -101,6 +104,8 @@ async def test_shows_rewound_branches() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert len(screen.branches) == 2
+        actions = {b.binding.action for b in screen.active_bindings.values() if b.enabled}
+        assert "branch(1)" in actions
         assert "branch 2 of 2 (kept)" in shown(screen, "position")
         assert "What got in the way?" in shown(screen, "learner")
         await pilot.press("b")

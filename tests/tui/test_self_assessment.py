@@ -64,8 +64,14 @@ async def test_enter_with_a_missing_rating_does_not_submit() -> None:
     app = ScreenApp(screen)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
+        await pilot.press("enter")  # nothing rated: "Rate Empathy too" read as a slip
+        await pilot.pause()
+        assert app._notifications and list(app._notifications)[-1].message.startswith(
+            "Rate each skill 1-5 first"
+        )
         await pilot.press("3", "3", "enter")
         await pilot.pause()
+        assert list(app._notifications)[-1].message.startswith("Rate Clarity too")
         assert app.result == "not dismissed"
         assert app.screen is screen
         focused = screen.focused

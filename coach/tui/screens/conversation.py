@@ -73,6 +73,7 @@ class RewindScreen(ModalScreen[str | None]):
             yield Static("Rewind to before which turn? Its text comes back for you to edit.")
             yield _StopAtEnds(*options, id="rewind-list")
             yield Static("", id="rewind-effect", markup=False)
+        yield Footer()  # this dialog's keys, not the conversation's behind it
 
     def on_mount(self) -> None:
         lst = self.query_one(OptionList)

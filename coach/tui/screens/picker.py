@@ -75,7 +75,7 @@ class PickerScreen(Screen[None]):
         Binding("s,ctrl+comma", "app.settings", "Settings", id="settings"),
         Binding("question_mark", "app.help", "Help", id="help_key"),
         Binding("c", "continue_latest", "Continue", id="continue"),
-        Binding("escape", "clear_search", "Clear", show=False),
+        Binding("escape", "clear_search", "Clear search", show=False),
         # Trainers edit their scenario files with the app open; no restart to try a change.
         Binding("f5,ctrl+r", "reload_library", "Reload", show=False, id="picker.reload"),
     ]

@@ -264,6 +264,12 @@ class ReplayViewerScreen(Screen[None]):
         self.index = max(0, len(self.turns) - 1)
         self._render_turn()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "b Next branch" in the footer of a session without rewinds promised nothing.
+        if action == "branch":
+            return len(self.branches) > 1
+        return True
+
     def action_branch(self, delta: int) -> None:
         if len(self.branches) < 2:
             self.notify("This session has a single branch (no rewinds).")

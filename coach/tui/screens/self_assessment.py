@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.types import SKILL_LABELS, SKILLS
@@ -127,6 +127,7 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
             with Horizontal(id="sa-buttons"):
                 yield Button("Skip", id="sa-skip", compact=True)
                 yield Button("Submit", id="sa-submit", variant="primary", compact=True)
+        yield Footer()  # this dialog's keys, not the conversation's behind it
 
     def on_mount(self) -> None:
         rows = self.rows
@@ -184,11 +185,13 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
         missing = [row for row in self.rows if row.value is None]
         if missing:
             self.set_focus(missing[0])
-            self.notify(
-                f"Rate {one_line(missing[0].label, 40)} too, or press Esc to skip.",
-                severity="warning",
-                markup=False,
+            # "Rate Empathy too" when nothing was rated yet read as a slip.
+            ask = (
+                "Rate each skill 1-5 first (1-5 on the highlighted row, ↑/↓ to move)"
+                if len(missing) == len(self.rows)
+                else f"Rate {one_line(missing[0].label, 40)} too"
             )
+            self.notify(f"{ask}, or press Esc to skip.", severity="warning", markup=False)
             return
         self.dismiss(self.ratings)
 
