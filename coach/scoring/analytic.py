@@ -196,6 +196,11 @@ _REFLECTIVE_LEAD = re.compile(
     r"^\W*so (?!what(?![\w'])|you (?:\w+ )?(?:have to|need to|must|gotta))"
     r"|sounds like|you said|you mentioned|you(?:'re| are) saying|you told me"
 )
+# Just before a phrase, in its sentence: what follows is their view, handed back.
+_REPORTED_VIEW = re.compile(
+    r"(?:(?:feels?|felt|sounds?|seems?) like|you (?:said|mentioned|told me|feel|think)|"
+    r"(?:feels?|felt|sounds?|seems?) as (?:if|though))[^.!?]*$"
+)
 _OBLIGATION = re.compile(r"you (?:\w+ )?(?:have to|need to|needs to|must|gotta)(?![\w'])")
 # "You're focused on what you need to do": the obligation is theirs, named in a clause. Not
 # "What you need to do is call them" nor "it's what you need to do", which tell them.
@@ -256,6 +261,7 @@ _FIRST_PERSON_START = re.compile(r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?
 _IMPERATIVE_START = re.compile(
     r"^\W*(?:well|maybe|perhaps|tell|try|do|go|get|stop|take|make|consider|follow|ask|let|"
     r"keep|remember|just|don't|dont|never|always|please|listen|trust|think about|look|"
+    r"sit down|wait your turn|calm down|hold on|settle down|"
     r"we know|we don't know|the (?:vaccine|best|research|truth|fact|data)|there (?:is|are)|"
     r"if indicated|it is (?:best|important|safe)(?! to you)|studies|research)(?![\w'])",
 )
@@ -673,6 +679,16 @@ class AnalyticScorer:
                 sent_spans.append((s + ls, s + rs))
         n_sent = max(1, len(sent_spans))
 
+        confront_spans = hits.get("confront")
+        if confront_spans:
+            # "It feels like you always get singled out" hands their view back; it is not
+            # the reply's own charge.
+            kept = [sp for sp in confront_spans if not _REPORTED_VIEW.search(low, 0, sp[0])]
+            if kept:
+                hits["confront"] = kept
+            else:
+                del hits["confront"]
+
         advice_spans = hits.get("advice")
         if advice_spans:
             # "you don't think ..." describes them; only a subjectless "Don't think ..." is
@@ -822,6 +838,7 @@ class AnalyticScorer:
                 or _YOU_DIRECTIVE.match(core) is not None
                 or within("advice", s, e) is not None
                 or within("deflect", s, e) is not None
+                or within("confront", s, e) is not None
                 or _IMPERATIVE_START.match(sent) is not None
                 or _IMPERATIVE_START.match(core) is not None
             ):

@@ -14,6 +14,8 @@ from __future__ import annotations
 # Strong, explicit warmth or concern aimed at the other person (ER level 2).
 EMOTIONAL_STRONG: tuple[str, ...] = (
     r"(?:i'?m|i am|am) (?:so |really |very |truly |deeply )?sorry",
+    # "I apologise, you should have been told": the formal sorry.
+    r"i (?:(?:do |really |sincerely )?apologi[sz]e|owe you an apology)",
     r"so sorry",
     r"sorry (?:to hear|for your|about (?:that|your|what)|you(?:'re| are)?|that|this)",
     r"sorry (?:man|dude|friend)",
@@ -24,6 +26,8 @@ EMOTIONAL_STRONG: tuple[str, ...] = (
     r"(?:that'?s|that is|this is|how) (?:so |really |very |just )?"
     r"(?:awful|terrible|horrible|heartbreaking|rough|tough|hard|sad|unfair|scary|frustrating|"
     r"painful|upsetting|a (?:real |huge |big )?(?:loss|blow))",
+    # "That must have really hurt."
+    r"(?:that|it|this) must (?:have )?(?:really |truly )?(?:hurt|stung|been awful)",
     r"(?:that|it) (?:must|would|can|could) (?:be|have been|feel) (?:so |really |very )?"
     r"(?:hard|tough|difficult|awful|painful|scary|frustrating|exhausting|lonely|overwhelming|"
     r"stressful|upsetting|draining|confusing|rough)",
@@ -199,6 +203,9 @@ DEFLECTION: tuple[str, ...] = (
     r"not (?:me|my fault|on me|my (?:problem|call|decision|department|job|doing))",
     r"(?:wasn'?t|was not|isn'?t|is not) (?:me|my fault|on me|my (?:call|decision|doing))",
     r"(?:nothing|not anything) to do with me",
+    # Someone else's fault: "It's the client's fault the data was late."
+    r"(?:it'?s|it is|it was|that'?s|that is|that was) (?:all |really |entirely )?"
+    r"(?:the|their|his|her) (?:\w+(?:'s)? )?fault",
 )
 
 # Generic statements of understanding without specifics (IP level 1).
@@ -563,16 +570,23 @@ PERMISSION: tuple[str, ...] = (
 
 # Blaming, judging, arguing, labelling (MITI "confront").
 CONFRONT: tuple[str, ...] = (
-    r"(?:it'?s|it is|that'?s|that is) (?:all )?your (?:own )?fault",
+    r"(?:it'?s|it is|that'?s|that is|this is|it was|that was|this was) "
+    r"(?:all |totally |entirely )?your (?:own )?fault",
     r"you(?:'re| are) (?:wrong|being (?:ridiculous|silly|stupid|unreasonable|dramatic|"
     r"difficult|childish|lazy|selfish)|ridiculous|overreacting|lazy|selfish|stupid|"
     r"an idiot|crazy|unreasonable|too sensitive|paranoid|delusional|in denial|just making "
     r"excuses|making excuses)",
-    r"you (?:always|never) ",
+    # "You always overpromise" (a trailing space here never matched: patterns end at a word
+    # end). Not "you never know" nor "you always have a choice".
+    r"you (?:always|never)(?! know| have (?:a|the) choice)",
     r"(?:that'?s|that is|this is) (?:ridiculous|stupid|nonsense|rubbish|absurd|not true|"
     r"wrong|your problem|not my problem)",
     r"what (?:were|was) you thinking",
     r"you (?:should|could) have (?:known|thought|listened)",
+    # "You should have called ahead": a reproach for what they did (not "should have been
+    # told", which takes their side).
+    r"you (?:should(?:n't)?|ought to) have (?!been|had)(?:\w+ed|done|gone|known|seen|told|said|"
+    r"thought|taken|given|brought|made|come|got|gotten|written|spoken|left|kept|let)",
     r"whose fault",
     r"(?:get|grow) over it",
     r"grow up",

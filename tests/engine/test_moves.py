@@ -62,3 +62,26 @@ def test_pushing_the_fault_away_is_a_blame_move_and_costs_listening() -> None:
     own, push = scorer.score_sync(context, owned), scorer.score_sync(context, deflected)
     assert push.active_listening.score < own.active_listening.score
     assert "pushes the blame away" in [e.label for e in push.active_listening.evidence]
+
+
+def test_blame_and_apology_read_as_the_scenario_docs_say() -> None:
+    # A trainer's lines: the docs' own blame example "This is your fault." was a reflection
+    # (a blaming learner reached agreement), and a formal apology was neutral.
+    context = "I waited two hours past my appointment and nobody told me anything."
+    classifier = MoveClassifier(AnalyticScorer())
+    moves = {
+        turn: classifier.classify(context, turn)
+        for turn in (
+            "This is your fault.",
+            "You always overpromise to clients.",
+            "You should have called ahead before coming in.",
+            "It's the client's fault the data was late.",
+            "I apologise, you should have been told what was happening.",
+            "Two hours with no word, that must have really hurt.",
+            "It's not your fault you were kept waiting.",
+            "It feels like you always get pushed to the back of the queue.",
+        )
+    }
+    assert [m is Move.blame for m in moves.values()] == [True] * 4 + [False] * 4, moves
+    assert moves["I apologise, you should have been told what was happening."] is Move.acknowledge
+    assert moves["Two hours with no word, that must have really hurt."] is Move.acknowledge
