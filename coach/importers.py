@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from coach import strict_json
-from coach.scoring.types import TurnScore
+from coach.scoring.types import Skill, TurnScore
 
 Format = Literal["coach", "openai", "text"]
 
@@ -69,6 +69,8 @@ class Conversation:
     model: str | None = None
     learner: str | None = None
     outcome: str | None = None
+    # The scenario's skill weights when recorded (coach transcripts); else equal weights.
+    skill_weights: dict[Skill, float] | None = None
     warnings: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -196,6 +198,7 @@ def _from_coach(path: Path, text: str, digest: str) -> Conversation:
         model=opt("model"),
         learner=opt("learner"),
         outcome=transcript.outcome,
+        skill_weights=transcript.skill_weights,
         warnings=tuple(transcript.warnings),
     )
 

@@ -17,11 +17,11 @@ import io
 import json
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from coach.replay import ReplayRun, TurnResult
-from coach.scoring.aggregate import miti_summary
+from coach.scoring.aggregate import miti_summary, weighted_overall
 from coach.scoring.rubric import MITI_THRESHOLDS, RUBRIC_VERSION
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill, TurnScore
 from coach.wording import counted
@@ -32,8 +32,10 @@ FORMATS = ("table", "json", "csv", "md", "html")
 GAP_BELOW = 3.0
 
 
-def overall(score: TurnScore) -> float:
-    return sum(score.skill(s).score for s in SKILLS) / len(SKILLS)
+def overall(score: TurnScore, weights: Mapping[Skill, float] | None = None) -> float:
+    """A turn's overall as the learner's debrief computes it: the scenario's weights when
+    the transcript recorded them, else the skills equally."""
+    return weighted_overall(score, weights)
 
 
 def _r(x: float | None, nd: int = 2) -> float | None:
@@ -63,7 +65,7 @@ def turn_rows(run: ReplayRun) -> list[dict[str, Any]]:
         s = r.score
         for skill in SKILLS:
             row[skill] = _r(s.skill(skill).score) if s else None
-        row["overall"] = _r(overall(s)) if s else None
+        row["overall"] = _r(overall(s, conv.skill_weights)) if s else None
         if s:
             row["model"] = s.model
             row["rubric_version"] = s.rubric_version
@@ -136,16 +138,19 @@ def session_rows(run: ReplayRun) -> list[dict[str, Any]]:
             if vals:
                 means[skill] = statistics.fmean(vals)
             row[skill] = _r(means.get(skill))
-        row["overall"] = _r(statistics.fmean(means.values())) if means else None
+        weights = conv.skill_weights
+        row["overall"] = (
+            _r(statistics.fmean(overall(s, weights) for s in scores)) if scores else None
+        )
         if len(scores) >= 2:
-            row["trend"] = _r(overall(scores[-1]) - overall(scores[0]))
+            row["trend"] = _r(overall(scores[-1], weights) - overall(scores[0], weights))
         else:
             row["trend"] = None
         row.update(_miti(scores))
         row["weakest_skill"] = min(means, key=lambda k: means[k]) if means else None
         if scored:
-            best = max(scored, key=lambda r: overall(r.score) if r.score else 0.0)
-            worst = min(scored, key=lambda r: overall(r.score) if r.score else 0.0)
+            best = max(scored, key=lambda r: overall(r.score, weights) if r.score else 0.0)
+            worst = min(scored, key=lambda r: overall(r.score, weights) if r.score else 0.0)
             row["best_turn"] = best.turn.turn_id
             row["weakest_turn"] = worst.turn.turn_id
         else:

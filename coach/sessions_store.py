@@ -88,7 +88,7 @@ def summarise(transcript: Transcript) -> SessionInfo:
     scored = [x.score for x in path if x.score is not None]
     # Unrounded: rounded here and again when shown, 2.6533 read "2.6" in history and "2.7"
     # in the debrief. Weighted as the debrief weighs them (older sessions: equally).
-    weights = _recorded_weights(header.get("skill_weights"))
+    weights = transcript.skill_weights
     if scored:
         for skill in SKILLS:
             means[skill] = fmean(s.skill(skill).score for s in scored)
@@ -116,17 +116,6 @@ def summarise(transcript: Transcript) -> SessionInfo:
         self_ratings=ratings,
         warnings=tuple(transcript.warnings),
     )
-
-
-def _recorded_weights(raw: object) -> dict[Skill, float] | None:
-    if not isinstance(raw, dict):
-        return None
-    weights = {
-        skill: float(value)
-        for skill, value in raw.items()
-        if skill in SKILLS and isinstance(value, int | float) and not isinstance(value, bool)
-    }
-    return weights or None
 
 
 def session_files(folder: Path) -> list[Path]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from coach import strict_json
-from coach.scoring.types import TurnScore
+from coach.scoring.types import SKILLS, Skill, TurnScore
 
 SCHEMA_VERSION = 1
 
@@ -129,6 +129,20 @@ class Transcript:
         """Who the learner talked to; "Counterpart" for files written before it was kept."""
         name = self.header.get("counterpart_name")
         return name if isinstance(name, str) and name.strip() else "Counterpart"
+
+    @property
+    def skill_weights(self) -> dict[Skill, float] | None:
+        """The scenario's skill weights as recorded, so a session's overall is weighed as its
+        debrief weighed it; None for files written before they were kept."""
+        raw = self.header.get("skill_weights")
+        if not isinstance(raw, dict):
+            return None
+        weights: dict[Skill, float] = {
+            skill: float(value)
+            for skill in SKILLS
+            if isinstance(value := raw.get(skill), int | float) and not isinstance(value, bool)
+        }
+        return weights or None
 
     def learner_turns(self) -> dict[str, LearnerTurn]:
         return {e["turn_id"]: _learner(e) for e in self.events if e.get("type") == "learner"}

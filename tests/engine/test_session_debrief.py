@@ -80,7 +80,7 @@ async def test_an_unreadable_debrief_prompt_falls_back_to_the_offline_rewrite(
     assert rw is not None and rw.method == "offline"
 
 
-async def test_history_reads_a_session_as_its_debrief_does(
+async def test_history_and_replay_read_a_session_as_its_debrief_does(
     scenarios: list[Scenario], tmp_path: Path
 ) -> None:
     # A tester saw "Active listening 2.7" in the debrief and 2.6 in history, and "your last
@@ -104,6 +104,12 @@ async def test_history_reads_a_session_as_its_debrief_does(
     debrief = await session.debrief()
     await session.aclose()
     info = summarise(read_transcript(session.path))
+    # And `coach replay` weighs its overall the same way (it averaged the skills equally).
+    from coach.replay import replay_files
+    from coach.report import session_rows
+
+    (row,) = session_rows(await replay_files([session.path], [AnalyticScorer()]))
+    assert row["overall"] == pytest.approx(debrief.summary.overall, abs=0.005)
     # The transcript keeps scores to a few decimals; what is shown (one decimal) agrees.
     assert info.overall == pytest.approx(debrief.summary.overall, abs=0.005)
     for skill, summary in debrief.summary.skills.items():
