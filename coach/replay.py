@@ -232,7 +232,7 @@ async def replay(
                 continue
             score_sync: Callable[[str, str], TurnScore] | None = getattr(scorer, "score_sync", None)
             if score_sync is not None:
-                _run_sync(score_sync, mine, run, progress)
+                await _run_sync(score_sync, mine, run, progress)
                 continue
             pending = _from_cache(scorer, mine, progress)
             if batch is not None and getattr(scorer, "name", "") == "llm":
@@ -250,13 +250,20 @@ async def replay(
     return run
 
 
-def _run_sync(
+# Turns scored between returns to the event loop: Ctrl-C cancels the run there (asyncio
+# only cancels at an await), which a loop that never returned left to the very end.
+_SYNC_STRIDE = 64
+
+
+async def _run_sync(
     score_sync: Callable[[str, str], TurnScore],
     slots: list[TurnResult],
     run: ReplayRun,
     progress: Progress,
 ) -> None:
-    for slot in slots:
+    for i, slot in enumerate(slots):
+        if i % _SYNC_STRIDE == _SYNC_STRIDE - 1:
+            await asyncio.sleep(0)
         try:
             slot.score = score_sync(slot.turn.context, slot.turn.response)
         except ScoringError as exc:

@@ -210,12 +210,15 @@ def _run(args: argparse.Namespace) -> int:
         error(str(exc))
         return ExitCode.CONFIG
     except KeyboardInterrupt:
-        done = run.scored
-        print(
-            f"\ninterrupted: {done} turn scores done and cached; "
-            "run the same command again to continue where it stopped",
-            file=sys.stderr,
+        done, total = run.scored, len(run.results)
+        # Only the judge's scores are cached; the heuristic scorer is fast and keeps none.
+        cached = "llm" in run.scorers
+        again = (
+            "run the same command again to continue where it stopped"
+            if cached
+            else "the heuristic scorer keeps no cache, so running again starts over"
         )
+        print(f"\ninterrupted after {done} of {total} turn scores; {again}", file=sys.stderr)
         return ExitCode.INTERRUPTED
 
     text = render(run, fmt)

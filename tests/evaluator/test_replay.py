@@ -156,3 +156,18 @@ async def test_both_scorers_and_a_bad_file(tmp_path: Path, settings: Settings) -
     assert [r.scorer for r in run.results] == ["heuristic", "llm"] * 3
     assert run.scored == 6 and endpoint.calls == 3
     assert not run.ok  # a file failed, so the exit code will say so
+
+
+async def test_ctrl_c_stops_a_heuristic_replay_promptly() -> None:
+    # The heuristic scorer ran start to end without returning to the event loop, so Ctrl-C
+    # (a cancel of the main task) waited for the whole run (6 s of 7.8 for an evaluator).
+    from coach.replay import ReplayRun
+
+    convs = [conversation(2_000, "long")]
+    run = ReplayRun(scorers=["heuristic"])
+    task = asyncio.create_task(replay(convs, [AnalyticScorer()], run=run))
+    await asyncio.sleep(0)  # the run starts
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert run.interrupted and run.scored < 2_000
