@@ -76,10 +76,11 @@ def turn_rows(run: ReplayRun) -> list[dict[str, Any]]:
             for skill in SKILLS:
                 row[f"{skill}_tip"] = s.skill(skill).tip
                 row[f"{skill}_evidence"] = [e.to_dict() for e in s.skill(skill).evidence]
+        # Every turn row has the same keys: null where nothing was compared (no recorded
+        # score, or one from another rubric version); 0.0 rather than -0.0.
         delta = r.recorded_delta()
-        if delta is not None:
-            for skill in SKILLS:
-                row[f"{skill}_recorded_delta"] = delta[skill]
+        for skill in SKILLS:
+            row[f"{skill}_recorded_delta"] = None if delta is None else delta[skill] + 0.0
         rows.append(row)
     return rows
 
@@ -360,10 +361,23 @@ def render_csv(run: ReplayRun) -> str:
     writer.writeheader()
     for row in turn_rows(run):
         ev = {s: row.get(f"{s}_evidence") for s in SKILLS if row.get(f"{s}_evidence")}
-        writer.writerow({**row, "evidence": json.dumps(ev, ensure_ascii=False) if ev else ""})
+        cells = {**row, "evidence": json.dumps(ev, ensure_ascii=False) if ev else ""}
+        writer.writerow({k: _inert(v) for k, v in cells.items()})
     for row in session_rows(run):
-        writer.writerow(row)
+        writer.writerow({k: _inert(v) for k, v in row.items()})
     return buf.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula: a learner who typed
+# '=HYPERLINK("http://...")' would get a live link (or worse) in the evaluator's Excel.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """Text that a spreadsheet shows as typed: a leading formula character gets a quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _fmt(v: Any) -> str:

@@ -289,3 +289,28 @@ def test_a_stdout_write_error_reaches_the_caller(
     args = build_parser().parse_args(["replay", str(files[0]), "--format", "json", "--quiet"])
     with pytest.raises(OSError, match="No space left"):
         args.func(args)
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A learner line '=HYPERLINK(...)' ran as a live formula when the CSV was opened.
+    text = tmp_path / "chat.txt"
+    formula = '=HYPERLINK("http://evil.example","click")'
+    text.write_text(f"Dana: The invoices are late again.\nSam: {formula}\n", encoding="utf-8")
+    assert main(["replay", str(text), "--learner", "Sam", "--format", "csv", "--quiet"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    (turn,) = [r for r in rows if r["row"] == "turn"]
+    assert turn["response"] == "'" + formula
+    assert all(not v.startswith(("=", "+", "@")) for r in rows for v in r.values() if v)
+
+
+def test_every_turn_row_has_the_recorded_delta_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Turns with nothing to compare left the keys out (28 keys against 31 on other rows).
+    text = tmp_path / "chat.txt"
+    text.write_text("Dana: The invoices are late again.\nSam: That sounds tiring.\n")
+    assert main(["replay", str(text), "--learner", "Sam", "--format", "json", "--quiet"]) == 0
+    (turn,) = json.loads(capsys.readouterr().out)["turns"]
+    assert turn["empathy_recorded_delta"] is None and "clarity_recorded_delta" in turn
