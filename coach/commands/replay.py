@@ -168,11 +168,21 @@ def _run(args: argparse.Namespace) -> int:
         error("--batch sends judge calls; use it with --scorer llm or both")
         return ExitCode.USAGE
     fmt = _format_for(args)
+    if args.format is None and args.out is not None and args.out.suffix:
+        suffix = args.out.suffix.lower().lstrip(".")
+        if suffix not in _SUFFIX_FORMATS and suffix not in ("txt", "text"):
+            # `--out report.pdf` wrote the terminal table into a .pdf.
+            error(f"--out {args.out}: no report format for .{suffix}; give --format")
+            return ExitCode.USAGE
     if args.out is not None and args.out.is_dir():
         # Said before any scoring: a long judge run should not end in "cannot write".
         error(f"--out {args.out} is a folder; give a file name")
         return ExitCode.USAGE
     paths = expand_inputs(args.files)
+    if not paths:
+        # An empty or mistyped folder used to report "0/0 turn scores" and exit 0.
+        error(f"no transcripts found in {', '.join(args.files)}")
+        return ExitCode.FAILURES
     run = ReplayRun(scorers=names)
     show = not args.quiet
 

@@ -314,3 +314,18 @@ def test_every_turn_row_has_the_recorded_delta_keys(
     assert main(["replay", str(text), "--learner", "Sam", "--format", "json", "--quiet"]) == 0
     (turn,) = json.loads(capsys.readouterr().out)["turns"]
     assert turn["empathy_recorded_delta"] is None and "clarity_recorded_delta" in turn
+
+
+def test_an_empty_folder_or_an_unknown_report_suffix_is_refused(
+    tmp_path: Path, files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "0/0 turn scores in 0 sessions" with exit 0, and a terminal table written into a .pdf.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["replay", str(empty), "--quiet"]) == ExitCode.FAILURES
+    assert "no transcripts found in" in capsys.readouterr().err
+    out = tmp_path / "report.pdf"
+    assert main(["replay", str(files[0]), "--out", str(out), "--quiet"]) == ExitCode.USAGE
+    assert "no report format for .pdf" in capsys.readouterr().err and not out.exists()
+    assert main(["replay", str(files[0]), "--out", str(out), "--format", "md", "--quiet"]) == 0
+    assert out.read_text().startswith("#")
