@@ -247,6 +247,7 @@ async def _play(
             f"{name}: {session.last_counterpart_text}",
         )
     code: int = ExitCode.OK
+    skipped_commands = 0
     if session.phase.value == "ended":
         # Its lines would go nowhere: say so rather than read and drop them.
         error(f"session {session.session_id} has ended; start a new one to practise again")
@@ -272,7 +273,14 @@ async def _play(
                 continue
             try:
                 if line.startswith("/"):
-                    code = await _command(session, line, out)
+                    try:
+                        code = await _command(session, line, out)
+                    except SessionError as exc:
+                        # A command that cannot apply now ("/retry" after a complete reply,
+                        # "/rewind L9") is said and skipped; the script goes on, and the
+                        # exit code still tells a scripted run that something was wrong.
+                        error(str(exc))
+                        skipped_commands += 1
                     continue
                 out.emit({"type": "learner", "text": line}, f"You: {line}")
                 stream = session.send(line)
@@ -282,6 +290,8 @@ async def _play(
                 code = ExitCode.FAILURES
         if args.debrief and session.phase.value == "ended":
             await _print_debrief(session, out)
+        if code == ExitCode.OK and skipped_commands:
+            code = ExitCode.FAILURES
     finally:
         await session.aclose()
     return code
@@ -409,7 +419,7 @@ def _print_end(out: _Out, outcome: str, reason: str, met: list[str]) -> None:
 
 async def _command(session: Session, line: str, out: _Out) -> int:
     from coach.commands._common import error
-    from coach.session import LEARNER_ENDED
+    from coach.session import LEARNER_ENDED, SessionError
 
     word, _, rest = line[1:].partition(" ")
     if word == "hint":
@@ -420,8 +430,7 @@ async def _command(session: Session, line: str, out: _Out) -> int:
         return await _reply(session, session.retry(), out, None)
     if word == "rewind":
         if not rest.strip():
-            error("/rewind needs the learner turn to go back before, e.g. /rewind L2")
-            return ExitCode.OK
+            raise SessionError("/rewind needs the learner turn to go back before, e.g. /rewind L2")
         turn = session.rewind(rest.strip())
         out.emit({"type": "rewind", "to": turn.turn_id}, f"(rewound to before {turn.turn_id})")
         return ExitCode.OK

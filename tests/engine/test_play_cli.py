@@ -238,11 +238,18 @@ def test_a_script_line_that_is_not_utf8_is_named_and_the_turns_before_kept(
 def test_a_bare_rewind_says_what_it_needs_and_an_ended_session_is_not_resumed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out = _play_script(tmp_path, f"{EMPATHETIC[0]}\n/rewind\n/end\n".encode())
-    assert code == 0
-    assert "/rewind needs the learner turn to go back before" in capsys.readouterr().err
+    # A command that cannot apply is said and skipped (it used to abandon the rest of the
+    # script, /end included); the exit code still says something was wrong.
+    script = f"{EMPATHETIC[0]}\n/rewind\n/retry\n{EMPATHETIC[1]}\n/end\n".encode()
+    code, out = _play_script(tmp_path, script)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "/rewind needs the learner turn to go back before" in err
+    assert "there is no missing reply to retry" in err
+    transcript = read_transcript(out)
+    assert len(transcript.active_path()) == 2 and transcript.ended
     script = tmp_path / "more.txt"
     script.write_text(EMPATHETIC[1] + "\n", encoding="utf-8")
     code = main(["play", "--resume", str(out), "--offline", "--script", str(script)])
     assert code == 1 and "has ended" in capsys.readouterr().err
-    assert len(read_transcript(out).active_path()) == 1  # nothing read and dropped
+    assert len(read_transcript(out).active_path()) == 2  # nothing read and dropped
