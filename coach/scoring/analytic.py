@@ -128,7 +128,8 @@ _LEAD = re.compile(
     r"^(?:\W*(?:so|and|but|okay|ok|well|um+|uh+|hmm+|mm-?hmm|yeah|yes|right|alright|now|"
     r"then|oh|also|just|hey|and so|sure|anyway|anyways|by the way|btw|"
     # "I'm so sorry, the wrong date on every card ...": what follows the apology is the reply.
-    r"(?:i'm|i am) (?:so |really |very )?sorry(?=,))(?![\w'])[\s,\-—–.]*)+",
+    # ... or a dash: "I'm so sorry - forty minutes on hold and then wrong dates ...".
+    r"(?:i'm|i am) (?:so |really |very )?sorry(?=,|\s*[-—–]\s))(?![\w'])[\s,\-—–.]*)+",
 )
 # A sentence that reports the past or hands back what they said: a date or an amount in it is
 # not being offered.

@@ -296,3 +296,18 @@ def test_pushing_the_fault_away_is_not_a_shared_experience() -> None:
     owning = SCORER.analyse(context, "I know. I checked it twice but I missed the numbers.")
     shared = [c.evidence.quote for c in owning.cues if c.evidence.label.startswith("shares")]
     assert shared == ["I checked it twice but I missed the numbers."]
+
+
+def test_a_reflection_after_sorry_and_a_dash_is_still_a_reflection() -> None:
+    # The README's example reply scored listening 2.7: "I'm so sorry, ..." led into a
+    # reflection, "I'm so sorry - ..." did not.
+    context = (
+        "Finally, a human. I've been on hold for forty minutes. The invitations arrived today "
+        "and the date is wrong. On every single card. The party is in ten days."
+    )
+    reply = (
+        "I'm so sorry - forty minutes on hold and then wrong dates on every card, ten days "
+        "before the party. What happened when you opened the box?"
+    )
+    assert SCORER.analyse(context, reply).reflections == 1
+    assert SCORER.analyse(context, reply.replace(" - ", ", ")).reflections == 1
