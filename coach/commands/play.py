@@ -47,6 +47,12 @@ def register(sub: Any) -> None:
     p.add_argument("--transcript", type=Path, metavar="OUT.jsonl", help="where to write it")
     p.add_argument("--seed", type=int, help="seed for the offline counterpart (recorded)")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    p.add_argument(
+        "--trace",
+        action="store_true",
+        help="after each turn, the move the learner made and the counterpart's stage, trust "
+        "and tension (for scenario authors)",
+    )
     p.add_argument("--resume", metavar="SESSION", help="continue a session (file, id, latest)")
     p.add_argument(
         "--keep-open",
@@ -158,8 +164,9 @@ class ScriptLines:
 class _Out:
     """Human-readable or JSON-lines output; untrusted text is printed as plain text."""
 
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, trace: bool = False) -> None:
         self.json = as_json
+        self.trace = trace
 
     def emit(self, record: dict[str, Any], text: str | None = None) -> None:
         if self.json:
@@ -200,7 +207,7 @@ async def _play(
     from coach.sessions_store import SessionNotFound, find_session
     from coach.transcript import TranscriptError
 
-    out = _Out(args.json)
+    out = _Out(args.json, args.trace)
     scorer = _make_scorer(settings)
     try:
         if args.resume:
@@ -395,8 +402,16 @@ async def _reply(session: Session, stream: Any, out: _Out, _: Any) -> int:
         if score is not None:
             record["scores"] = {s: round(score.skill(s).score, 2) for s in _skills()}
             text = f"  [{score_line(score)}]"
-            if session.scenario.show_state:
+            if session.scenario.show_state and not out.trace:
                 text += f"  trust {state.trust}  tension {state.tension}"
+            if out.trace:
+                # What a trainer checks a scenario against: which move the turn counted as,
+                # and where that left the counterpart.
+                move = state.move or "-"
+                text += (
+                    f"  move {move} · stage {state.stage} · trust {state.trust} · "
+                    f"tension {state.tension}"
+                )
         out.emit(record, text)
     if ended is not None:
         _print_end(out, ended.outcome.value, ended.reason, list(ended.objectives_met))

@@ -253,3 +253,13 @@ def test_a_bare_rewind_says_what_it_needs_and_an_ended_session_is_not_resumed(
     code = main(["play", "--resume", str(out), "--offline", "--script", str(script)])
     assert code == 1 and "has ended" in capsys.readouterr().err
     assert len(read_transcript(out).active_path()) == 2  # nothing read and dropped
+
+
+def test_trace_shows_the_move_and_the_counterparts_stage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A trainer could not see which move a line counted as without reading --json.
+    code, _ = _play_script(tmp_path, b"This is your fault.\n/end\n", "--trace")
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "move blame · stage " in out and " · trust " in out and " · tension " in out
