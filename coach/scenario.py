@@ -163,6 +163,20 @@ class Condition(_Strict):
         default_factory=list, description="The learner's latest move is one of these."
     )
 
+    @model_validator(mode="after")
+    def _can_hold(self) -> Condition:
+        # A trainer's stage that could never be reached validated cleanly (and an empty
+        # moves_any list held for every move).
+        if "moves_any" in self.model_fields_set and not self.moves_any:
+            raise ValueError("moves_any is empty: list at least one move, or leave it out")
+        for name in ("trust", "tension"):
+            low, high = getattr(self, f"{name}_at_least"), getattr(self, f"{name}_at_most")
+            if low is not None and high is not None and low > high:
+                raise ValueError(
+                    f"{name}_at_least {low} is above {name}_at_most {high}: this can never hold"
+                )
+        return self
+
     def holds(self, trust: int, tension: int, turns_in_stage: int, move: Move | None) -> bool:
         checks = (
             self.trust_at_least is None or trust >= self.trust_at_least,
@@ -275,6 +289,20 @@ class Scenario(_Strict):
                         f"stage {stage.id!r} reveals {ref!r}, which is not a "
                         "counterpart.hidden_information id"
                     )
+        script = self.offline_script
+        for stage in script.stages:
+            cond = stage.advance_when
+            if cond.min_turns_in_stage > self.max_turns:
+                raise ValueError(
+                    f"stage {stage.id!r} waits for {cond.min_turns_in_stage} turns in it, but "
+                    f"the conversation ends after max_turns {self.max_turns}"
+                )
+            if (cond.tension_at_least or 0) >= script.walk_out_at_tension:
+                raise ValueError(
+                    f"stage {stage.id!r} waits for tension {cond.tension_at_least}, but the "
+                    f"counterpart walks out at {script.walk_out_at_tension} "
+                    "(walk_out_at_tension)"
+                )
         for objective in self.objectives:
             if objective.reached_at_stage and objective.reached_at_stage not in stage_ids:
                 raise ValueError(
