@@ -57,7 +57,8 @@ objectives:                    # what success means
     reached_at_stage: needs
   - id: agree
     description: Agree a swap that works for both of you.
-    reached_at_stage: deal
+    # No reached_at_stage: the final objective is met by an agreement (the last stage's
+    # advance_when holding), not by arriving in the last stage.
 
 weights: {empathy: 1.0, active_listening: 1.0, clarity: 1.0}
 max_turns: 8

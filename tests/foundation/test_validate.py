@@ -139,7 +139,11 @@ def test_new_writes_a_valid_starter(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "wrote" in capsys.readouterr().out
     code, lines, _ = _validate(capsys, out)
     assert (code, lines) == (0, [])
-    assert yaml.safe_load(out.read_text())["skills"] == ["clarity"]
+    data = yaml.safe_load(out.read_text())
+    assert data["skills"] == ["clarity"]
+    # The final objective is met by an agreement, as the guide says: with a stage to reach,
+    # three listening turns "met every objective" and ended the session with no proposal.
+    assert "reached_at_stage" not in data["objectives"][-1]
     # Never overwrites a trainer's file.
     assert main(["scenarios", "new", "--out", str(out)]) == 1
 
