@@ -295,6 +295,12 @@ def _from_openai_jsonl(path: Path, text: str, digest: str) -> list[Conversation]
 # ---------------------------------------------------------------------------- plain text
 
 
+def _speaker_key(name: str) -> str:
+    """How speakers are matched: case-insensitive, brackets ignored (`--learner Sam` finds
+    `[Sam]: ...` lines, as chat exports write them)."""
+    return name.strip().strip("[]<>()").strip().casefold()
+
+
 def _from_text(path: Path, text: str, digest: str, learner: str | None) -> Conversation:
     """`Name: text` lines; unprefixed lines continue the previous speaker's turn."""
     utterances: list[tuple[str, list[str]]] = []
@@ -315,14 +321,14 @@ def _from_text(path: Path, text: str, digest: str, learner: str | None) -> Conve
             "plain-text transcript: say which speaker is the learner with --learner NAME "
             f"(speakers: {', '.join(speakers)})",
         )
-    wanted = learner.strip().casefold()
-    if wanted not in {s.casefold() for s in speakers}:
+    wanted = _speaker_key(learner)
+    if wanted not in {_speaker_key(s) for s in speakers}:
         raise ImportFailure(path, f"no speaker named {learner!r} (speakers: {', '.join(speakers)})")
     turns: list[Turn] = []
     pending: list[str] = []
     for name, lines in utterances:
         said = "\n".join(x for x in lines if x)
-        if name.casefold() == wanted:
+        if _speaker_key(name) == wanted:
             n = len(turns) + 1
             turns.append(Turn(f"L{n}", n, "\n".join(pending), said))
             pending = []

@@ -120,6 +120,15 @@ def test_plain_text_with_learner_name(tmp_path: Path) -> None:
         load_conversations(path, learner="Alex")
 
 
+def test_a_bracketed_speaker_is_found_by_its_name(tmp_path: Path) -> None:
+    # The docs' own example "[Dana]: ..." needed --learner '[Sam]'.
+    path = tmp_path / "chat.txt"
+    path.write_text("[Dana]: Meetings, mostly.\n[Sam]: So meetings eat the week.\n")
+    [conv] = load_conversations(path, learner="Sam")
+    assert [t.response for t in conv.turns] == ["So meetings eat the week."]
+    assert len(load_conversations(path, learner="[sam]")[0].turns) == 1
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
