@@ -187,3 +187,22 @@ async def test_clicking_a_header_sorts_by_that_column() -> None:
         await pilot.pause()
         assert clarity() == sorted(clarity(), reverse=True)
         assert len(set(clarity())) > 1  # the order really changed something
+
+
+async def test_exam_mode_hides_the_scores_of_an_unfinished_session() -> None:
+    # Opened from the palette mid-session in exam mode, history showed the session being
+    # played with its scores (and counted them in the progress bars).
+    from coach.tui.screens.history import compute
+
+    s = settings()
+    lines = ["That sounds like a hard week. What is weighing on you most?"]
+    done = await play_session(s, "peer-missed-deadlines", lines, created_at="2025-03-02T09:00:00Z")
+    open_ = await play_session(
+        s, "peer-missed-deadlines", lines, created_at="2025-03-03T09:00:00Z", number=2
+    )
+    kept = [x for x in open_.read_text().splitlines() if '"type":"end"' not in x]
+    open_.write_text("\n".join(kept) + "\n")
+    shown = {r.path: r for r in compute(s, exam_mode=True).history.records}
+    assert shown[done].mean_scores and not shown[open_].mean_scores
+    assert shown[open_].overall is None
+    assert compute(s).history.records[0].mean_scores  # outside exam mode, as before

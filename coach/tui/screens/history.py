@@ -10,7 +10,7 @@ warnings) is untrusted and goes through `coach.tui.literal`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -66,8 +66,15 @@ class HistoryData:
     problems: list[str] = field(default_factory=list)
 
 
-def compute(settings: Settings) -> HistoryData:
+def compute(settings: Settings, *, exam_mode: bool = False) -> HistoryData:
     history = load_history(settings.sessions_dir, limit=MAX_SESSIONS)
+    if exam_mode:
+        # Exam mode hides scores until the debrief: an unfinished session (the one being
+        # played, opened from the palette) must not show them here either.
+        history.records = [
+            r if r.ended else replace(r, mean_scores={}, overall=None, scored_turns=0)
+            for r in history.records
+        ]
     library = load_library(settings.user_scenarios_dir)
     gap = skill_gap(history.records)
     return HistoryData(history, gap, recommend_next(history.records, library, gap))
@@ -247,7 +254,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
     @work(thread=True, exclusive=True, group="history-load")
     def _load(self) -> None:
         try:
-            data = compute(self.settings)
+            data = compute(self.settings, exam_mode=bool(getattr(self.app, "exam_mode", False)))
         except Exception as exc:  # never crash the app over a history problem
             data = HistoryData(History(), SkillGap(None, {}, 0), None, [one_line(str(exc))])
         self.app.call_from_thread(self._show, data)
