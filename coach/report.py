@@ -149,6 +149,10 @@ def session_rows(run: ReplayRun) -> list[dict[str, Any]]:
             row["trend"] = None
         row.update(_miti(scores))
         row["weakest_skill"] = min(means, key=lambda k: means[k]) if means else None
+        # Skills tied for the lowest mean (as shown, to two places): a tie used to go to
+        # empathy, the first skill, and inflated its "weakest in" share across a cohort.
+        low = round(min(means.values()), 2) if means else None
+        row["weakest_skills"] = [k for k, v in means.items() if round(v, 2) == low]
         if scored:
             best = max(scored, key=lambda r: overall(r.score, weights) if r.score else 0.0)
             worst = min(scored, key=lambda r: overall(r.score, weights) if r.score else 0.0)
@@ -229,7 +233,7 @@ def cohort(run: ReplayRun, sessions: list[dict[str, Any]] | None = None) -> dict
                     "skill": skill,
                     "mean": _r(statistics.fmean(vals)),
                     "weakest_in_share": _r(
-                        sum(1 for s in mine if s["weakest_skill"] == skill) / len(mine)
+                        sum(1 for s in mine if skill in s["weakest_skills"]) / len(mine)
                     ),
                     "below_3_share": _r(sum(1 for v in vals if v < GAP_BELOW) / len(vals)),
                 }

@@ -171,3 +171,32 @@ async def test_ctrl_c_stops_a_heuristic_replay_promptly() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert run.interrupted and run.scored < 2_000
+
+
+async def test_skills_tied_for_the_lowest_each_count_as_the_weakest() -> None:
+    # A tie went to empathy (the first skill): "weakest in 58% of sessions" where 5 of its
+    # 14 sessions were empathy = listening ties.
+    from coach.report import cohort, session_rows
+    from coach.scoring.types import SkillScore, TurnScore
+
+    class Tied:
+        name = "tied"
+
+        def score_sync(self, context: str, response: str) -> TurnScore:
+            return TurnScore(
+                empathy=SkillScore("empathy", 1.0),
+                active_listening=SkillScore("active_listening", 1.0),
+                clarity=SkillScore("clarity", 4.0),
+                scorer="tied",
+                rubric_version="v",
+            )
+
+        async def score(self, context: str, response: str) -> TurnScore:
+            return self.score_sync(context, response)
+
+    run = await replay([conversation(2, "a")], [Tied()])  # type: ignore[list-item]
+    (row,) = session_rows(run)
+    assert row["weakest_skills"] == ["empathy", "active_listening"]
+    weakest = cohort(run)["tied"]["weakest_skills"]
+    shares = {w["skill"]: w["weakest_in_share"] for w in weakest}
+    assert shares == {"empathy": 1.0, "active_listening": 1.0, "clarity": 0.0}
