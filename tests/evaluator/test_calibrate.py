@@ -335,3 +335,15 @@ def test_a_stdout_write_error_reaches_the_caller(
     args = build_parser().parse_args(["calibrate", str(path), "--quiet"])
     with pytest.raises(OSError, match="No space left"):
         args.func(args)
+
+
+def test_a_file_with_no_mapping_at_all_is_one_line(tmp_path: Path) -> None:
+    # A CaSiNo file gave 20 identical "no mapping" lines, "... and 2296 more" and "fix the
+    # lines above": the file is simply not one calibrate reads.
+    path = tmp_path / "casino.jsonl"
+    rows = [{"context": "c", "response": f"r{i}", "labels": {"small_talk": 1}} for i in range(30)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    with pytest.raises(LabelError) as caught:
+        load_labels(path)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{path}: every line: no mapping from these labels")
