@@ -207,7 +207,12 @@ def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem
                 )
             )
     reasons = {p.split(": ", 1)[1] for p in problems}
-    if not items and len(reasons) == 1 and next(iter(reasons)).startswith("no mapping"):
+    if (
+        len(problems) > 1
+        and not items
+        and len(reasons) == 1
+        and next(iter(reasons)).startswith("no mapping")
+    ):
         # Every line failed the same way (a dataset with no mapping, such as CaSiNo or FED):
         # one line about the file, not 20 copies and "fix the lines above".
         raise LabelError([f"{path}: every line: {problems[0].split(': ', 1)[1]}"])
