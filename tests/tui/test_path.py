@@ -66,6 +66,9 @@ async def test_learner_path(
         # Offline, the status line names the backend and says no model is being billed.
         status = rendered(conv.query_one("#status", Static))
         assert "offline" in status and "no API calls" in status and "tokens" not in status
+        # The turn and the counterpart's state come first: a narrow terminal cuts the end
+        # (at 80 columns it cut "trust 40 · tension" before its number).
+        assert status.startswith("turn 0/") and status.index("tension") < status.index("offline")
 
         # Five turns; Enter in the input is a newline, Ctrl+S sends.
         for n, line in enumerate(LINES, start=1):

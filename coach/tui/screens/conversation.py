@@ -529,26 +529,28 @@ class ConversationScreen(Screen[None]):
     def update_status(self) -> None:
         s = self.session
         usage = s.usage
-        parts: list[str | tuple[str, str]] = []
+        # Most useful first: a narrow terminal cuts the end of the line, and at 80 columns
+        # it used to cut "trust 40 · tension" before its number.
+        parts: list[str | tuple[str, str]] = [f"turn {s.turn_count}/{s.max_turns}"]
+        if s.scenario.show_state:
+            st = s.state
+            parts.append(f" │ trust {st.trust} · tension {st.tension} · ")
+            parts.append((one_line(st.stage, 30), ""))
+        if self.streaming:
+            parts.append((" │ replying… Esc stops", "italic"))
+        if self.coach.exam_mode:
+            parts.append((" │ exam mode", "bold yellow"))
+        parts.append(" │ ")
         parts.append((s.backend.name, "bold"))
         parts.append(" · ")
         parts.append((one_line(s.backend.model, 40), ""))
-        parts.append(f"  │  turn {s.turn_count}/{s.max_turns}")
         if s.backend.name == "offline":
             # The scripted counterpart makes no model calls: a token count would read "~0".
-            parts.append("  │  no API calls")
+            parts.append(" │ no API calls")
         else:
             tokens = usage.usage.total_tokens
             est = "~" if usage.usage.estimated else ""
-            parts.append(f"  │  {est}{tokens:,} tokens · ${usage.cost_usd:.4f}")
-        if s.scenario.show_state:
-            st = s.state
-            parts.append(f"  │  trust {st.trust} · tension {st.tension} · ")
-            parts.append((one_line(st.stage, 30), ""))
-        if self.streaming:
-            parts.append(("  │  replying… Esc stops", "italic"))
-        if self.coach.exam_mode:
-            parts.append(("  │  exam mode", "bold yellow"))
+            parts.append(f" │ {est}{tokens:,} tokens · ${usage.cost_usd:.4f}")
         out = Text(end="")
         for part in parts:
             if isinstance(part, tuple):
