@@ -426,7 +426,8 @@ _RESTATED_QUESTION = re.compile(
 
 
 def _style_notes(path: str, data: dict[str, Any], marks: _Marks) -> list[Problem]:
-    """Advice on a valid file: answers to questions that open by restating one."""
+    """Advice on a valid file: answers to questions that open by restating one, and
+    objectives met before the conversation starts."""
     notes = []
     script = data.get("offline_script") or {}
     for i, stage in enumerate(script.get("stages") or []):
@@ -444,6 +445,20 @@ def _style_notes(path: str, data: dict[str, Any], marks: _Marks) -> list[Problem
                             "(docs/scenarios.md, design tips)",
                         )
                     )
+    # An objective reached at the first stage is met before the learner says anything.
+    stages = script.get("stages") or []
+    first = stages[0].get("id") if stages and isinstance(stages[0], dict) else None
+    for i, objective in enumerate(data.get("objectives") or []):
+        if isinstance(objective, dict) and first and objective.get("reached_at_stage") == first:
+            notes.append(
+                Problem(
+                    path,
+                    *marks.value_at(("objectives", i, "reached_at_stage")),
+                    f"note: {first!r} is the first stage, where the conversation starts, so "
+                    "this objective counts as met before the learner says anything; name a "
+                    "later stage",
+                )
+            )
     return notes
 
 

@@ -126,6 +126,26 @@ def test_validate_notes_an_answer_that_restates_a_question(
     assert "1 of 1 file valid (1 note: worth a look, not errors)" in err
 
 
+def test_validate_notes_an_objective_met_before_the_conversation_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A trainer's objective named the first stage: '/end' at once reported it as met.
+    out = tmp_path / "mine.yaml"
+    assert main(["scenarios", "new", "--id", "mine", "--out", str(out)]) == 0
+    data = yaml.safe_load(out.read_text())
+    first = data["offline_script"]["stages"][0]["id"]
+    text = out.read_text().replace(
+        f"reached_at_stage: {data['objectives'][0]['reached_at_stage']}",
+        f"reached_at_stage: {first}",
+        1,
+    )
+    out.write_text(text)
+    capsys.readouterr()
+    code, lines, _ = _validate(capsys, out)
+    assert code == 0 and len(lines) == 1
+    assert f"note: {first!r} is the first stage" in lines[0]
+
+
 def test_schema_rejects_what_the_model_rejects() -> None:
     data = yaml.safe_load(BUILTIN[0].read_text())
     data["colour"] = "blue"
