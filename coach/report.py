@@ -174,11 +174,12 @@ def _quantile(sorted_vals: Sequence[float], q: float) -> float:
 
 
 def distribution(values: Iterable[float]) -> dict[str, Any]:
-    """n, mean, sd, five-number summary and a 1-5 histogram (scores rounded half up)."""
+    """n, mean, sd (population), five-number summary and a 1-5 histogram (scores rounded
+    half up from the two places the reports show: a 4.4999 shown as 4.5 counts at 5)."""
     vals = sorted(values)
     hist = [0, 0, 0, 0, 0]
     for v in vals:
-        hist[min(5, max(1, math.floor(v + 0.5))) - 1] += 1
+        hist[min(5, max(1, math.floor(round(v, 2) + 0.5))) - 1] += 1
     if not vals:
         return {"n": 0, "histogram": hist}
     return {

@@ -200,3 +200,10 @@ async def test_skills_tied_for_the_lowest_each_count_as_the_weakest() -> None:
     weakest = cohort(run)["tied"]["weakest_skills"]
     shares = {w["skill"]: w["weakest_in_share"] for w in weakest}
     assert shares == {"empathy": 1.0, "active_listening": 1.0, "clarity": 0.0}
+
+
+def test_the_histogram_counts_a_score_at_the_level_it_is_shown_to_round_to() -> None:
+    # 4.4999 is shown as 4.50 and was counted at level 4.
+    from coach.report import distribution
+
+    assert distribution([4.4999, 4.5, 4.49, 1.0])["histogram"] == [1, 0, 0, 1, 2]
