@@ -260,11 +260,34 @@ def _yaml_problem(path: str, exc: yaml.YAMLError) -> Problem:
             .removeprefix("a ")
         )
         text += f"; the {started} started at line {context_mark.line + 1}"
-    if "\t" in str(problem) or "tab" in str(problem):
+    said = str(problem)
+    if "\t" in said or "\\t" in said or "tab" in said:
         text += "; indent with spaces, not tabs"
-    if "mapping values are not allowed" in str(problem):
-        # The usual cause: unquoted text with ": " in it ("line: Let me guess: you ...").
-        text += '; if this is text containing ": ", put the whole value in quotes'
+    elif "cannot start any token" in said:
+        # libyaml does not name the character; a tab is by far the usual one.
+        text += "; often a tab: indent with spaces, not tabs"
+    elif "mapping values are not allowed" in said:
+        # The usual causes: unquoted text with ": " in it ("line: Let me guess: you ..."),
+        # or a key indented deeper than its neighbours.
+        text += (
+            '; if this is text containing ": ", put the whole value in quotes; otherwise '
+            "check that this line is indented like the keys beside it"
+        )
+    elif "expected key" in said or "expected ':'" in said or "expected <block end>" in said:
+        # A trainer's under-indented key, a continuation line at column 1, or text after a
+        # closing quote ('"Thank you" he says.') all end here.
+        text += (
+            "; check the indentation of this line and the lines above it (keys of one "
+            "mapping line up; continuation lines are indented), and quote a whole line of "
+            "text that starts or ends with a quote"
+        )
+    elif "expected '-' indicator" in said or "expected ',' or ']'" in said:
+        # "- [smiles] Thank you." is read as a list, '- "Thank you" he says.' ends at the
+        # quote: a line of text starting with [, { or a quote goes in quotes whole.
+        text += (
+            "; a line of text that starts with [, { or a quote must be quoted whole, "
+            """e.g. - '[smiles] Thank you.'"""
+        )
     return Problem(path, line, col, text)
 
 
