@@ -392,7 +392,7 @@ def _validation_problems(
                 message = f"{_where(loc)}: the value is empty; write some text after the colon"
             elif kind == "string_type":
                 message += _scalar_hint(err.get("input"))
-            if kind == "enum" and isinstance(err.get("input"), str):
+            if kind in ("enum", "literal_error") and isinstance(err.get("input"), str):
                 expected = str(err.get("ctx", {}).get("expected", ""))
                 options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
                 message += _did_you_mean(_closest(err["input"], [o for o in options if o]))
