@@ -57,7 +57,7 @@ def skills_table(debrief: Debrief, ratings: dict[str, int] | None) -> Table:
     table.add_column("Per turn")
     table.add_column("Trend")
     if ratings:
-        table.add_column("You rated", justify="right")
+        table.add_column("You rated (vs measured)", justify="right")
     for skill in SKILLS:
         sk = s.skills[skill]
         row: list[Any] = [
