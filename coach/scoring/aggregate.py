@@ -238,7 +238,9 @@ def aggregate(
     """Summarise a session's learner turns (in order) under the scenario's skill weights.
 
     The best turn is the one with the highest weighted overall (the earliest on a tie), the
-    weakest the lowest (the latest on a tie: the most recent habit is the one to work on).
+    weakest the lowest; on a tie, the one with more flagged problems (a dismissal beats a
+    flat reply when both score 1.0), then the latest (the most recent habit is the one to
+    work on).
     """
     turns = as_turns(items)
     w = normalise_weights(weights)
@@ -247,7 +249,12 @@ def aggregate(
     best = weakest = None
     if turns:
         best = max(range(len(turns)), key=lambda i: (overall_per_turn[i], -i))
-        weakest = min(range(len(turns)), key=lambda i: (overall_per_turn[i], -i))
+        problems = [
+            sum(e.effect == "-" for s in SKILLS for e in t.score.skill(s).evidence) for t in turns
+        ]
+        weakest = min(
+            range(len(turns)), key=lambda i: (round(overall_per_turn[i], 2), -problems[i], -i)
+        )
     return SessionSummary(
         turns=turns,
         weights=w,

@@ -143,3 +143,22 @@ def test_scored_turn_indices_are_kept() -> None:
     items = [ScoredTurn(4, "c", "r", turn(emp=1)), ScoredTurn(7, "c", "r2", turn(emp=5))]
     s = aggregate(items)
     assert s.turns[s.weakest_turn or 0].index == 4
+
+
+def test_on_a_tie_the_weakest_turn_is_the_one_with_more_flagged_problems() -> None:
+    # Both at 1.0: the debrief picked a later flat reply over "Please calm down, these things
+    # happen" (a tester's session).
+    from coach.scoring.types import Evidence
+
+    dismissive = turn(1, 1, 1)
+    calm = Evidence(0, 11, "calm down", "minimises feelings", "-")
+    dismissive = TurnScore(
+        empathy=SkillScore("empathy", 1, evidence=(calm,)),
+        active_listening=dismissive.active_listening,
+        clarity=dismissive.clarity,
+        scorer="test",
+        rubric_version="v",
+    )
+    summary = aggregate(triples(turn(3, 3, 3), dismissive, turn(1, 1, 1)))
+    assert summary.weakest_turn == 1
+    assert aggregate(triples(turn(3, 3, 3), turn(1, 1, 1), turn(1, 1, 1))).weakest_turn == 2
