@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from coach.replay import ReplayRun, TurnResult
-from coach.scoring.aggregate import miti_summary, weighted_overall
+from coach.scoring.aggregate import aggregate, miti_summary, weighted_overall
 from coach.scoring.rubric import MITI_THRESHOLDS, RUBRIC_VERSION
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill, TurnScore
 from coach.wording import counted
@@ -154,10 +154,14 @@ def session_rows(run: ReplayRun) -> list[dict[str, Any]]:
         low = round(min(means.values()), 2) if means else None
         row["weakest_skills"] = [k for k, v in means.items() if round(v, 2) == low]
         if scored:
-            best = max(scored, key=lambda r: overall(r.score, weights) if r.score else 0.0)
-            worst = min(scored, key=lambda r: overall(r.score, weights) if r.score else 0.0)
-            row["best_turn"] = best.turn.turn_id
-            row["weakest_turn"] = worst.turn.turn_id
+            # Picked as the learner's debrief picks them (ties included).
+            summary = aggregate(
+                [(r.turn.context, r.turn.response, r.score) for r in scored if r.score],
+                weights,
+            )
+            assert summary.best_turn is not None and summary.weakest_turn is not None
+            row["best_turn"] = scored[summary.best_turn].turn.turn_id
+            row["weakest_turn"] = scored[summary.weakest_turn].turn.turn_id
         else:
             row["best_turn"] = row["weakest_turn"] = None
         rows.append(row)

@@ -110,6 +110,12 @@ async def test_history_and_replay_read_a_session_as_its_debrief_does(
 
     (row,) = session_rows(await replay_files([session.path], [AnalyticScorer()]))
     assert row["overall"] == pytest.approx(debrief.summary.overall, abs=0.005)
+    summary = debrief.summary
+    assert summary.best_turn is not None and summary.weakest_turn is not None
+    assert (row["best_turn"], row["weakest_turn"]) == (
+        f"L{summary.best_turn + 1}",
+        f"L{summary.weakest_turn + 1}",
+    )
     # The transcript keeps scores to a few decimals; what is shown (one decimal) agrees.
     assert info.overall == pytest.approx(debrief.summary.overall, abs=0.005)
     for skill, summary in debrief.summary.skills.items():

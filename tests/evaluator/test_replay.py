@@ -16,6 +16,7 @@ from coach.scoring.analytic import AnalyticScorer
 from coach.scoring.factory import make_scorer
 from coach.scoring.judge import LLMJudge
 from coach.scoring.rubric import RUBRIC_VERSION
+from coach.scoring.types import SkillScore, TurnScore
 from coach.settings import Settings
 
 from .conftest import BASE, FakeJudgeEndpoint, write_transcript
@@ -29,6 +30,24 @@ def conversation(n: int, tag: str = "t") -> Conversation:
     return Conversation(
         path=Path(f"{tag}.jsonl"), format="coach", session_id=tag, turns=turns, digest=tag
     )
+
+
+class Tied:
+    """Every turn: empathy and listening tied at 1.0, clarity 4.0."""
+
+    name = "tied"
+
+    def score_sync(self, context: str, response: str) -> TurnScore:
+        return TurnScore(
+            empathy=SkillScore("empathy", 1.0),
+            active_listening=SkillScore("active_listening", 1.0),
+            clarity=SkillScore("clarity", 4.0),
+            scorer="tied",
+            rubric_version="v",
+        )
+
+    async def score(self, context: str, response: str) -> TurnScore:
+        return self.score_sync(context, response)
 
 
 def judge(settings: Settings) -> LLMJudge:
@@ -177,26 +196,13 @@ async def test_skills_tied_for_the_lowest_each_count_as_the_weakest() -> None:
     # A tie went to empathy (the first skill): "weakest in 58% of sessions" where 5 of its
     # 14 sessions were empathy = listening ties.
     from coach.report import cohort, session_rows
-    from coach.scoring.types import SkillScore, TurnScore
-
-    class Tied:
-        name = "tied"
-
-        def score_sync(self, context: str, response: str) -> TurnScore:
-            return TurnScore(
-                empathy=SkillScore("empathy", 1.0),
-                active_listening=SkillScore("active_listening", 1.0),
-                clarity=SkillScore("clarity", 4.0),
-                scorer="tied",
-                rubric_version="v",
-            )
-
-        async def score(self, context: str, response: str) -> TurnScore:
-            return self.score_sync(context, response)
 
     run = await replay([conversation(2, "a")], [Tied()])  # type: ignore[list-item]
     (row,) = session_rows(run)
     assert row["weakest_skills"] == ["empathy", "active_listening"]
+    # Turns tied overall: best and weakest as the learner's debrief picks them (the earliest
+    # and the latest), not both the first.
+    assert (row["best_turn"], row["weakest_turn"]) == ("L1", "L2")
     weakest = cohort(run)["tied"]["weakest_skills"]
     shares = {w["skill"]: w["weakest_in_share"] for w in weakest}
     assert shares == {"empathy": 1.0, "active_listening": 1.0, "clarity": 0.0}
