@@ -16,7 +16,7 @@ datasets in ../shared/data (see benchmarks/scoring_validity.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -225,6 +225,19 @@ def _hands_back_obligation(
         return True
     sentence = _sentence_at(sent_spans, span[0])
     return sentence is not None and _REFLECTIVE_LEAD.search(low[sentence[0] : span[1]]) is not None
+
+
+def _keep_hits(
+    hits: dict[str, list[tuple[int, int]]], name: str, keep: Callable[[tuple[int, int]], bool]
+) -> None:
+    """Drop the `name` hits that `keep` refuses (and the entry, when none is left)."""
+    spans = hits.get(name)
+    if spans:
+        kept = [sp for sp in spans if keep(sp)]
+        if kept:
+            hits[name] = kept
+        else:
+            del hits[name]
 
 
 # A question about something ("What happened on Tuesday?"), not a suggestion ("How about
@@ -680,30 +693,19 @@ class AnalyticScorer:
                 sent_spans.append((s + ls, s + rs))
         n_sent = max(1, len(sent_spans))
 
-        confront_spans = hits.get("confront")
-        if confront_spans:
-            # "It feels like you always get singled out" hands their view back; it is not
-            # the reply's own charge.
-            kept = [sp for sp in confront_spans if not _REPORTED_VIEW.search(low, 0, sp[0])]
-            if kept:
-                hits["confront"] = kept
-            else:
-                del hits["confront"]
-
-        advice_spans = hits.get("advice")
-        if advice_spans:
-            # "you don't think ..." describes them; only a subjectless "Don't think ..." is
-            # an instruction. "So you have to ..." hands their obligation back.
-            kept = [
-                sp
-                for sp in advice_spans
-                if not _SUBJECT_BEFORE.search(low, 0, sp[0])
+        # "It feels like you always get singled out" hands their view back; it is not the
+        # reply's own charge.
+        _keep_hits(hits, "confront", lambda sp: not _REPORTED_VIEW.search(low, 0, sp[0]))
+        # "you don't think ..." describes them; only a subjectless "Don't think ..." is an
+        # instruction. "So you have to ..." hands their obligation back.
+        _keep_hits(
+            hits,
+            "advice",
+            lambda sp: (
+                not _SUBJECT_BEFORE.search(low, 0, sp[0])
                 and not _hands_back_obligation(low, sent_spans, sp)
-            ]
-            if kept:
-                hits["advice"] = kept
-            else:
-                del hits["advice"]
+            ),
+        )
 
         # --- overlap with the other person
         # Content words and readability counts in one pass over the tokens.

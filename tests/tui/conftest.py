@@ -57,6 +57,19 @@ async def open_conversation(
     return screen
 
 
+async def send_and_wait_for_reply(pilot: Pilot[Any], screen: ConversationScreen, text: str) -> None:
+    """Type `text` into the input, send it, and wait until the counterpart has replied."""
+    from textual.widgets import TextArea
+
+    screen.query_one("#input", TextArea).insert(text)
+    await pilot.press("ctrl+s")
+    await wait_until(
+        pilot,
+        lambda: screen.session.turns and screen.session.turns[-1].reply and not screen.streaming,
+        "the reply",
+    )
+
+
 @pytest.fixture
 def settings(coach_home: Path) -> Settings:
     assert os.environ["COACH_HOME"] == str(coach_home)

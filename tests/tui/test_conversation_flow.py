@@ -8,7 +8,7 @@ from collections.abc import Callable
 from textual import events
 
 from coach.tui.app import CoachApp
-from tests.tui.conftest import open_conversation, wait_until
+from tests.tui.conftest import open_conversation, send_and_wait_for_reply, wait_until
 
 
 async def test_ctrl_s_after_a_burst_of_keys_sends_the_whole_text(
@@ -69,11 +69,7 @@ async def test_typing_or_pasting_with_the_focus_elsewhere_lands_in_the_input(
     async with app.run_test(size=(120, 35)) as pilot:
         screen = await open_conversation(app, pilot)
         area = screen.query_one("#input", TextArea)
-        area.insert("Thanks for meeting me. What matters most to you here?")
-        await pilot.press("ctrl+s")
-        await wait_until(
-            pilot, lambda: screen.session.turns and not screen.streaming, "first reply"
-        )
+        await send_and_wait_for_reply(pilot, screen, "Thanks. What matters most to you here?")
         toggle = screen.query(CollapsibleTitle).first()
         await wait_until(pilot, lambda: toggle.display and toggle.parent.display, "feedback")
         toggle.focus()

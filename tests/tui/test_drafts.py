@@ -14,7 +14,12 @@ from coach.drafts import clear_draft, draft_path, load_draft, save_draft
 from coach.tui.app import CoachApp
 from coach.tui.screens.conversation import ConversationScreen
 from tests.tui._history_helpers import text_of
-from tests.tui.conftest import loaded_picker, open_conversation, wait_until
+from tests.tui.conftest import (
+    loaded_picker,
+    open_conversation,
+    send_and_wait_for_reply,
+    wait_until,
+)
 
 DRAFT = "I can see the five months have worn\nyour team down. What would"
 
@@ -40,15 +45,8 @@ async def test_an_unsent_reply_comes_back_when_the_session_is_continued(
     async with app.run_test(size=(120, 35)) as pilot:
         screen = await open_conversation(app, pilot)
         area = screen.query_one("#input", TextArea)
-        area.insert("Thanks for the offer. What matters most to you in this hire?")
-        await pilot.press("ctrl+s")
-        await wait_until(
-            pilot,
-            lambda: (
-                screen.session.turns and screen.session.turns[-1].reply and not screen.streaming
-            ),
-            "first reply",
-        )
+        text = "Thanks for the offer. What matters most to you in this hire?"
+        await send_and_wait_for_reply(pilot, screen, text)
         path = screen.session.path
         title = screen.session.scenario.title
         assert not draft_path(path).exists()  # sent: nothing left over
