@@ -76,12 +76,11 @@ def _run_guarded(args: argparse.Namespace, *, literal: bool) -> int:
     """Run a command with its failures in one line and, unless it is the full-screen app,
     stdout showing control characters instead of obeying them (titles, transcripts and
     replies may carry escape sequences)."""
+    from coach.commands._common import error
     from coach.printable import LiteralStream
 
     stdout = sys.stdout
     if stdout is None:  # `coach score >&-`
-        from coach.commands._common import error
-
         error("stdout is closed: nowhere to write the output")
         return ExitCode.USAGE
     if literal:
@@ -98,14 +97,10 @@ def _run_guarded(args: argparse.Namespace, *, literal: bool) -> int:
         return ExitCode.FAILURES
     except OSError as exc:
         # What a command does not handle itself: say it in one line.
-        from coach.commands._common import error
-
         _discard_stdout()
         error(str(exc))
         return ExitCode.FAILURES
     except RecursionError:
-        from coach.commands._common import error
-
         error("the input is nested too deeply to read")
         return ExitCode.FAILURES
     finally:
