@@ -711,7 +711,21 @@ def _highlight(
     if kind == "strength":
         pick = max(range(len(turns)), key=lambda i: (turns[i].score.skill(skill).score, -i))
     else:
-        pick = min(range(len(turns)), key=lambda i: (turns[i].score.skill(skill).score, -i))
+        # On a tie, the session's weakest turn (the one the rewrite takes up), then the one
+        # with more problems flagged in this skill, then the latest: "To work on" quoted a
+        # later, flat turn while the rewrite took up "Calm down, these things happen".
+        def problems(i: int) -> int:
+            return sum(e.effect == "-" for e in turns[i].score.skill(skill).evidence)
+
+        pick = min(
+            range(len(turns)),
+            key=lambda i: (
+                round(turns[i].score.skill(skill).score, 2),
+                i != summary.weakest_turn,
+                -problems(i),
+                -i,
+            ),
+        )
     turn = turns[pick]
     s = turn.score.skill(skill)
     ev = _pick_evidence(turn, skill, "+" if kind == "strength" else "-")

@@ -277,3 +277,18 @@ async def test_the_improvement_aims_at_a_level_that_does_something_right() -> No
     debrief = await build_debrief([(context, reply, SCORER.score_sync(context, reply))])
     assert debrief.improvement is not None and debrief.improvement.score < 2
     assert "To reach “Acknowledging”" in debrief.improvement.message
+
+
+async def test_the_improvement_and_the_rewrite_take_up_the_same_turn_on_a_tie() -> None:
+    # "To work on" quoted a later, flat turn while the rewrite took up "Calm down, these
+    # things happen" (both empathy 1.0 in a tester's session).
+    session = [
+        ("The invitations arrived and the date is wrong.", "I'm so sorry. What happened?"),
+        ("It's my parents' fortieth anniversary.", "Calm down, these things happen."),
+        ("So what now?", "I'll reprint them by express today and call you by 5 pm."),
+    ]
+    items = [(c, r, SCORER.score_sync(c, r)) for c, r in session]
+    assert items[1][2].empathy.score == items[2][2].empathy.score  # the tie
+    debrief = await build_debrief(items)
+    assert debrief.improvement is not None and debrief.rewrite is not None
+    assert debrief.improvement.turn == debrief.rewrite.turn == 1
