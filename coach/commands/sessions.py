@@ -84,7 +84,11 @@ def _show(args: argparse.Namespace) -> int:
     settings = settings_from_args(args).settings
     try:
         transcript = read_transcript(find_session(args.id, settings.sessions_dir))
-    except (SessionNotFound, TranscriptError, OSError) as exc:
+    except TranscriptError as exc:
+        # An exported chat (valid JSON, another format) read as "Expecting value" and no more.
+        error(f"{exc}; `coach replay FILE` reads OpenAI message lists and plain-text chats")
+        return ExitCode.FAILURES
+    except (SessionNotFound, OSError) as exc:
         error(str(exc))
         return ExitCode.FAILURES
     info = summarise(transcript)

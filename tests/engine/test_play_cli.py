@@ -263,3 +263,14 @@ def test_trace_shows_the_move_and_the_counterparts_stage(
     assert code == 0
     out = capsys.readouterr().out
     assert "move blame · stage " in out and " · trust " in out and " · tension " in out
+
+
+def test_sessions_show_on_another_chat_format_points_to_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An evaluator's OpenAI message list got "not a coach transcript (Expecting value)".
+    chat = tmp_path / "chat.json"
+    chat.write_text('[\n {"role": "user", "content": "hi"}\n]\n', encoding="utf-8")
+    assert main(["sessions", "show", str(chat)]) == 1
+    err = capsys.readouterr().err
+    assert "not a coach transcript" in err and "`coach replay FILE` reads" in err
