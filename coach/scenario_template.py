@@ -44,7 +44,7 @@ counterpart:                   # who the learner talks to
   hidden_information:          # said only when earned (see reveal_when and stage reveals)
     - id: wants-next-weekend
       fact: Sam would swap if they could have your shift next weekend.
-      reveal_when: The learner asks what would work for Sam.
+      reveal_when: the learner asks what would work for Sam.
   initial_state: {trust: 45, tension: 55, mood: irritated}
   moved_by: [being thanked specifically, being asked what they need]
   triggered_by: [being told it is no big deal, guilt trips]
