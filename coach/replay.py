@@ -117,6 +117,7 @@ class ReplayRun:
         """How the replayed scores compare with the ones recorded in the transcripts."""
         compared = exact = other_rubric = 0
         worst = 0.0
+        differing: list[str] = []
         for r in self.results:
             other_rubric += r.recorded_by_other_rubric
             delta = r.recorded_delta()
@@ -125,8 +126,11 @@ class ReplayRun:
             compared += 1
             biggest = max(abs(d) for d in delta.values())
             worst = max(worst, biggest)
-            exact += biggest < 0.005
-        return Reproduction(compared, exact, worst, other_rubric)
+            if biggest < 0.005:
+                exact += 1
+            else:
+                differing.append(f"{self.conversations[r.conv].label} {r.turn.turn_id}")
+        return Reproduction(compared, exact, worst, other_rubric, tuple(differing))
 
 
 class Reproduction(NamedTuple):
@@ -134,6 +138,7 @@ class Reproduction(NamedTuple):
     exact: int  # ... that the replay matched to two decimals
     worst: float  # the largest |replayed - recorded| over those
     other_rubric: int  # turns recorded under another rubric version, not compared
+    differing: tuple[str, ...] = ()  # "file#session L2" for each compared turn that differs
 
 
 class BatchRunner(Protocol):

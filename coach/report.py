@@ -255,7 +255,7 @@ def cohort(run: ReplayRun, sessions: list[dict[str, Any]] | None = None) -> dict
 
 
 def summary(run: ReplayRun) -> dict[str, Any]:
-    compared, exact, worst, other_rubric = run.reproduction()
+    compared, exact, worst, other_rubric, differing = run.reproduction()
     return {
         "files_failed": len(run.failures),
         "sessions": len(run.conversations),
@@ -271,6 +271,7 @@ def summary(run: ReplayRun) -> dict[str, Any]:
         "recorded_reproduced": exact,
         "recorded_max_delta": round(worst, 2),
         "recorded_other_rubric": other_rubric,
+        "recorded_differing": list(differing),
     }
 
 
@@ -282,6 +283,13 @@ def reproduction_notes(s: dict[str, Any]) -> list[str]:
             f"Recorded scores reproduced: {s['recorded_reproduced']}/{s['recorded_compared']} "
             f"(largest difference {s['recorded_max_delta']:.2f})"
         )
+    differing = s.get("recorded_differing") or []
+    if differing:
+        # Which turns, in every format: only JSON and CSV used to say.
+        shown = ", ".join(differing[:5]) + (
+            f" and {len(differing) - 5} more" if len(differing) > 5 else ""
+        )
+        notes.append(f"Differ: {shown}")
     if s["recorded_other_rubric"]:
         notes.append(
             f"Not compared: {counted(s['recorded_other_rubric'], 'turn')} recorded under another "

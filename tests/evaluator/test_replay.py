@@ -4,6 +4,7 @@ concurrency, 429 retries, the cache making a second run free, and resuming after
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -137,11 +138,25 @@ async def test_fatal_auth_error_stops_the_run(settings: Settings) -> None:
 async def test_heuristic_replay_reproduces_recorded_scores(tmp_path: Path) -> None:
     path = write_transcript(tmp_path / "rec.jsonl", record_scores=True)
     run = await replay_files([path], [AnalyticScorer()])
-    compared, exact, worst, other_rubric = run.reproduction()
-    assert (compared, exact, worst, other_rubric) == (3, 3, 0.0, 0)
+    assert run.reproduction() == (3, 3, 0.0, 0, ())
     for r in run.results:
         assert r.score is not None and r.turn.recorded is not None
         assert r.score.to_dict() == r.turn.recorded.to_dict()
+
+
+async def test_every_format_names_the_turns_that_did_not_reproduce(tmp_path: Path) -> None:
+    # Only JSON and CSV said which turn differed; the table, Markdown and HTML gave a count.
+    path = write_transcript(tmp_path / "rec.jsonl", record_scores=True)
+    lines = path.read_text().splitlines()
+    first_score = next(i for i, line in enumerate(lines) if '"type":"score"' in line)
+    lines[first_score] = re.sub(r'"score":\s*[0-9.]+', '"score":4.99', lines[first_score], count=1)
+    path.write_text("\n".join(lines) + "\n")
+    run = await replay_files([path], [AnalyticScorer()])
+    compared, exact, _, _, differing = run.reproduction()
+    assert (compared, exact) == (3, 2) and len(differing) == 1
+    note = reproduction_notes(summary(run))[-1]
+    assert note == f"Differ: {differing[0]}" and differing[0].endswith(" L1")
+    assert note + "." in render_markdown(run)
 
 
 async def test_scores_recorded_under_another_rubric_are_not_compared(tmp_path: Path) -> None:
@@ -151,7 +166,7 @@ async def test_scores_recorded_under_another_rubric_are_not_compared(tmp_path: P
     assert current in path.read_text()
     path.write_text(path.read_text().replace(current, '"rubric_version":"2020.01-1"'))
     run = await replay_files([path], [AnalyticScorer()])
-    assert run.reproduction() == (0, 0, 0.0, 3)
+    assert run.reproduction() == (0, 0, 0.0, 3, ())
     assert all(r.recorded_delta() is None for r in run.results)
     assert reproduction_notes(summary(run))[0] + "." in render_markdown(run)
     notes = reproduction_notes(summary(run))
