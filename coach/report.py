@@ -420,13 +420,25 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _session_label(row: dict[str, Any], n: int) -> str:
+    """The file, with its session when that adds something, cut in the middle: a session's
+    unique part is its end ("…negotiation-0bde"), which a cut at the end lost."""
+    name = row["file"].rsplit("/", 1)[-1]
+    label = name if name.rsplit(".", 1)[0] == row["session_id"] else f"{name}#{row['session_id']}"
+    label = " ".join(label.split())
+    if len(label) <= n:
+        return label
+    head = (n - 1) // 2
+    return label[:head] + "…" + label[len(label) - (n - 1 - head) :]
+
+
 def render_table(run: ReplayRun) -> str:
     data = report_data(run)
     out: list[str] = []
     headers = ["session", "scenario", "scorer", "turns", "emp", "listen", "clarity", "weakest"]
     rows = [
         [
-            _clip(f"{s['file'].rsplit('/', 1)[-1]}#{s['session_id']}", 40),
+            _session_label(s, 40),
             _clip(s["scenario_id"] or "-", 24),
             s["scorer"],
             f"{s['scored']}/{s['turns']}",

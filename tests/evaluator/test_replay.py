@@ -228,3 +228,15 @@ def test_the_histogram_counts_a_score_at_the_level_it_is_shown_to_round_to() -> 
     from coach.report import distribution
 
     assert distribution([4.4999, 4.5, 4.49, 1.0])["histogram"] == [1, 0, 0, 1, 2]
+
+
+def test_the_table_keeps_the_unique_end_of_a_long_session_name() -> None:
+    # "20261124-005024-upset-customer-wrong-order-6836.jsonl#2026...-6836" was cut at the end,
+    # losing the suffix that tells sessions apart.
+    from coach.report import _session_label
+
+    sid = "20261124-005024-upset-customer-wrong-order-6836"
+    label = _session_label({"file": f"/x/{sid}.jsonl", "session_id": sid}, 40)
+    assert len(label) == 40 and label.endswith("-6836.jsonl") and "…" in label
+    short = _session_label({"file": "/x/chat.json", "session_id": "chat-2"}, 40)
+    assert short == "chat.json#chat-2"
