@@ -38,7 +38,8 @@ def files(tmp_path: Path) -> list[Path]:
 def test_table_default_and_exit_ok(files: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", *map(str, files), "--quiet"]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert "a.jsonl#a" in out and "Cohort (heuristic)" in out
+    # The file alone when it is named after the session ("a.jsonl", not "a.jsonl#a").
+    assert "a.jsonl " in out and "a.jsonl#a" not in out and "Cohort (heuristic)" in out
     assert "Recorded scores reproduced: 3/3" in out
     assert "5/5 turn scores in 2 sessions, 0 from cache, 5 scorer calls" in out
 
