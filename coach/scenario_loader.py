@@ -327,8 +327,26 @@ def _did_you_mean(meant: str | None) -> str:
     return f" (did you mean {meant!r}?)" if meant else ""
 
 
-def _where(loc: Loc) -> str:
-    return ".".join(str(p) for p in loc) if loc else "the top level"
+def _where(loc: Loc, data: Any = None) -> str:
+    """`loc` as a path; an item with an id is named by it ("offline_script.stages[deal]"),
+    not by its index counted from zero ("stages.3")."""
+    if not loc:
+        return "the top level"
+    out: list[str] = []
+    node = data
+    for part in loc:
+        item = None
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            item = node[part]
+        elif isinstance(part, str) and isinstance(node, dict):
+            item = node.get(part)
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(part, int) and isinstance(ident, str) and out:
+            out[-1] += f"[{ident}]"
+        else:
+            out.append(str(part))
+        node = item
+    return ".".join(out)
 
 
 def _clean_loc(raw: tuple[str | int, ...]) -> Loc:
@@ -373,13 +391,13 @@ def _validation_problems(
         if kind == "extra_forbidden":
             parent, key = loc[:-1], str(loc[-1])
             line, col = marks.key_at(loc)
-            message = f"unknown key {key!r} in {_where(parent)}{_did_you_mean(meant[loc])}"
+            message = f"unknown key {key!r} in {_where(parent, data)}{_did_you_mean(meant[loc])}"
         elif kind == "missing":
             if loc in suggested:
                 continue
             parent, key = loc[:-1], str(loc[-1])
             line, col = marks.key_at(parent) if parent else marks.value_at(())
-            message = f"missing required key {key!r} in {_where(parent)}"
+            message = f"missing required key {key!r} in {_where(parent, data)}"
         else:
             text = str(err["msg"]).removeprefix("Value error, ")
             line, col = marks.value_at(loc)
@@ -387,9 +405,11 @@ def _validation_problems(
                 # Cross-reference errors are raised for the whole scenario; point at the
                 # offending value, which the message quotes.
                 line, col = _position_of_quoted(text, marks, data) or (line, col)
-            message = f"{_where(loc)}: {text}" if loc else text
+            message = f"{_where(loc, data)}: {text}" if loc else text
             if kind == "string_type" and err.get("input") is None:
-                message = f"{_where(loc)}: the value is empty; write some text after the colon"
+                message = (
+                    f"{_where(loc, data)}: the value is empty; write some text after the colon"
+                )
             elif kind == "string_type":
                 message += _scalar_hint(err.get("input"))
             if kind in ("enum", "literal_error") and isinstance(err.get("input"), str):

@@ -397,3 +397,11 @@ def test_a_too_large_file_gives_its_real_size(
         1,
         [f"{huge}:1:1: the file is too large (3,145,737 bytes; the limit is 1 MiB)"],
     )
+
+
+def test_a_problem_in_a_stage_names_the_stage_not_its_index(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # "offline_script.stages.3" made a trainer count stages from zero.
+    _, lines, _ = _validate(capsys, HERE / "broken" / "bad-move-name.yaml")
+    assert "offline_script.stages[deal].advance_when.moves_any.0:" in lines[0]
