@@ -205,7 +205,10 @@ class DebriefScreen(Screen[None]):
                 yield Static("No scored turns in this session.", classes="panel")
             else:
                 yield Static(skills_table(d, self.ratings), classes="panel", id="skills")
-                yield Static(Text("Overall per turn", style="bold"), classes="panel")
+                # The sparkline alone has no scale: the figures say what its bars are.
+                per_turn = Text("Overall per turn  ", style="bold")
+                per_turn.append(" · ".join(f"{x:.1f}" for x in d.summary.turn_overall), style="dim")
+                yield Static(per_turn, classes="panel")
                 yield Sparkline(list(d.summary.turn_overall), id="turn-chart")
                 yield Static(miti_text(d), classes="panel", id="miti", markup=False)
                 yield Static(highlights_text(d), classes="panel", id="highlights", markup=False)
