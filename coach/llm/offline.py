@@ -98,6 +98,10 @@ class OfflineBackend:
         # Never the same line twice in a row; prefer lines not heard recently at all.
         if not fresh and len(options) > 1 and recent:
             fresh = [line for line in options if line != recent[-1]]
+        if not fresh and recent:
+            # A move with a single line, just said: a stage default rather than the same
+            # words again (a trainer heard "So where does that leave us?" twice running).
+            fresh = [line for line in stage.replies.default if line != recent[-1]]
         pool = fresh or options
         rng = random.Random(f"{self.seed}:{replayed.turn}:{t.after.stage}:{t.move.value}")
         return rng.choice(pool)

@@ -282,3 +282,34 @@ def test_end_marker_filter(chunks: list[str], shown: str, outcome: str | None) -
     assert out == shown
     assert "END" not in out
     assert (f.outcome.value if f.outcome else None) == outcome
+
+
+async def test_a_move_with_one_line_is_not_said_twice_running(tmp_path: Path) -> None:
+    # A trainer's stage had one line for a move and the counterpart said it twice in a row,
+    # though the guide promises a different line from the last one.
+    from coach.scenario_loader import load_text
+    from coach.scenario_template import starter_scenario
+
+    text = starter_scenario("one-line", ["empathy"]).replace(
+        'default: ["Right. So what is it this time?"]',
+        'default: ["Right. So what is it this time?", "Go on."]',
+        1,
+    )
+    text = text.replace(
+        "advance_when: {trust_at_least: 55, moves_any: [acknowledge, reflect, open_question]}",
+        "advance_when: {trust_at_least: 99}",
+        1,
+    )
+    scenario = load_text(text, "one-line.yaml").scenario
+    session = Session(
+        scenario, OfflineBackend(scenario, seed=1), AnalyticScorer(), tmp_path / "t.jsonl"
+    )
+    await session.start()
+    said = []
+    for line in ("That sounds like a lot, Sam.", "That sounds like a lot, Sam, really."):
+        events = await session.send(line).run()
+        assert session.state.move == "reflect", events
+        said.append(session.last_counterpart_text)
+    await session.aclose()
+    assert said[0] == "Exactly. I always end up being the one who covers."
+    assert said[1] != said[0]
