@@ -17,25 +17,19 @@ import io
 import json
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from coach.replay import ReplayRun, TurnResult
-from coach.scoring.aggregate import aggregate, miti_summary, weighted_overall
+from coach.scoring.aggregate import MitiSummary, aggregate, weighted_overall
 from coach.scoring.rubric import MITI_THRESHOLDS, RUBRIC_VERSION
-from coach.scoring.types import SKILL_LABELS, SKILLS, Skill, TurnScore
+from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.wording import counted
 
 FORMATS = ("table", "json", "csv", "md", "html")
 
 # A session mean below this is a gap worth training (the rubric's "adequate" level is 3).
 GAP_BELOW = 3.0
-
-
-def overall(score: TurnScore, weights: Mapping[Skill, float] | None = None) -> float:
-    """A turn's overall as the learner's debrief computes it: the scenario's weights when
-    the transcript recorded them, else the skills equally."""
-    return weighted_overall(score, weights)
 
 
 def _r(x: float | None, nd: int = 2) -> float | None:
@@ -65,7 +59,8 @@ def turn_rows(run: ReplayRun) -> list[dict[str, Any]]:
         s = r.score
         for skill in SKILLS:
             row[skill] = _r(s.skill(skill).score) if s else None
-        row["overall"] = _r(overall(s, conv.skill_weights)) if s else None
+        # As the learner's debrief weighs it: the recorded scenario weights, else equally.
+        row["overall"] = _r(weighted_overall(s, conv.skill_weights)) if s else None
         if s:
             row["model"] = s.model
             row["rubric_version"] = s.rubric_version
@@ -85,9 +80,8 @@ def turn_rows(run: ReplayRun) -> list[dict[str, Any]]:
     return rows
 
 
-def _miti(scores: Sequence[TurnScore]) -> dict[str, float | None]:
+def _miti(miti: MitiSummary) -> dict[str, float | None]:
     # The same counting and thresholds as the learner's debrief, so both say the same.
-    miti = miti_summary(scores)
     return {
         "reflections_per_question": _r(miti.reflections_per_question),
         "complex_reflection_share": _r(miti.complex_reflection_share),
@@ -119,7 +113,6 @@ def session_rows(run: ReplayRun) -> list[dict[str, Any]]:
     for (ci, scorer), results in _groups(run).items():
         conv = run.conversations[ci]
         scored = [r for r in results if r.score is not None]
-        scores = [r.score for r in scored if r.score is not None]
         row: dict[str, Any] = {
             "row": "session",
             "file": str(conv.path),
@@ -133,33 +126,27 @@ def session_rows(run: ReplayRun) -> list[dict[str, Any]]:
             "scored": len(scored),
             "failed": len(results) - len(scored),
         }
-        means: dict[Skill, float] = {}
-        for skill in SKILLS:
-            vals = [s.skill(skill).score for s in scores]
-            if vals:
-                means[skill] = statistics.fmean(vals)
-            row[skill] = _r(means.get(skill))
-        weights = conv.skill_weights
-        row["overall"] = (
-            _r(statistics.fmean(overall(s, weights) for s in scores)) if scores else None
+        # One summary, as the learner's debrief computes it (the scenario's weights, ties
+        # included), gives the means, overall, trend, MITI metrics and best/weakest turn.
+        summary = aggregate(
+            [(r.turn.context, r.turn.response, r.score) for r in scored if r.score],
+            conv.skill_weights,
         )
-        if len(scores) >= 2:
-            row["trend"] = _r(overall(scores[-1], weights) - overall(scores[0], weights))
-        else:
-            row["trend"] = None
-        row.update(_miti(scores))
+        means: dict[Skill, float] = (
+            {skill: summary.skills[skill].mean for skill in SKILLS} if scored else {}
+        )
+        for skill in SKILLS:
+            row[skill] = _r(means.get(skill))
+        per_turn = summary.turn_overall
+        row["overall"] = _r(summary.overall) if scored else None
+        row["trend"] = _r(per_turn[-1] - per_turn[0]) if len(per_turn) >= 2 else None
+        row.update(_miti(summary.miti))
         row["weakest_skill"] = min(means, key=lambda k: means[k]) if means else None
         # Skills tied for the lowest mean (as shown, to two places): a tie used to go to
         # empathy, the first skill, and inflated its "weakest in" share across a cohort.
         low = round(min(means.values()), 2) if means else None
         row["weakest_skills"] = [k for k, v in means.items() if round(v, 2) == low]
-        if scored:
-            # Picked as the learner's debrief picks them (ties included).
-            summary = aggregate(
-                [(r.turn.context, r.turn.response, r.score) for r in scored if r.score],
-                weights,
-            )
-            assert summary.best_turn is not None and summary.weakest_turn is not None
+        if summary.best_turn is not None and summary.weakest_turn is not None:
             row["best_turn"] = scored[summary.best_turn].turn.turn_id
             row["weakest_turn"] = scored[summary.weakest_turn].turn.turn_id
         else:
