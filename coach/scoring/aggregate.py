@@ -170,6 +170,12 @@ def _slope(ys: Sequence[float]) -> float:
     return num / den
 
 
+def flagged(score: TurnScore, skills: Sequence[Skill] = SKILLS) -> int:
+    """How many problems the scorer flagged (negative evidence) in `skills` of a turn: what
+    tells two turns with the same score apart when picking the one to work on."""
+    return sum(e.effect == "-" for s in skills for e in score.skill(s).evidence)
+
+
 def _mean(xs: Sequence[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
 
@@ -249,9 +255,7 @@ def aggregate(
     best = weakest = None
     if turns:
         best = max(range(len(turns)), key=lambda i: (overall_per_turn[i], -i))
-        problems = [
-            sum(e.effect == "-" for s in SKILLS for e in t.score.skill(s).evidence) for t in turns
-        ]
+        problems = [flagged(t.score) for t in turns]
         weakest = min(
             range(len(turns)), key=lambda i: (round(overall_per_turn[i], 2), -problems[i], -i)
         )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from coach.scoring import lexicons as lx
-from coach.scoring.aggregate import ScoredTurn, SessionSummary, Weights, aggregate
+from coach.scoring.aggregate import ScoredTurn, SessionSummary, Weights, aggregate, flagged
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.rubric import render_markdown as render_rubric
 from coach.scoring.types import (
@@ -714,15 +714,12 @@ def _highlight(
         # On a tie, the session's weakest turn (the one the rewrite takes up), then the one
         # with more problems flagged in this skill, then the latest: "To work on" quoted a
         # later, flat turn while the rewrite took up "Calm down, these things happen".
-        def problems(i: int) -> int:
-            return sum(e.effect == "-" for e in turns[i].score.skill(skill).evidence)
-
         pick = min(
             range(len(turns)),
             key=lambda i: (
                 round(turns[i].score.skill(skill).score, 2),
                 i != summary.weakest_turn,
-                -problems(i),
+                -flagged(turns[i].score, (skill,)),
                 -i,
             ),
         )
