@@ -37,10 +37,11 @@ from coach.session import (
     StateChanged,
     TurnStream,
 )
+from coach.tui import gc_pause
 from coach.tui.hanging import hanging
 from coach.tui.literal import lit, one_line, visible
 from coach.tui.outcomes import outcome_label
-from coach.tui.widgets.messages import CounterpartMessage, ReplyStream, TitleBar
+from coach.tui.widgets.messages import CounterpartMessage, ReplyStream, TitleBar, next_refresh
 from coach.tui.widgets.scored_turn import ScoredTurnView
 
 if TYPE_CHECKING:
@@ -313,6 +314,12 @@ class ConversationScreen(Screen[None]):
 
     @work(exclusive=True, group="reply")
     async def run_reply(self, stream: TurnStream) -> None:
+        with gc_pause.STREAMING as pause:  # no collector passes between frames
+            await self._show_reply(stream, pause)
+            # The collector's catch-up pass (tens of ms) comes after the last frame, not before.
+            await next_refresh(self)
+
+    async def _show_reply(self, stream: TurnStream, pause: gc_pause.CollectorPause) -> None:
         log = self.query_one("#log", VerticalScroll)
         name = self.session.scenario.counterpart.name
         bubble: CounterpartMessage | None = None
@@ -338,6 +345,7 @@ class ConversationScreen(Screen[None]):
                     log.anchor()
                     md = bubble.stream()
                 elif isinstance(event, ReplyDelta) and md is not None:
+                    pause.check()
                     await md.write(visible(event.text))
                 elif isinstance(event, ReplyDone) and bubble is not None:
                     if md is not None:

@@ -17,13 +17,14 @@ from markdown_it import MarkdownIt
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Markdown, Static
 from textual.widgets._markdown import MarkdownTable
 
 from coach.tui.literal import lit, visible
 from coach.tui.widgets.title import TitleBar
 
-__all__ = ["CounterpartMessage", "ReplyStream", "SafeMarkdown", "TitleBar"]
+__all__ = ["CounterpartMessage", "ReplyStream", "SafeMarkdown", "TitleBar", "next_refresh"]
 
 # A line that may define a link reference (`[label]: url`): it changes how text elsewhere
 # in the document parses, which an incremental parse does not see.
@@ -146,15 +147,7 @@ class CounterpartMessage(Vertical):
         md = self.markdown
         if md.exactly_streamed(shown):
             return
-        # Let the streamed text paint first: the repair re-mounts every block.
-        painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def after_paint() -> None:
-            if not painted.done():
-                painted.set_result(None)
-
-        self.call_after_refresh(after_paint)
-        await painted
+        await next_refresh(self)  # the streamed text paints first: the repair re-mounts every block
         await md._update_markdown(shown)
 
     async def reset(self) -> None:
@@ -165,6 +158,18 @@ class CounterpartMessage(Vertical):
     def mark_incomplete(self, why: str) -> None:
         self.set_class(True, "-incomplete")
         self.query_one(".status", Static).update(lit(why))
+
+
+async def next_refresh(widget: Widget) -> None:
+    """Return once the screen has refreshed with what is already queued for `widget`."""
+    refreshed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def done() -> None:
+        if not refreshed.done():
+            refreshed.set_result(None)
+
+    widget.call_after_refresh(done)
+    await refreshed
 
 
 def _same_document(streamed: str, final: str) -> bool:
