@@ -113,37 +113,26 @@ class _GatedStream:
         yield "Second part."
 
 
-async def _mid_reply(app: CoachApp, pilot: Any, until: WaitUntil, backend: GatedBackend) -> Any:
-    conv = await open_conversation(app, pilot)
-    conv.query_one("#input", TextArea).insert("What matters most to you?")
-    await pilot.press("ctrl+s")
-    await until(pilot, lambda: backend.started.is_set() and conv.streaming, "reply streaming")
-    assert not gc.isenabled()
-    assert gc_pause.STREAMING.paused
-    return conv
-
-
-async def test_paused_while_a_reply_streams_and_resumed_after_it(
-    make_app: Callable[..., CoachApp], until: WaitUntil
+@pytest.mark.parametrize("ending", ["finished", "stopped with Esc"])
+async def test_paused_while_a_reply_streams_and_resumed_once_it_ends(
+    ending: str, make_app: Callable[..., CoachApp], until: WaitUntil
 ) -> None:
     backend = GatedBackend()
     app = make_app(backend=backend)
     async with app.run_test(size=(100, 30)) as pilot:
-        conv = await _mid_reply(app, pilot, until, backend)
-        backend.release.set()
-        await until(pilot, lambda: not conv.streaming and gc.isenabled(), "reply done")
-        assert conv.bubbles["C1"].text == "First part. Second part."
+        conv = await open_conversation(app, pilot)
+        conv.query_one("#input", TextArea).insert("What matters most to you?")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: backend.started.is_set() and conv.streaming, "streaming")
+        assert not gc.isenabled()
+        assert gc_pause.STREAMING.paused
+        if ending == "finished":
+            backend.release.set()
+        else:
+            await pilot.press("escape")
+        await until(pilot, lambda: not conv.streaming and gc.isenabled(), f"reply {ending}")
         assert not gc_pause.STREAMING.paused
-
-
-async def test_resumed_when_the_learner_stops_the_reply(
-    make_app: Callable[..., CoachApp], until: WaitUntil
-) -> None:
-    backend = GatedBackend()
-    app = make_app(backend=backend)
-    async with app.run_test(size=(100, 30)) as pilot:
-        conv = await _mid_reply(app, pilot, until, backend)
-        await pilot.press("escape")
-        await until(pilot, lambda: not conv.streaming and gc.isenabled(), "reply stopped")
-        assert not gc_pause.STREAMING.paused
-        assert conv.session.needs_retry
+        if ending == "finished":
+            assert conv.bubbles["C1"].text == "First part. Second part."
+        else:
+            assert conv.session.needs_retry
