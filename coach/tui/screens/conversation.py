@@ -269,12 +269,18 @@ class ConversationScreen(Screen[None]):
         log.anchor()
 
     def _learner_view(self, turn_id: str, text: str, score: Any) -> ScoredTurnView:
-        number = next(
-            (i for i, ex in enumerate(self.session.turns, 1) if ex.learner.turn_id == turn_id),
-            len(self.session.turns) + 1,
+        exchanges = self.session.turns
+        number, known = next(
+            ((i, ex.score) for i, ex in enumerate(exchanges, 1) if ex.learner.turn_id == turn_id),
+            (len(exchanges) + 1, None),
         )
+        # A score that came in before this view existed went past `drain_scores`: use it.
         view = ScoredTurnView(
-            text, score, turn_id=turn_id, label=f"turn {number}", hidden=self.coach.exam_mode
+            text,
+            score if score is not None else known,
+            turn_id=turn_id,
+            label=f"turn {number}",
+            hidden=self.coach.exam_mode,
         )
         self.views[turn_id] = view
         return view

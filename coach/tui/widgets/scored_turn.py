@@ -156,8 +156,11 @@ class ScoredTurnView(Vertical):
         self.label = label or turn_id  # what the learner reads: "turn 2", not the id
         self.who = who
         self.hidden = hidden
+        self._composed_with: tuple[TurnScore | None, bool] = (None, False)
+        self._parts_ready = False
 
     def compose(self) -> ComposeResult:
+        self._composed_with = (self.score, self.hidden)
         label = f"{self.who} · {self.label}" if self.label else self.who
         yield Static(lit(label), classes="turn-who", markup=False)
         yield Static(self._body(), classes="turn-text", markup=False)
@@ -172,8 +175,17 @@ class ScoredTurnView(Vertical):
     def _feedback(self) -> RenderableType:
         return feedback_text(self.text, self.score) if self.score else Text("")
 
+    def on_mount(self) -> None:
+        # Its parts exist from here on (`is_mounted` turns true only after this handler). A
+        # score that arrived between compose and now (a fast judge, a cached score), or a
+        # switch of exam mode, was not shown yet.
+        self._parts_ready = True
+        score, hidden = self._composed_with
+        if self.score is not score or self.hidden != hidden:
+            self._refresh_parts()
+
     def _refresh_parts(self) -> None:
-        if not self.is_mounted:
+        if not self._parts_ready:
             return
         self.query_one(".turn-text", Static).update(self._body())
         self.query_one(".turn-scores", Static).update(score_line(self.score, hidden=self.hidden))
