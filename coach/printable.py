@@ -9,6 +9,7 @@ through `LiteralStream` on stdout and `coach.commands._common.error` on stderr).
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import TextIO
 
@@ -24,6 +25,18 @@ def visible(text: str) -> str:
     """`text` with control characters (ESC of ANSI sequences included) as visible `\\xNN`."""
     text = text.replace("\r\n", "\n")
     return _CONTROL.sub(_escape, text)
+
+
+# `json.dumps` escapes C0 controls itself, but writes DEL and the C1 range (CSI is 0x9b) raw
+# when `ensure_ascii` is off, and `visible` would then turn them into invalid `\\x9b` escapes.
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
+
+
+def safe_json(value: object, *, indent: int | None = None) -> str:
+    """JSON text (UTF-8 kept) with every control character escaped as `\\u00NN`: valid JSON,
+    and nothing in it a terminal would obey."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class LiteralStream(io.TextIOBase):

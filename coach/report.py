@@ -20,6 +20,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from coach.printable import safe_json, visible
 from coach.replay import ReplayRun, TurnResult
 from coach.scoring.aggregate import MitiSummary, aggregate, weighted_overall
 from coach.scoring.rubric import MITI_THRESHOLDS, RUBRIC_VERSION
@@ -302,18 +303,20 @@ def report_data(run: ReplayRun) -> dict[str, Any]:
 
 
 def render(run: ReplayRun, fmt: str) -> str:
+    """The report as text. Control characters from transcripts (an ANSI or OSC sequence in a
+    model's reply) come out visible, never raw: a report is read with `cat` too."""
     if fmt == "json":
-        return json.dumps(report_data(run), ensure_ascii=False, indent=2) + "\n"
+        return safe_json(report_data(run), indent=2) + "\n"
     if fmt == "csv":
-        return render_csv(run)
+        return visible(render_csv(run))
     if fmt == "md":
-        return render_markdown(run)
+        return visible(render_markdown(run))
     if fmt == "html":
         from coach.report_html import render_html
 
-        return render_html(report_data(run))
+        return visible(render_html(report_data(run)))
     if fmt == "table":
-        return render_table(run)
+        return visible(render_table(run))
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 

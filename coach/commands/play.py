@@ -170,9 +170,9 @@ class _Out:
 
     def emit(self, record: dict[str, Any], text: str | None = None) -> None:
         if self.json:
-            import json
+            from coach.printable import safe_json
 
-            print(json.dumps(record, ensure_ascii=False), flush=True)
+            print(safe_json(record), flush=True)
         elif text is not None:
             print(text, flush=True)
 

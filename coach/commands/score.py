@@ -150,11 +150,11 @@ async def score_stream(
     waits for its turn, so memory stays flat on large files and output order is input order.
     """
     import asyncio
-    import json
     from collections import deque
 
     from coach.commands._common import error
     from coach.exitcodes import ExitCode
+    from coach.printable import safe_json
     from coach.scoring.factory import close_scorer
     from coach.scoring.types import ScoringError
 
@@ -178,7 +178,7 @@ async def score_stream(
     def emit(result: dict[str, Any]) -> None:
         nonlocal failures
         failures += "error" in result
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.write(safe_json(result) + "\n")
         out.flush()
 
     window: deque[asyncio.Task[dict[str, Any]]] = deque()

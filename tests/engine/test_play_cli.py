@@ -50,6 +50,22 @@ def test_play_offline_script_without_key(
     assert f"\nGloria Mendes: {t.opening.text}" in shown and "\nCounterpart:" not in shown
 
 
+def test_play_json_stays_valid_json_with_control_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A C1 CSI (U+009B) is written raw by json.dumps(ensure_ascii=False); shown as "\\x9b"
+    # on a terminal it was an invalid JSON escape.
+    line = "I hear you \u009b2J \x1b[31m, what matters most?"
+    script = tmp_path / "lines.txt"
+    script.write_text(line + "\n/end\n", encoding="utf-8")
+    argv = ["play", "salary-offer-negotiation", "--script", str(script), "--json", "--seed", "1"]
+    assert main([*argv, "--no-debrief"]) == 0
+    out = capsys.readouterr().out
+    assert "\x9b" not in out and "\x1b" not in out
+    records = [json.loads(row) for row in out.splitlines()]
+    assert [r["text"] for r in records if r["type"] == "learner"] == [line]
+
+
 def test_play_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     script = tmp_path / "lines.txt"
     script.write_text("# a comment\n" + EMPATHETIC[0] + "\n/hint\n/end\n", encoding="utf-8")

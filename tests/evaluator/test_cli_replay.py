@@ -152,6 +152,26 @@ def test_html_is_self_contained_and_escaped(files: list[Path], tmp_path: Path) -
     assert "Weakest skills across the group" in page
 
 
+# An SGR colour, an OSC window title and a C1 CSI, as a model's reply may carry them.
+ESCAPES = "\x1b[31mred\x1b[0m \x1b]0;pwned\x07 \x9b2J"
+
+
+@pytest.mark.parametrize("suffix", ["md", "csv", "html", "txt", "json"])
+def test_reports_never_carry_raw_control_characters(tmp_path: Path, suffix: str) -> None:
+    transcript = write_transcript(
+        tmp_path / "esc.jsonl", [(f"Look: {ESCAPES}", f"You said {ESCAPES}, right?")]
+    )
+    out = tmp_path / f"report.{suffix}"
+    assert main(["replay", str(transcript), "--out", str(out), "--quiet"]) == ExitCode.OK
+    text = out.read_text(encoding="utf-8")
+    for raw in ("\x1b", "\x07", "\x9b"):
+        assert raw not in text, (suffix, raw)
+    if suffix == "json":
+        json.loads(text)  # escaped as \\u009b, so still valid JSON
+    elif suffix != "txt":  # the table shows no turn text
+        assert "\\x1b[31mred" in text  # shown, as the terminal commands show it
+
+
 def test_llm_scorer_without_endpoint_is_a_config_error(
     files: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

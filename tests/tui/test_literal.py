@@ -162,3 +162,26 @@ async def test_the_html_debrief_escapes_what_the_learner_typed(tmp_path: Path) -
     await session.aclose()
     assert "<script>alert" not in page and "<img" not in page and "<a " not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; [site](javascript:alert(2))" in page
+
+
+async def test_exported_debriefs_show_escape_sequences_instead_of_carrying_them(
+    tmp_path: Path,
+) -> None:
+    from coach.library import resolve_scenario
+    from coach.llm.offline import OfflineBackend
+    from coach.scoring.analytic import AnalyticScorer
+    from coach.session import Session
+    from coach.tui.screens.debrief import DebriefScreen
+
+    scenario = resolve_scenario("salary-offer-negotiation").scenario
+    session = Session(
+        scenario, OfflineBackend(scenario, seed=1), AnalyticScorer(), tmp_path / "t.jsonl", seed=1
+    )
+    await session.start()
+    await session.send(f"So the offer worries you {NASTY}?").run()
+    screen = DebriefScreen(session, await session.debrief())
+    markdown, page = screen.markdown(), screen.html_page()
+    await session.aclose()
+    for exported in (markdown, page):
+        assert "\x1b" not in exported  # `cat` of the file must not recolour the terminal
+        assert "\\x1b[31mred" in exported

@@ -26,7 +26,7 @@ from textual.widgets import Button, Footer, Sparkline, Static
 from coach.scoring.debrief import render_markdown
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.tui.hanging import aligned
-from coach.tui.literal import lit
+from coach.tui.literal import lit, visible
 from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.scored_turn import score_style
 from coach.tui.widgets.title import TitleBar
@@ -279,7 +279,8 @@ class DebriefScreen(Screen[None]):
             if ex.reply is not None:
                 lines.append(f"**{s.scenario.counterpart.name}:** {ex.reply.text}")
                 lines.append("")
-        return "\n".join(lines) + "\n"
+        # Transcript text can carry escape sequences: the file is read with `cat` too.
+        return visible("\n".join(lines) + "\n")
 
     def html_page(self) -> str:
         """The Markdown debrief rendered as a page (tables, quotes, headings), self-contained.
@@ -290,7 +291,7 @@ class DebriefScreen(Screen[None]):
         from markdown_it import MarkdownIt
 
         body = MarkdownIt("commonmark", {"html": False}).enable("table").render(self.markdown())
-        title = html.escape(f"Debrief: {self.session.scenario.title}")
+        title = html.escape(visible(f"Debrief: {self.session.scenario.title}"))
         return (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
