@@ -105,3 +105,23 @@ def test_a_sessions_folder_replays_without_its_drafts(tmp_path: Path) -> None:
     transcript.write_text("{}\n", encoding="utf-8")
     save_draft(transcript, DRAFT)
     assert expand_inputs([str(tmp_path)]) == [transcript]
+
+
+async def test_rewinding_over_an_unsent_draft_keeps_it_one_undo_away(
+    make_app: Callable[..., CoachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        conv = await open_conversation(app, pilot)
+        for line in ("What matters most to you here?", "So the timing worries you."):
+            await send_and_wait_for_reply(pilot, conv, line)
+        area = conv.query_one("#input", TextArea)
+        area.insert(DRAFT)
+        await conv.rewind_to("L2")
+        assert area.text == "So the timing worries you."  # the turn to edit, as before
+        await pilot.pause()
+        notes = [n.message for n in app._notifications]
+        assert any("before turn 2" in n and "Ctrl+Z" in n for n in notes), notes
+        area.focus()
+        await pilot.press("ctrl+z")
+        assert area.text == DRAFT

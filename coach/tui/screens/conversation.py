@@ -502,11 +502,19 @@ class ConversationScreen(Screen[None]):
         self.hide_notice()
         await self.rebuild_log()
         area = self.query_one("#input", TextArea)
-        area.load_text(turn.text)
+        number = len(self.session.turns) + 1  # the turn the learner writes again
+        message = f"Rewound to before turn {number}: edit your reply and send."
+        if area.text.strip() and area.text != turn.text:
+            # An edit, not `load_text` (which clears the undo history): what they had typed
+            # but not sent is one Ctrl+Z away, never lost.
+            area.replace(turn.text, (0, 0), area.document.end)
+            message += " Ctrl+Z brings back what you had typed."
+        else:
+            area.load_text(turn.text)
         area.move_cursor(area.document.end)
         area.focus()
         self.update_status()
-        self.notify(f"Rewound to before {turn_id}: edit your reply and send.", markup=False)
+        self.notify(message, markup=False)
 
     def action_finish(self) -> None:
         if self.streaming:
