@@ -159,7 +159,7 @@ ScoreEvent = Scored | ScoreFailed
 class UsageTotals:
     usage: Usage = field(default_factory=Usage)
     requests: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: the model's price is unknown
 
 
 class TurnStream:

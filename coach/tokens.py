@@ -239,17 +239,23 @@ PRICES: dict[str, tuple[float, float]] = {
 }
 
 
-def price_for(model: str) -> tuple[float, float]:
-    """Longest known prefix wins, so dated snapshots ("gpt-4o-2024-08-06") are priced."""
+def price_for(model: str) -> tuple[float, float] | None:
+    """Longest known prefix wins, so dated snapshots ("gpt-4o-2024-08-06") are priced;
+    None for a model whose price we do not know (a local one, a new one)."""
     best = ""
     for name in PRICES:
         if model.startswith(name) and len(name) > len(best):
             best = name
-    return PRICES.get(best, (0.0, 0.0))
+    return PRICES.get(best)
 
 
-def estimate_cost(model: str, usage: Usage) -> float:
-    price_in, price_out = price_for(model)
+def estimate_cost(model: str, usage: Usage) -> float | None:
+    """US dollars for `usage`, or None when the model's price is unknown: "$0.0000" would
+    claim it was free."""
+    price = price_for(model)
+    if price is None:
+        return None
+    price_in, price_out = price
     return (usage.prompt_tokens * price_in + usage.completion_tokens * price_out) / 1_000_000
 
 

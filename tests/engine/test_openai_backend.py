@@ -111,7 +111,7 @@ async def test_normal_stream_records_reply_usage_and_request(
     event = assert_intact(session.path, complete=True)
     assert event["finish_reason"] == "stop"
     assert event["usage"] == {"prompt_tokens": 812, "completion_tokens": 11, "estimated": False}
-    assert session.usage.usage.total_tokens == 823 and session.usage.cost_usd > 0
+    assert session.usage.usage.total_tokens == 823 and (session.usage.cost_usd or 0) > 0
     sent = json.loads(route.calls[0].request.content)
     assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
     assert (

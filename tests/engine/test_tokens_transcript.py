@@ -64,7 +64,7 @@ def test_budget_keeps_system_and_recent_and_fits() -> None:
 def test_cost_table() -> None:
     usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)
     assert estimate_cost("gpt-4o-mini-2024-07-18", usage) == pytest.approx(0.75)
-    assert estimate_cost("llama3.1:8b", usage) == 0.0
+    assert estimate_cost("llama3.1:8b", usage) is None  # unknown, not free
 
 
 def test_reader_rejects_file_without_header(tmp_path: Path) -> None:

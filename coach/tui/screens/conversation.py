@@ -572,7 +572,8 @@ class ConversationScreen(Screen[None]):
         else:
             tokens = usage.usage.total_tokens
             est = "~" if usage.usage.estimated else ""
-            parts.append(f" │ {est}{tokens:,} tokens · ${usage.cost_usd:.4f}")
+            cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+            parts.append(f" │ {est}{tokens:,} tokens · {cost}")
         out = Text(end="")
         for part in parts:
             if isinstance(part, tuple):
