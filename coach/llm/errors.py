@@ -21,6 +21,21 @@ def redact(text: str, *secrets: str | None) -> str:
     return _KEY_PATTERN.sub("***", text)
 
 
+def endpoint_message(exc: BaseException) -> str:
+    """What an endpoint said in its error reply, not the SDK's wrapper around it.
+
+    The openai SDK's text is `Error code: 400 - {'error': {'message': ...}}`, a Python dict
+    repr; its `body` holds the error object, whose `message` is the sentence to show.
+    """
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else None
+        if isinstance(message, str) and message.strip():
+            return " ".join(message.split())
+    return str(getattr(exc, "message", None) or exc)
+
+
 class LLMError(Exception):
     """Base class: `message` is short and safe to show; `retryable` says if retry may help."""
 

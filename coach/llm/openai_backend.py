@@ -32,6 +32,7 @@ from coach.llm.errors import (
     ServerError,
     StreamCutError,
     TimedOutError,
+    endpoint_message,
     redact,
 )
 
@@ -154,14 +155,14 @@ class OpenAIBackend:
                     "retry to send a shorter history."
                 )
             else:
-                detail = self._redact(str(exc.message))[:200]
+                detail = self._redact(endpoint_message(exc))[:200]
                 err = BadRequestError(f"The endpoint refused the request: {detail}")
         elif isinstance(exc, openai.InternalServerError) or (
             isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
         ):
             err = ServerError(f"The endpoint had a server error ({exc.status_code}).")
         elif isinstance(exc, openai.APIStatusError):
-            detail = self._redact(str(exc.message))[:200]
+            detail = self._redact(endpoint_message(exc))[:200]
             err = BadRequestError(f"The endpoint answered {exc.status_code}: {detail}")
         elif isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
             err = TimedOutError(f"The model did not answer in time ({url}).")

@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from coach.llm.errors import redact
+from coach.llm.errors import endpoint_message, redact
 from coach.prompts import PromptTemplate, load_prompt
 from coach.scoring.cache import ScoreCache, cache_key
 from coach.scoring.rubric import RUBRIC, RUBRIC_VERSION, render_markdown
@@ -580,9 +580,10 @@ class JsonChat:
                     and _UNSUPPORTED.search(detail)
                 ):
                     raise _Unsupported from None
+                said = self._safe(endpoint_message(exc))  # the sentence, not the SDK's repr
                 if status != 429 and status < 500:
-                    raise _status_error(status, detail) from None
-                last = _status_error(status, detail)
+                    raise _status_error(status, said) from None
+                last = _status_error(status, said)
                 retry_after = _retry_after(exc)
             except openai.APITimeoutError:
                 last = JudgeError("the judge timed out", kind="timeout", retryable=True)

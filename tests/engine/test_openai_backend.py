@@ -278,6 +278,19 @@ async def test_context_length_error_then_retry_sends_less(salary: Scenario, tmp_
 
 
 @respx.mock
+async def test_a_refused_request_says_what_the_endpoint_said(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    said = "Unsupported parameter: 'max_tokens' is not supported with this model."
+    respx.post(URL).mock(return_value=error_response(400, said, "unsupported_parameter"))
+    session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
+    fail = failed(events)
+    # The endpoint's sentence, not the SDK's "Error code: 400 - {'error': {...}}" dict repr.
+    assert fail.message == f"The endpoint refused the request: {said}"
+    assert_intact(session.path, complete=False)
+
+
+@respx.mock
 async def test_server_rejecting_stream_options_falls_back(salary: Scenario, tmp_path: Path) -> None:
     route = respx.post(URL).mock(
         side_effect=[

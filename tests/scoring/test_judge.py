@@ -302,6 +302,8 @@ async def test_bad_request_detail_is_redacted(settings: Settings, api: respx.Moc
         await LLMJudge(settings).score(CONTEXT, RESPONSE)
     assert "HTTP 400" in str(info.value)
     assert "FAKEKEY" not in str(info.value)
+    # What the endpoint said, not the SDK's "Error code: 400 - {'error': ...}" repr.
+    assert str(info.value).endswith("(HTTP 400): bad header ***")
 
 
 async def test_rate_limits_and_server_errors_are_retried_with_backoff(

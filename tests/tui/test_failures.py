@@ -56,7 +56,9 @@ async def _fail_then_retry(
     notice = conv.query_one("#notice")
     await until(pilot, lambda: notice.display and not conv.streaming, "failure notice")
     assert conv.query_one("#retry-button").display
-    assert "failed" in str(conv.query_one("#notice-text", Static).render())
+    said = str(conv.query_one("#notice-text", Static).render())
+    assert said.startswith("The reply failed: ")
+    assert "server_error" not in said and "stream_cut" not in said  # words, not internal kinds
     # The learner turn is on screen and on disk; a new draft is not touched by anything.
     assert conv.views["L1"].text == LEARNER
     transcript = read_transcript(conv.session.path)

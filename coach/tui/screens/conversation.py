@@ -411,8 +411,8 @@ class ConversationScreen(Screen[None]):
         self.query_one("#notice").display = False
 
     def show_error(self, event: ReplyFailed) -> None:
-        text = Text("The reply failed ", style="bold")
-        text.append_text(lit(f"({event.kind}): ", "bold"))
+        # The message says what happened in words; the kind ("rate_limited") is for scripts.
+        text = Text("The reply failed: ", style="bold")
         text.append_text(lit(one_line(event.message, 300)))
         text.append("\nYour turn and the conversation are saved. ", style="dim")
         text.append("Ctrl+R" if event.retryable else "Ctrl+R may", style="bold")
