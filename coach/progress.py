@@ -57,6 +57,11 @@ class Progress:
         self.skipped += n
         self._draw(force=True)
 
+    def show(self) -> None:
+        """Draw the bar now (at 0/N before anything finished: a run whose first calls hang
+        must not look like nothing started)."""
+        self._draw(force=True)
+
     def rate(self) -> float:
         elapsed = time.monotonic() - self._start
         fresh = self.done - self.skipped
@@ -91,7 +96,7 @@ class Progress:
             self.stream.flush()
 
     def __enter__(self) -> Progress:
-        self._draw(force=True)
+        self.show()
         return self
 
     def __exit__(self, *exc: object) -> None:

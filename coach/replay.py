@@ -218,6 +218,7 @@ async def replay(
     total = sum(len(c.turns) for c in conversations) * len(scorers)
     progress = progress or Progress(total, enabled=False)
     progress.total = total
+    progress.show()
 
     # Preallocate in final order; workers fill the slots.
     slots: list[TurnResult] = []
