@@ -94,6 +94,9 @@ class ReplayRun:
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
     calls: int = 0  # scorer calls actually made (cache misses)
+    # Requests that reached a model endpoint (the judge's retries included, identical turns
+    # once); None when no scorer talks to one, or the Batch API carried them.
+    model_requests: int | None = None
     interrupted: bool = False
     fatal: str | None = None  # an error that stopped the run (bad key, unknown model)
 
@@ -228,6 +231,7 @@ async def replay(
                 slots.append(TurnResult(ci, turn, scorer.name))
     run.results = slots
     width = len(scorers)
+    requests_before = None if batch is not None else _model_requests(scorers)
 
     try:
         for si, scorer in enumerate(scorers):
@@ -252,8 +256,16 @@ async def replay(
         raise
     finally:
         run.elapsed = time.monotonic() - run.started
+        if requests_before is not None:
+            run.model_requests = (_model_requests(scorers) or 0) - requests_before
         progress.close()
     return run
+
+
+def _model_requests(scorers: Sequence[Scorer]) -> int | None:
+    counts = [getattr(s, "requests", None) for s in scorers]
+    known = [c for c in counts if isinstance(c, int)]
+    return sum(known) if known else None
 
 
 # Turns scored between returns to the event loop: Ctrl-C cancels the run there (asyncio

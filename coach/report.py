@@ -252,6 +252,7 @@ def summary(run: ReplayRun) -> dict[str, Any]:
         "failed_turns": len(run.failed_turns),
         "from_cache": run.cached,
         "calls": run.calls,
+        "model_requests": run.model_requests,
         "seconds": round(run.elapsed, 3),
         "interrupted": run.interrupted,
         "fatal": run.fatal,
@@ -485,8 +486,11 @@ def _cohort_lines(cohort_data: dict[str, Any]) -> list[str]:
 
 
 def summary_text(run: ReplayRun) -> str:
-    """The counts and reproduction lines only, for stderr when the report goes elsewhere."""
-    return "\n".join(_summary_lines(report_data(run), failures=False)).strip("\n")
+    """The counts, reproduction lines and failed turns, for stderr when the report goes
+    elsewhere (failed files the command reports itself)."""
+    data = report_data(run)
+    lines = _summary_lines(data, failures=False) + _failed_turn_lines(data)
+    return "\n".join(lines).strip("\n")
 
 
 def _summary_lines(data: dict[str, Any], failures: bool = True) -> list[str]:
@@ -496,19 +500,32 @@ def _summary_lines(data: dict[str, Any], failures: bool = True) -> list[str]:
         f"{s['scored']}/{counted(s['turn_scores'], 'turn score')} in "
         f"{counted(s['sessions'], 'session')}, "
         f"{s['from_cache']} from cache, {counted(s['calls'], 'scorer call')}, "
-        f"{s['seconds']:.1f}s",
+        f"{requests_part(s)}{s['seconds']:.1f}s",
     ]
     out += reproduction_notes(s)
     if not failures:
         return out
     for f in data["failures"]:
         out.append(f"FAILED {f['file']}: {f['message']}")
+    return out + _failed_turn_lines(data)
+
+
+def _failed_turn_lines(data: dict[str, Any]) -> list[str]:
     failed_turns = [t for t in data["turns"] if t["error"]]
-    for t in failed_turns[:20]:
-        out.append(f"FAILED {t['file']} {t['turn_id']} ({t['scorer']}): {t['error']}")
+    out = [
+        f"FAILED {t['file']} {t['turn_id']} ({t['scorer']}): {t['error']}"
+        for t in failed_turns[:20]
+    ]
     if len(failed_turns) > 20:
         out.append(f"... and {len(failed_turns) - 20} more failed turns")
     return out
+
+
+def requests_part(summary: dict[str, Any]) -> str:
+    """ ", 17 model requests" where a judge ran: identical turns and the cache make fewer
+    requests than scorer calls, retries more."""
+    n = summary.get("model_requests")
+    return "" if n is None else f"{counted(n, 'model request')}, "
 
 
 def _md(text: Any) -> str:

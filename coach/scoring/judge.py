@@ -458,6 +458,7 @@ class JsonChat:
         self.max_tokens = max_tokens
         self.sleep = sleep
         self._secret = secret
+        self.requests = 0  # HTTP requests sent, retries and repairs included
 
     def _safe(self, text: str) -> str:
         return redact(text, self._secret)[:500]
@@ -567,6 +568,7 @@ class JsonChat:
                 # `chat.completions.create`, without walking the request through the SDK's
                 # TypedDict transform and the reply through its pydantic models, which cost
                 # more CPU per call than everything else in a bulk replay together.
+                self.requests += 1
                 async with self.lanes.lane() as client:
                     resp = await client.post(
                         "/chat/completions", cast_to=httpx.Response, content=content
@@ -705,6 +707,12 @@ class LLMJudge:
         )
         self._inflight: dict[str, asyncio.Future[TurnScore]] = {}
         self.dropped_quotes = 0  # hallucinated quotes seen so far, for calibration reports
+
+    @property
+    def requests(self) -> int:
+        """Requests sent to the endpoint so far: cache hits and identical turns scored once
+        make none."""
+        return self._chat.requests
 
     def key(self, context: str, response: str) -> str:
         return cache_key(

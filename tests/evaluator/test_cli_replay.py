@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import respx
 
@@ -200,6 +201,49 @@ def test_llm_via_cli_second_run_makes_no_requests(
     data = json.loads(capsys.readouterr().out)
     assert data["summary"]["from_cache"] == 5
     assert KEY not in json.dumps(data)
+
+
+def test_summary_counts_model_requests_apart_from_scorer_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    same = [("Why is this late?", "What happened on your side?")]
+    files = [write_transcript(tmp_path / f"{n}.jsonl", same, session_id=n) for n in "ab"]
+    endpoint = FakeJudgeEndpoint(fail_429_first=1)
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        assert (
+            main(["replay", *map(str, files), "--scorer", "llm", "--out", str(tmp_path / "r.json")])
+            == 0
+        )
+    # Two identical turns are judged once; the 429 before it was a request too.
+    assert endpoint.calls == 2
+    err = capsys.readouterr().err
+    assert "2/2 turn scores in 2 sessions, 0 from cache, 2 scorer calls, 2 model requests" in err
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["summary"]["model_requests"] == 2
+
+
+def test_failed_turns_are_named_on_stderr_when_the_report_goes_to_a_file(
+    files: list[Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    home = Path(os.environ["COACH_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("max_retries = 0\n", encoding="utf-8")  # no backoff waits
+    out = tmp_path / "r.json"
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(return_value=httpx.Response(500, json={}))
+        code = main(["replay", str(files[0]), "--scorer", "llm", "--out", str(out)])
+    assert code != ExitCode.OK
+    err = capsys.readouterr().err
+    assert "0/3 turn scores" in err
+    assert "(llm): the judge's endpoint failed (HTTP 500)" in err  # why, not only how many
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
