@@ -56,6 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     from coach.replay import ReplayRun, replay
     from coach.scoring.factory import close_scorer, make_scorer
     from coach.scoring.types import ScoringError, TurnScore
+    from coach.wording import counted
 
     if args.repeat < 1 or args.concurrency < 1:
         error("--repeat and --concurrency must be at least 1")
@@ -85,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     runs: list[list[TurnScore | None]] = []
     fatal: list[str] = []
+    reasons: list[str] = []  # why items of the first run could not be scored
 
     async def go() -> None:
         for attempt in range(args.repeat):
@@ -106,6 +108,8 @@ def _run(args: argparse.Namespace) -> int:
             finally:
                 await close_scorer(scorer)
             runs.append([r.score for r in run.results])
+            if len(runs) == 1:
+                reasons.extend(r.error for r in run.results if r.error)
             if run.fatal:
                 fatal.append(run.fatal)
                 return
@@ -143,4 +147,9 @@ def _run(args: argparse.Namespace) -> int:
     # A full disk or closed pipe shows up here, inside the command, rather than as an
     # "Exception ignored" at interpreter exit; it is left to propagate to coach.cli.
     sys.stdout.flush()
+    if reasons:
+        # The report counts them; this says why ("5 items could not be scored" and no more).
+        others = len(reasons) - reasons.count(reasons[0])
+        also = f" ({counted(others, 'item')} for other reasons)" if others else ""
+        warn(f"{counted(len(reasons), 'item')} not scored: {reasons[0]}{also}")
     return ExitCode.FAILURES if failed else ExitCode.OK

@@ -157,6 +157,7 @@ async def score_stream(
     from coach.printable import safe_json
     from coach.scoring.factory import close_scorer
     from coach.scoring.types import ScoringError
+    from coach.wording import counted
 
     gate = asyncio.Semaphore(concurrency)
     failures = 0
@@ -175,9 +176,12 @@ async def score_stream(
                 return {"id": ident, "error": f"line {number}: {exc}"}
         return {"id": ident, **turn.to_dict()}
 
+    emitted = 0
+
     def emit(result: dict[str, Any]) -> None:
-        nonlocal failures
+        nonlocal failures, emitted
         failures += "error" in result
+        emitted += 1
         out.write(safe_json(result) + "\n")
         out.flush()
 
@@ -198,7 +202,8 @@ async def score_stream(
         for task in window:
             task.cancel()
         await asyncio.gather(*window, return_exceptions=True)
-        error(f"{exc} (stopped; the lines above were scored)")
+        done = f"the {counted(emitted, 'line')} above" if emitted else "no line"
+        error(f"{exc} (stopped; {done} scored)")
         return ExitCode.BACKEND
     finally:
         await close_scorer(scorer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -316,6 +317,24 @@ def test_repeat_bypasses_the_cache_and_reports_variance(
     assert data["variance"]["empathy"]["mean_variance"] > 0
     assert data["variance"]["clarity"]["mean_variance"] == 0
     assert data["variance"]["clarity"]["stable_level_share"] == 1.0
+
+
+def test_items_that_could_not_be_scored_say_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    home = Path(os.environ["COACH_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("max_retries = 0\n", encoding="utf-8")  # no backoff waits
+    path = write_rows(tmp_path / "h.jsonl", SIMPLE)
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(return_value=httpx.Response(500, json={}))
+        code = main(["calibrate", str(path), "--scorer", "llm", "--quiet"])
+    assert code == ExitCode.FAILURES
+    captured = capsys.readouterr()
+    assert "4 items could not be scored" in captured.out
+    assert "4 items not scored: the judge's endpoint failed (HTTP 500)" in captured.err
 
 
 class _FullDisk(io.StringIO):

@@ -274,6 +274,7 @@ def test_a_refused_key_stops_the_batch(
     assert code == ExitCode.BACKEND
     captured = capsys.readouterr()
     assert "refused the API key" in captured.err
+    assert "(stopped; no line scored)" in captured.err  # it said "the lines above" of none
     assert "FAKEKEY" not in captured.err + captured.out
     assert route.call_count < 20
 
