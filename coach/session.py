@@ -118,6 +118,16 @@ class ReplyDone:
 
     turn: CounterpartTurn
 
+    @property
+    def cut_at_limit(self) -> bool:
+        """The model stopped at the token cap (`max_reply_tokens`), maybe mid-sentence."""
+        return self.turn.finish_reason == "length"
+
+
+# Shown under a reply that hit the cap: it is complete as far as the model goes, but a
+# learner reading a sentence that stops should know why.
+CUT_AT_LIMIT = "cut off at the reply length limit (max_reply_tokens in config.toml)"
+
 
 @dataclass(frozen=True, slots=True)
 class ReplyFailed:

@@ -342,8 +342,9 @@ def _make_scorer(settings: Settings) -> Any:
 
 
 async def _reply(session: Session, stream: Any, out: _Out, _: Any) -> int:
-    from coach.commands._common import error
+    from coach.commands._common import error, warn
     from coach.session import (
+        CUT_AT_LIMIT,
         Ended,
         LearnerRecorded,
         ReplyDelta,
@@ -375,8 +376,11 @@ async def _reply(session: Session, stream: Any, out: _Out, _: Any) -> int:
                     "turn_id": event.turn.turn_id,
                     "reply_to": event.turn.reply_to,
                     "text": event.turn.text,
+                    "finish_reason": event.turn.finish_reason,
                 }
             )
+            if event.cut_at_limit and not out.json:
+                warn(f"({CUT_AT_LIMIT})")
         elif isinstance(event, ReplyFailed):
             out.stream("\n")
             error(event.message)

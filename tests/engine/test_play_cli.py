@@ -290,3 +290,39 @@ def test_sessions_show_on_another_chat_format_points_to_replay(
     assert main(["sessions", "show", str(chat)]) == 1
     err = capsys.readouterr().err
     assert "not a coach transcript" in err and "`coach replay FILE` reads" in err
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_reply_cut_at_the_length_limit_is_flagged(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    as_json: bool,
+) -> None:
+    import httpx
+    import respx
+
+    base = "http://llm.test/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", base)
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    script = tmp_path / "lines.txt"
+    script.write_text(EMPATHETIC[0] + "\n/end\n", encoding="utf-8")
+    sse = (Path(__file__).parent / "sse" / "length.sse").read_bytes()
+    argv = ["play", "salary-offer-negotiation", "--script", str(script), "--no-debrief"]
+    with respx.mock(base_url=base) as mock:
+        mock.post("/chat/completions").mock(
+            return_value=httpx.Response(
+                200, content=sse, headers={"content-type": "text/event-stream"}
+            )
+        )
+        assert main([*argv, "--json"] if as_json else argv) == 0
+    captured = capsys.readouterr()
+    if as_json:
+        (reply,) = [
+            r
+            for r in map(json.loads, captured.out.splitlines())
+            if r["type"] == "counterpart" and r.get("reply_to")
+        ]
+        assert reply["finish_reason"] == "length"
+    else:
+        assert "cut off at the reply length limit" in captured.err

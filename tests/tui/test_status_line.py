@@ -1,4 +1,5 @@
-"""The status line prices a reply only when it knows the model's price."""
+"""What the conversation says about a reply besides its text: its cost in the status line
+(only when the model's price is known), and a reply cut at the length limit."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from tests.tui.conftest import open_conversation, send_and_wait_for_reply
 class OneLineBackend:
     name = "openai"
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, finish_reason: str = "stop") -> None:
         self.model = model
+        self.finish_reason = finish_reason
 
     def stream_reply(self, messages: list[ChatMessage]) -> Any:
-        return _Reply()
+        return _Reply(self.finish_reason)
 
     async def complete(self, messages: list[ChatMessage]) -> str:
         return "hint"
@@ -31,7 +33,8 @@ class OneLineBackend:
 
 
 class _Reply:
-    result = ReplyResult(finish_reason="stop", usage=Usage(1_000, 200))
+    def __init__(self, finish_reason: str) -> None:
+        self.result = ReplyResult(finish_reason=finish_reason, usage=Usage(1_000, 200))
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._gen()
@@ -54,3 +57,21 @@ async def test_cost_is_shown_only_for_a_model_with_a_known_price(
         status = plain(conv.query_one("#status", Static))
         assert shown in status, status
         assert "$0.0000" not in status
+
+
+@pytest.mark.parametrize("finish_reason", ["stop", "length"])
+async def test_a_reply_cut_at_the_length_limit_says_so(
+    make_app: Callable[..., CoachApp], finish_reason: str
+) -> None:
+    app = make_app(backend=OneLineBackend("gpt-4o-mini", finish_reason))
+    async with app.run_test(size=(140, 30)) as pilot:
+        conv = await open_conversation(app, pilot)
+        await send_and_wait_for_reply(pilot, conv, "What matters most to you?")
+        bubble = conv.bubbles["C1"]
+        note = bubble.query_one(".status", Static)
+        cut = finish_reason == "length"
+        assert bubble.has_class("-incomplete") is cut
+        assert ("cut off at the reply length limit" in plain(note)) is cut
+        # Continuing the session later shows it the same way.
+        await conv.rebuild_log()
+        assert conv.bubbles["C1"].has_class("-incomplete") is cut

@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 
 from coach.drafts import clear_draft, load_draft, save_draft
 from coach.session import (
+    CUT_AT_LIMIT,
     Ended,
     LearnerRecorded,
     ReplyDelta,
@@ -266,6 +267,8 @@ class ConversationScreen(Screen[None]):
         for ex in self.session.turns:
             if ex.reply is not None and not ex.reply.complete:
                 self.bubbles[ex.reply.turn_id].mark_incomplete("(incomplete reply)")
+            elif ex.reply is not None and ex.reply.finish_reason == "length":
+                self.bubbles[ex.reply.turn_id].mark_incomplete(f"({CUT_AT_LIMIT})")
         log.anchor()
 
     def _learner_view(self, turn_id: str, text: str, score: Any) -> ScoredTurnView:
@@ -358,6 +361,8 @@ class ConversationScreen(Screen[None]):
                         await md.stop()
                         md = None
                     await bubble.finish(event.turn.text)
+                    if event.cut_at_limit:
+                        bubble.mark_incomplete(f"({CUT_AT_LIMIT})")
                 elif isinstance(event, ReplyFailed):
                     if md is not None:
                         await md.stop()

@@ -49,6 +49,20 @@ write(
     [chunk("", role=True)] + [chunk(w) for w in words] + [chunk(finish="stop"), "data: [DONE]\n\n"],
 )
 write("cut.sse", [chunk("", role=True)] + [chunk(w) for w in words[:5]])
+# Stopped by max_tokens mid-sentence: complete as a stream, cut as a reply.
+write(
+    "length.sse",
+    [chunk("", role=True)]
+    + [chunk(w) for w in words[:7]]
+    + [
+        chunk(finish="length"),
+        chunk(
+            choices=False,
+            usage={"prompt_tokens": 812, "completion_tokens": 7, "total_tokens": 819},
+        ),
+        "data: [DONE]\n\n",
+    ],
+)
 marker = [
     "Fine.",
     " 104,000",
