@@ -23,6 +23,7 @@ Typical use::
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -1176,7 +1177,8 @@ class Session:
             except (OSError, ValueError, ScoringError, LLMError):
                 rewriter = None  # e.g. an unreadable prompts/debrief.md: the offline rewrite
         try:
-            return await build_debrief(items, weights, rewriter=rewriter, scorer=self._scorer)
+            debrief = await build_debrief(items, weights, rewriter=rewriter, scorer=self._scorer)
+            return dataclasses.replace(debrief, unscored=len(self.turns) - len(items))
         finally:
             if rewriter is not None:
                 await rewriter.aclose()

@@ -97,6 +97,8 @@ class Rewrite:
     original_score: float
     rewritten_score: float | None = None
     scorer: str | None = None
+    # Why the rewrite is not what was asked for (the model failed: the offline one instead).
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +113,7 @@ class Rewrite:
                 None if self.rewritten_score is None else round(self.rewritten_score, 2)
             ),
             "scorer": self.scorer,
+            "note": self.note,
         }
 
 
@@ -120,6 +123,7 @@ class Debrief:
     strength: Highlight | None
     improvement: Highlight | None
     rewrite: Rewrite | None
+    unscored: int = 0  # learner turns left out because their scoring failed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +131,7 @@ class Debrief:
             "strength": self.strength.to_dict() if self.strength else None,
             "improvement": self.improvement.to_dict() if self.improvement else None,
             "rewrite": self.rewrite.to_dict() if self.rewrite else None,
+            "unscored": self.unscored,
         }
 
 
@@ -780,10 +785,12 @@ async def build_debrief(
     skill = _target_skill(turn, summary)
     rewriter = rewriter or OfflineRewriter()
     method = rewriter.name
+    note = None
     try:
         drafts = await rewriter.rewrite(turn.context, turn.response, turn.score, skill)
-    except ScoringError:
+    except ScoringError as exc:
         method = "offline"
+        note = f"The model could not rewrite it ({exc}); this is the offline rewrite."
         drafts = OfflineRewriter().candidates(turn.context, turn.response, skill)
     rewrite: Rewrite | None = None
     if drafts:
@@ -808,6 +815,7 @@ async def build_debrief(
             original_score=turn.score.skill(skill).score,
             rewritten_score=new_score,
             scorer=scorer.name if scorer is not None else None,
+            note=note,
         )
     return Debrief(
         summary, _highlight(summary, "strength"), _highlight(summary, "improvement"), rewrite
@@ -833,8 +841,9 @@ def render_markdown(debrief: Debrief, *, title: str = "Session debrief") -> str:
     out = [f"# {title}", ""]
     if not s.turns:
         return "\n".join([*out, "No learner turns were scored.", ""])
+    left_out = f" ({debrief.unscored} more not scored)" if debrief.unscored else ""
     out += [
-        f"{counted(len(s.turns), 'turn')}, overall {s.overall:.1f}/5.",
+        f"{counted(len(s.turns), 'turn')}{left_out}, overall {s.overall:.1f}/5.",
         "",
         "| Skill | Weight | Mean | First half → second half | Trend |",
         "|---|---|---|---|---|",
@@ -907,4 +916,6 @@ def render_markdown(debrief: Debrief, *, title: str = "Session debrief") -> str:
             ]
         if r.changes:
             out += ["What changed:", "", *(f"- {c}" for c in r.changes), ""]
+        if r.note:
+            out += [f"_{r.note}_", ""]
     return "\n".join(out).rstrip() + "\n"

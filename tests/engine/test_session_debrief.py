@@ -13,7 +13,8 @@ from openai_fakes import completion
 from coach.llm.offline import OfflineBackend
 from coach.scenario import Scenario
 from coach.scoring.analytic import AnalyticScorer
-from coach.scoring.debrief import Debrief
+from coach.scoring.debrief import Debrief, render_markdown
+from coach.scoring.types import ScoringError, TurnScore
 from coach.session import Session
 from coach.settings import Settings
 
@@ -30,6 +31,42 @@ async def debrief_after_one_weak_reply(session: Session) -> Debrief:
         return await session.debrief()
     finally:
         await session.aclose()
+
+
+class FailsOnOneReply:
+    """The analytic scorer, except that scoring `BROKEN` fails."""
+
+    name = "heuristic"
+    BROKEN = "This one cannot be scored."
+
+    def __init__(self) -> None:
+        self.inner = AnalyticScorer()
+        self.rubric_version = self.inner.rubric_version
+
+    async def score(self, context: str, response: str) -> TurnScore:
+        if response == self.BROKEN:
+            raise ScoringError("the judge's endpoint failed (HTTP 500)")
+        return self.inner.score_sync(context, response)
+
+
+async def test_a_turn_whose_scoring_failed_is_counted_as_left_out(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    session = Session(
+        salary, OfflineBackend(salary, seed=1), FailsOnOneReply(), tmp_path / "t.jsonl", seed=1
+    )
+    await session.start()
+    for text in ("What matters most to you here?", FailsOnOneReply.BROKEN, WEAK_REPLY):
+        await session.send(text).run()
+    debrief = await session.debrief()
+    await session.aclose()
+    assert len(debrief.summary.turns) == 2 and debrief.unscored == 1
+    assert "2 turns (1 more not scored), overall" in render_markdown(debrief)
+    assert debrief.to_dict()["unscored"] == 1
+    from coach.tui.screens.debrief import DebriefScreen
+
+    shown = DebriefScreen(session, debrief).outcome_text().plain
+    assert "over 2 turns   ·   1 turn not scored (scoring failed)" in shown
 
 
 async def test_offline_debrief_scores_its_rewrite(salary: Scenario, tmp_path: Path) -> None:

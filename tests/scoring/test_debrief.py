@@ -184,6 +184,9 @@ async def test_llm_failure_falls_back_to_the_offline_rewrite(settings: Settings)
     assert route.call_count == 2  # one repair, then give up
     rw = debrief.rewrite
     assert rw is not None and rw.method == "offline" and rw.rewritten != rw.original
+    # Said, not hidden: the learner asked for the model's rewrite and got the offline one.
+    assert rw.note is not None and rw.note.startswith("The model could not rewrite it (")
+    assert rw.note in render_markdown(debrief)
 
 
 KAI = (

@@ -33,7 +33,7 @@ from coach.tui.widgets.title import TitleBar
 from coach.wording import counted
 
 if TYPE_CHECKING:
-    from coach.scoring.debrief import Debrief
+    from coach.scoring.debrief import Debrief, Rewrite
     from coach.session import Session
     from coach.tui.app import CoachApp
 
@@ -110,6 +110,21 @@ def highlights_text(debrief: Debrief) -> Table:
     if debrief.improvement:
         rows.append((Text("To work on", style="bold yellow"), lit(debrief.improvement.message)))
     return aligned(*rows, gap=2)
+
+
+def rewrite_notes(rewrite: Rewrite) -> Text:
+    """What the rewrite changed, and why it is the offline one when the model failed."""
+    out = Text()
+    if rewrite.changes:
+        out.append("What changed\n", style="bold")
+        for change in rewrite.changes:
+            out.append("  • ")
+            out.append_text(lit(change))
+            out.append("\n")
+    if rewrite.note:
+        out.append_text(lit(rewrite.note, "italic yellow"))
+    out.rstrip()
+    return out
 
 
 def branch_comparison(path: Path, weights: dict[Skill, float]) -> Text | None:
@@ -191,6 +206,13 @@ class DebriefScreen(Screen[None]):
             out.append(
                 f"   ·   overall {summary.overall:.1f}/5 over {counted(len(summary.turns), 'turn')}"
             )
+        if self.debrief.unscored:
+            # Left out of every figure below: say so rather than let "over 3 turns" of four
+            # pass unnoticed.
+            out.append(
+                f"   ·   {counted(self.debrief.unscored, 'turn')} not scored (scoring failed)",
+                style="yellow",
+            )
         return out
 
     def subject(self) -> str:
@@ -214,23 +236,28 @@ class DebriefScreen(Screen[None]):
                 yield Static(highlights_text(d), classes="panel", id="highlights", markup=False)
                 r = d.rewrite
                 if r is not None:
+                    skill = SKILL_LABELS[r.skill]
                     title = Text(f"A better version of turn {r.turn + 1} ", style="bold")
-                    title.append(f"({SKILL_LABELS[r.skill]})", style="dim")
+                    title.append(f"(aimed at {skill}, that turn's weakest skill)", style="dim")
                     yield Static(title, classes="panel")
                     with Horizontal(id="rewrite"):
                         mine = Text.assemble(("You said\n", "bold"))
                         mine.append_text(lit(r.original))
                         mine.append(
-                            f"\n{r.original_score:.1f}", style=score_style(r.original_score)
+                            f"\n{skill} {r.original_score:.1f}",
+                            style=score_style(r.original_score),
                         )
                         better = Text.assemble(("Try\n", "bold green"))
                         better.append_text(lit(r.rewritten))
                         if r.rewritten_score is not None:
                             better.append(
-                                f"\n{r.rewritten_score:.1f}", style=score_style(r.rewritten_score)
+                                f"\n{skill} {r.rewritten_score:.1f}",
+                                style=score_style(r.rewritten_score),
                             )
                         yield Static(mine, id="rewrite-original", markup=False)
                         yield Static(better, id="rewrite-better", markup=False)
+                    if r.changes or r.note:
+                        yield Static(rewrite_notes(r), classes="panel", id="rewrite-notes")
             yield Static("", classes="panel", id="branches", markup=False)
             with Horizontal(id="debrief-actions"):
                 yield Button("Export Markdown  m", id="export-md")
