@@ -385,7 +385,21 @@ def _after_greeting(greeting: str, text: str) -> str:
     return f"{greeting} {text}"
 
 
+# The counterpart's reply is Markdown; a reflection quotes their words, not their markup
+# ("It sounds like it **matters** to you").
+_MD_SPAN = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_LINE_START = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)", re.M)
+
+
+def _plain(markdown: str) -> str:
+    text = _MD_LINE_START.sub("", markdown)
+    for _ in range(2):  # "**bold with `code`**"
+        text = _MD_SPAN.sub(r"\2", text)
+    return text
+
+
 def _parts(context: str, response: str) -> _Parts:
+    context = _plain(context)
     clause = _clause_to_reflect(context)
     feeling = _feeling(context)
     sounds, feels = feeling or ("hard", "")

@@ -19,7 +19,7 @@ from coach.scoring.debrief import (
     render_markdown,
 )
 from coach.scoring.judge import reset_mode_memory
-from coach.scoring.types import SKILLS, ScoringError, TurnScore
+from coach.scoring.types import SKILLS, ScoringError, Skill, TurnScore
 from coach.settings import Settings
 
 SCORER = AnalyticScorer()
@@ -295,3 +295,17 @@ async def test_the_improvement_and_the_rewrite_take_up_the_same_turn_on_a_tie() 
     debrief = await build_debrief(items)
     assert debrief.improvement is not None and debrief.rewrite is not None
     assert debrief.improvement.turn == debrief.rewrite.turn == 1
+
+
+@pytest.mark.parametrize("skill", SKILLS)
+def test_offline_rewrites_quote_their_words_without_their_markdown(skill: Skill) -> None:
+    context = (
+        "## Honestly\n\n- It **matters** to me that you asked.\n"
+        "> I felt *set up to fail* by the `new` process."
+    )
+    drafts = OfflineRewriter().candidates(context, "Ok. Whatever you think.", skill)
+    assert drafts
+    for draft in drafts:
+        for mark in ("*", "`", "#", "> "):
+            assert mark not in draft.text, (mark, draft.text)
+    assert any("set up to fail by the new process" in d.text for d in drafts)
