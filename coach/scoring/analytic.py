@@ -23,6 +23,7 @@ from typing import Literal
 
 from coach.scoring import lexicons as lx
 from coach.scoring.analytic_matcher import PhraseMatcher
+from coach.scoring.plain import plain_words
 from coach.scoring.readability import ease_from, word_info
 from coach.scoring.rubric import RUBRIC_VERSION
 from coach.scoring.types import Evidence, SkillScore, TurnScore
@@ -571,7 +572,7 @@ def _context(context: str) -> _Context:
     for piece in reversed(_SENTENCE_END.split(text[-160:])):
         # Not a bare "Okay." or "Right.": a tip would quote it back as if it mattered.
         if piece and not piece.endswith("?") and _content_words(piece):
-            said = piece
+            said = plain_words(piece)  # a tip quotes their words, not their Markdown
             break
     words = said.rstrip(".!?… \n").split()
     # Their whole turn, not only the quoted sentence: "I'm exhausted. I keep going." is painful.

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from coach.scoring import lexicons as lx
 from coach.scoring.aggregate import ScoredTurn, SessionSummary, Weights, aggregate, flagged
+from coach.scoring.plain import plain_words
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.rubric import render_markdown as render_rubric
 from coach.scoring.types import (
@@ -385,21 +386,8 @@ def _after_greeting(greeting: str, text: str) -> str:
     return f"{greeting} {text}"
 
 
-# The counterpart's reply is Markdown; a reflection quotes their words, not their markup
-# ("It sounds like it **matters** to you").
-_MD_SPAN = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
-_MD_LINE_START = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)", re.M)
-
-
-def _plain(markdown: str) -> str:
-    text = _MD_LINE_START.sub("", markdown)
-    for _ in range(2):  # "**bold with `code`**"
-        text = _MD_SPAN.sub(r"\2", text)
-    return text
-
-
 def _parts(context: str, response: str) -> _Parts:
-    context = _plain(context)
+    context = plain_words(context)  # their words, not their Markdown
     clause = _clause_to_reflect(context)
     feeling = _feeling(context)
     sounds, feels = feeling or ("hard", "")

@@ -379,6 +379,14 @@ def test_courtesies_are_not_reflections(reply: str) -> None:
     assert sig.backchannel and sig.reflection == "none" and sig.main_behaviour == "other"
 
 
+def test_tips_quote_their_words_without_their_markdown() -> None:
+    # The counterpart's reply is Markdown; a tip quoted it back with its bullet:
+    # 'When you say "- I still want to find something fair"'.
+    ctx = "Okay.\n\n- I want **something fair** for us both."
+    tip = S.score_sync(ctx, "Fine.").empathy.tip
+    assert 'When you say "I want something fair for us both",' in tip
+
+
 def test_tips_quote_their_last_statement_not_a_stray_word() -> None:
     # Tips used the longest word of their turn as a noun ("... frustrating when honestly
     # happened"); they now quote the last thing they said, eight words at most.

@@ -1,0 +1,23 @@
+"""The counterpart's Markdown as the plain words a tip or a rewrite quotes back.
+
+A model's reply carries emphasis, code spans, headings, quotes and list bullets. Feedback that
+quotes it ("When you say "- I still want **fair**"") should quote what they said, not how it
+was typeset.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["plain_words"]
+
+_SPAN = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_LINE_START = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)", re.M)
+
+
+def plain_words(markdown: str) -> str:
+    """`markdown` without emphasis/code markers and line-start block markers."""
+    text = _LINE_START.sub("", markdown)
+    for _ in range(2):  # "**bold with `code`**"
+        text = _SPAN.sub(r"\2", text)
+    return text
