@@ -34,6 +34,7 @@ from typing import Any, NamedTuple, Protocol
 from coach.importers import Conversation, ImportFailure, Turn, load_conversations
 from coach.progress import Progress
 from coach.scoring.types import SKILLS, Scorer, ScoringError, TurnScore
+from coach.wording import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +232,8 @@ async def replay(
                 slots.append(TurnResult(ci, turn, scorer.name))
     run.results = slots
     width = len(scorers)
-    requests_before = None if batch is not None else _model_requests(scorers)
+    requests_before = None if batch is not None else _judge_count(scorers, "requests")
+    dropped_before = _judge_count(scorers, "dropped_quotes") or 0
 
     try:
         for si, scorer in enumerate(scorers):
@@ -257,13 +259,22 @@ async def replay(
     finally:
         run.elapsed = time.monotonic() - run.started
         if requests_before is not None:
-            run.model_requests = (_model_requests(scorers) or 0) - requests_before
+            run.model_requests = (_judge_count(scorers, "requests") or 0) - requests_before
+        dropped = (_judge_count(scorers, "dropped_quotes") or 0) - dropped_before
+        if dropped:
+            # Said, not only logged: a judge that makes up evidence may make up scores too.
+            run.warnings.append(
+                f"the judge quoted {counted(dropped, 'passage')} that the learner did not write; "
+                "they were dropped from the evidence"
+            )
         progress.close()
     return run
 
 
-def _model_requests(scorers: Sequence[Scorer]) -> int | None:
-    counts = [getattr(s, "requests", None) for s in scorers]
+def _judge_count(scorers: Sequence[Scorer], counter: str) -> int | None:
+    """The sum of a counter the LLM judge keeps (`requests`, `dropped_quotes`); None when
+    no scorer keeps it."""
+    counts = [getattr(s, counter, None) for s in scorers]
     known = [c for c in counts if isinstance(c, int)]
     return sum(known) if known else None
 

@@ -20,7 +20,15 @@ import respx
 from coach.cli import build_parser, main
 from coach.exitcodes import ExitCode
 
-from .conftest import BASE, KEY, FakeJudgeEndpoint, write_transcript
+from .conftest import (
+    BASE,
+    KEY,
+    FakeJudgeEndpoint,
+    completion,
+    judge_payload,
+    learner_text,
+    write_transcript,
+)
 
 HOSTILE = '<script>alert(1)</script> & "quotes" </td></table> [bold]x[/bold]'
 
@@ -223,6 +231,26 @@ def test_summary_counts_model_requests_apart_from_scorer_calls(
     assert "2/2 turn scores in 2 sessions, 0 from cache, 2 scorer calls, 2 model requests" in err
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["summary"]["model_requests"] == 2
+
+
+def test_quotes_the_judge_made_up_are_reported(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+    def invents(request: httpx.Request) -> httpx.Response:
+        payload = judge_payload(learner_text(request))
+        payload["clarity"]["evidence"] = [{"quote": "words nobody wrote", "label": "x"}]
+        return completion(json.dumps(payload))
+
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=invents)
+        assert main(["replay", str(files[0]), "--scorer", "llm", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    said = "the judge quoted 3 passages that the learner did not write"
+    assert said in captured.err
+    assert any(said in w for w in json.loads(captured.out)["warnings"])
 
 
 def test_failed_turns_are_named_on_stderr_when_the_report_goes_to_a_file(
