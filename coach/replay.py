@@ -98,6 +98,7 @@ class ReplayRun:
     # Requests that reached a model endpoint (the judge's retries included, identical turns
     # once); None when no scorer talks to one, or the Batch API carried them.
     model_requests: int | None = None
+    unreachable_streak: int = 0  # judge calls in a row that timed out or found no server
     interrupted: bool = False
     fatal: str | None = None  # an error that stopped the run (bad key, unknown model)
 
@@ -357,7 +358,7 @@ async def _run_async(
                 slot = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            await _score_one(scorer.score, slot, run)
+            await _score_one(scorer.score, slot, run, give_up_after=max(4, concurrency))
             progress.advance(failed=slot.error is not None)
 
     workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(slots)))]
@@ -370,16 +371,39 @@ async def _run_async(
         raise
 
 
+# Failures that say the endpoint is not there, rather than that one turn went wrong.
+_UNREACHABLE = frozenset({"timeout", "endpoint_down"})
+
+
 async def _score_one(
-    score: Callable[[str, str], Awaitable[TurnScore]], slot: TurnResult, run: ReplayRun
+    score: Callable[[str, str], Awaitable[TurnScore]],
+    slot: TurnResult,
+    run: ReplayRun,
+    *,
+    give_up_after: int | None = None,
 ) -> None:
     try:
         run.calls += 1
         slot.score = await score(slot.turn.context, slot.turn.response)
+        run.unreachable_streak = 0
     except ScoringError as exc:
         slot.error = str(exc) or type(exc).__name__
         if _is_fatal(exc):
             run.fatal = slot.error
+        elif getattr(exc, "kind", None) in _UNREACHABLE:
+            # Each such call already waited out its retries (a minute each on a hanging
+            # server): a whole wave of them in a row stops the run instead of going on for
+            # hours; the cache keeps what was scored, a rerun continues.
+            run.unreachable_streak += 1
+            if (
+                give_up_after is not None
+                and run.unreachable_streak >= give_up_after
+                and run.fatal is None  # the first to cross says it; calls in flight end too
+            ):
+                run.fatal = (
+                    f"{slot.error} ({run.unreachable_streak} calls in a row); stopped. "
+                    "Is the endpoint up?"
+                )
     except (OSError, ValueError) as exc:
         slot.error = f"{type(exc).__name__}: {exc}"
 

@@ -7,6 +7,7 @@ import asyncio
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 import respx
 
@@ -20,7 +21,7 @@ from coach.scoring.rubric import RUBRIC_VERSION
 from coach.scoring.types import SkillScore, TurnScore
 from coach.settings import Settings
 
-from .conftest import BASE, FakeJudgeEndpoint, write_transcript
+from .conftest import BASE, FakeJudgeEndpoint, learner_text, write_transcript
 
 
 def conversation(n: int, tag: str = "t") -> Conversation:
@@ -133,6 +134,42 @@ async def test_fatal_auth_error_stops_the_run(settings: Settings) -> None:
     assert run.fatal and "API key" in run.fatal
     assert route.call_count <= 2
     assert not run.ok
+
+
+async def test_an_endpoint_that_never_answers_stops_the_run_after_a_wave(
+    settings: Settings,
+) -> None:
+    # Against a hanging server every call waited out four 60 s attempts: 1,000 turns took
+    # hours to fail. A wave of such calls in a row stops the run.
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/chat/completions").mock(
+            side_effect=httpx.ConnectError("[Errno 111] Connection refused")
+        )
+        run = await replay([conversation(40)], [judge(settings)], concurrency=2)
+    assert run.fatal is not None
+    assert run.fatal.startswith("cannot reach the judge's endpoint")
+    assert "(4 calls in a row); stopped. Is the endpoint up?" in run.fatal
+    attempts = 1 + settings.max_retries
+    assert route.call_count <= (4 + 2) * attempts  # the wave, and the calls in flight
+    assert sum(1 for r in run.results if r.error) < 40
+
+
+async def test_one_answer_between_failures_keeps_the_run_going(settings: Settings) -> None:
+    # Two turns in three cannot reach the endpoint, the third is answered: eight failures in
+    # all, never more than two in a row, so the run goes on to the end.
+    answered = FakeJudgeEndpoint()
+
+    async def flaky(request: httpx.Request) -> httpx.Response:
+        turn = int(re.search(r"Replyt(\d+)", learner_text(request)).group(1))  # type: ignore[union-attr]
+        if turn % 3:
+            raise httpx.ConnectError("[Errno 111] Connection refused")
+        return await answered(request)
+
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=flaky)
+        run = await replay([conversation(12)], [judge(settings)], concurrency=1)
+    assert run.fatal is None
+    assert run.scored == 4 and sum(1 for r in run.results if r.error) == 8
 
 
 async def test_heuristic_replay_reproduces_recorded_scores(tmp_path: Path) -> None:
