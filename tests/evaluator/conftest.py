@@ -52,6 +52,17 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
 
 
 @pytest.fixture
+def cli_judge_without_retries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The CLI's judge on the respx endpoint, giving up at the first failure (no backoff
+    waits), for tests of what a failing judge reports."""
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    home = tmp_path / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("max_retries = 0\n", encoding="utf-8")
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         home=tmp_path / "home",

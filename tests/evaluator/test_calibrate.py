@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import io
 import json
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -320,13 +319,8 @@ def test_repeat_bypasses_the_cache_and_reports_variance(
 
 
 def test_items_that_could_not_be_scored_say_why(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, cli_judge_without_retries: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    home = Path(os.environ["COACH_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text("max_retries = 0\n", encoding="utf-8")  # no backoff waits
     path = write_rows(tmp_path / "h.jsonl", SIMPLE)
     with respx.mock(base_url=BASE) as mock:
         mock.post("/chat/completions").mock(return_value=httpx.Response(500, json={}))

@@ -256,14 +256,9 @@ def test_quotes_the_judge_made_up_are_reported(
 def test_failed_turns_are_named_on_stderr_when_the_report_goes_to_a_file(
     files: list[Path],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_judge_without_retries: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", BASE)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    home = Path(os.environ["COACH_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text("max_retries = 0\n", encoding="utf-8")  # no backoff waits
     out = tmp_path / "r.json"
     with respx.mock(base_url=BASE) as mock:
         mock.post("/chat/completions").mock(return_value=httpx.Response(500, json={}))

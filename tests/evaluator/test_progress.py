@@ -9,23 +9,7 @@ from pathlib import Path
 from coach.importers import Conversation, Turn
 from coach.progress import Progress
 from coach.replay import replay
-from coach.scoring.analytic import AnalyticScorer
-from coach.scoring.types import TurnScore
-
-
-class HeldScorer:
-    """Answers only once `release` is set, like a judge whose endpoint hangs."""
-
-    name = "llm"
-
-    def __init__(self) -> None:
-        self.inner = AnalyticScorer()
-        self.rubric_version = self.inner.rubric_version
-        self.release = asyncio.Event()
-
-    async def score(self, context: str, response: str) -> TurnScore:
-        await self.release.wait()
-        return self.inner.score_sync(context, response)
+from tests.fake_scorers import GatedScorer
 
 
 def test_the_line_counts_done_failed_and_the_rate() -> None:
@@ -41,13 +25,13 @@ async def test_the_bar_shows_before_the_first_turn_is_scored() -> None:
     turns = tuple(Turn(f"L{i}", i, "They said this.", f"Reply {i}?") for i in (1, 2))
     conversation = Conversation(Path("s.jsonl"), "coach", "s", turns, "scenario")
     stream = io.StringIO()
-    scorer = HeldScorer()
+    scorer = GatedScorer()  # held: both calls are in flight until `go`
     task = asyncio.create_task(
         replay([conversation], [scorer], progress=Progress(0, stream=stream, enabled=True))
     )
     for _ in range(20):
         await asyncio.sleep(0)
     assert "0/2" in stream.getvalue()  # drawn while both calls are still held
-    scorer.release.set()
+    scorer.go.set()
     run = await task
     assert run.scored == 2 and "2/2" in stream.getvalue()

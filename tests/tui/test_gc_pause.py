@@ -6,18 +6,17 @@ limit), then the conversation screen: paused mid-stream, resumed after the reply
 
 from __future__ import annotations
 
-import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from textual.widgets import TextArea
 
-from coach.llm.base import ChatMessage, ReplyResult, Usage
 from coach.tui import gc_pause
 from coach.tui.app import CoachApp
 from coach.tui.gc_pause import CollectorPause
+from tests.tui._backends import FakeBackend
 from tests.tui.conftest import open_conversation
 
 WaitUntil = Any
@@ -78,46 +77,11 @@ def test_check_resumes_once_more_than_the_limit_has_piled_up() -> None:
 # --------------------------------------------------------------------------- in the app
 
 
-class GatedBackend:
-    """Streams a first piece, then waits for `release` before the rest."""
-
-    name = "fake"
-    model = "gated"
-
-    def __init__(self) -> None:
-        self.started = asyncio.Event()
-        self.release = asyncio.Event()
-
-    def stream_reply(self, messages: list[ChatMessage]) -> Any:
-        return _GatedStream(self)
-
-    async def complete(self, messages: list[ChatMessage]) -> str:
-        return "hint"
-
-    async def aclose(self) -> None:
-        return None
-
-
-class _GatedStream:
-    def __init__(self, owner: GatedBackend) -> None:
-        self.owner = owner
-        self.result = ReplyResult(finish_reason="stop", usage=Usage(1, 2))
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._gen()
-
-    async def _gen(self) -> AsyncIterator[str]:
-        yield "First part. "
-        self.owner.started.set()
-        await self.owner.release.wait()
-        yield "Second part."
-
-
 @pytest.mark.parametrize("ending", ["finished", "stopped with Esc"])
 async def test_paused_while_a_reply_streams_and_resumed_once_it_ends(
     ending: str, make_app: Callable[..., CoachApp], until: WaitUntil
 ) -> None:
-    backend = GatedBackend()
+    backend = FakeBackend(("First part. ", "Second part."), hold=True)
     app = make_app(backend=backend)
     async with app.run_test(size=(100, 30)) as pilot:
         conv = await open_conversation(app, pilot)

@@ -6,35 +6,18 @@ mounting the learner's turn; the score must not be lost in that gap.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from textual.widgets import Static
 
-from coach.scoring.analytic import AnalyticScorer
-from coach.scoring.types import TurnScore
 from coach.tui.app import CoachApp
 from coach.tui.widgets.scored_turn import ScoredTurnView
+from tests.fake_scorers import GatedScorer
 from tests.tui.conftest import open_conversation, send_and_wait_for_reply
 
 WaitUntil = Any
-
-
-class GatedScorer:
-    """The analytic scores, each released when the test sets `go`."""
-
-    name = "gated"
-
-    def __init__(self) -> None:
-        self.inner = AnalyticScorer()
-        self.rubric_version = self.inner.rubric_version
-        self.go = asyncio.Event()
-
-    async def score(self, context: str, response: str) -> TurnScore:
-        await self.go.wait()
-        return self.inner.score_sync(context, response)
 
 
 @pytest.fixture

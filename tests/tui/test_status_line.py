@@ -3,44 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from textual.widgets import Static
 
-from coach.llm.base import ChatMessage, ReplyResult, Usage
 from coach.tui.app import CoachApp
+from tests.tui._backends import FakeBackend
 from tests.tui._history_helpers import plain
 from tests.tui.conftest import open_conversation, send_and_wait_for_reply
-
-
-class OneLineBackend:
-    name = "openai"
-
-    def __init__(self, model: str, finish_reason: str = "stop") -> None:
-        self.model = model
-        self.finish_reason = finish_reason
-
-    def stream_reply(self, messages: list[ChatMessage]) -> Any:
-        return _Reply(self.finish_reason)
-
-    async def complete(self, messages: list[ChatMessage]) -> str:
-        return "hint"
-
-    async def aclose(self) -> None:
-        return None
-
-
-class _Reply:
-    def __init__(self, finish_reason: str) -> None:
-        self.result = ReplyResult(finish_reason=finish_reason, usage=Usage(1_000, 200))
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._gen()
-
-    async def _gen(self) -> AsyncIterator[str]:
-        yield "Fair enough."
 
 
 @pytest.mark.parametrize(
@@ -50,7 +21,7 @@ class _Reply:
 async def test_cost_is_shown_only_for_a_model_with_a_known_price(
     make_app: Callable[..., CoachApp], model: str, shown: str
 ) -> None:
-    app = make_app(backend=OneLineBackend(model))
+    app = make_app(backend=FakeBackend(model=model))
     async with app.run_test(size=(140, 30)) as pilot:
         conv = await open_conversation(app, pilot)
         await send_and_wait_for_reply(pilot, conv, "What matters most to you?")
@@ -63,7 +34,7 @@ async def test_cost_is_shown_only_for_a_model_with_a_known_price(
 async def test_a_reply_cut_at_the_length_limit_says_so(
     make_app: Callable[..., CoachApp], finish_reason: str
 ) -> None:
-    app = make_app(backend=OneLineBackend("gpt-4o-mini", finish_reason))
+    app = make_app(backend=FakeBackend(finish_reason=finish_reason))
     async with app.run_test(size=(140, 30)) as pilot:
         conv = await open_conversation(app, pilot)
         await send_and_wait_for_reply(pilot, conv, "What matters most to you?")
