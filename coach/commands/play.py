@@ -299,6 +299,12 @@ async def _play(
             await _print_debrief(session, out)
         if code == ExitCode.OK and skipped_commands:
             code = ExitCode.FAILURES
+        if code == ExitCode.BACKEND and session.phase.value == "active":
+            # The rest of the input was not read: say how to go on from here.
+            error(
+                f"stopped; your turns so far are saved. Continue with: "
+                f"coach play --resume {session.session_id}"
+            )
     finally:
         await session.aclose()
     return code

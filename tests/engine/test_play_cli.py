@@ -326,3 +326,32 @@ def test_a_reply_cut_at_the_length_limit_is_flagged(
         assert reply["finish_reason"] == "length"
     else:
         assert "cut off at the reply length limit" in captured.err
+
+
+def test_a_failed_reply_says_how_to_continue(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import httpx
+    import respx
+
+    home = Path(os.environ["COACH_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    base = "http://llm.test/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", base)
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    (home / "config.toml").write_text("max_retries = 0\n", encoding="utf-8")  # no waits
+    script = tmp_path / "lines.txt"
+    script.write_text(f"{EMPATHETIC[0]}\n{EMPATHETIC[1]}\n", encoding="utf-8")
+    with respx.mock(base_url=base) as mock:
+        route = mock.post("/chat/completions").mock(return_value=httpx.Response(500, json={}))
+        code = main(["play", "salary-offer-negotiation", "--script", str(script)])
+    assert code == 4
+    sent = [call.request.content.decode() for call in route.calls]
+    assert not any(EMPATHETIC[1] in body for body in sent)  # the second line was never sent
+    err = capsys.readouterr().err
+    session_id = err.split("coach play --resume ")[1].split()[0]
+    assert "your turns so far are saved" in err
+    t = read_transcript(next(home.rglob(f"*{session_id}*.jsonl")))
+    assert [x.learner.text for x in t.active_path()] == [EMPATHETIC[0]]
