@@ -46,3 +46,21 @@ async def test_a_reply_cut_at_the_length_limit_says_so(
         # Continuing the session later shows it the same way.
         await conv.rebuild_log()
         assert conv.bubbles["C1"].has_class("-incomplete") is cut
+
+
+@pytest.mark.parametrize(("width", "backend_named"), [(80, False), (140, True)])
+async def test_the_tokens_and_cost_stay_on_the_status_line_at_80_columns(
+    make_app: Callable[..., CoachApp], width: int, backend_named: bool
+) -> None:
+    app = make_app(backend=FakeBackend(model="gpt-4o-mini"))
+    async with app.run_test(size=(width, 24)) as pilot:
+        conv = await open_conversation(app, pilot)
+        await send_and_wait_for_reply(pilot, conv, "What matters most to you?")
+        await pilot.pause()
+        status = conv.query_one("#status", Static)
+        shown = plain(status)
+        assert "1,200 tokens · $0.0003" in shown, shown
+        # Within what the line shows (the model's name may run off the end at 80).
+        assert shown.index("$0.0003") + len("$0.0003") <= status.content_region.width, shown
+        # Where the line fits, the backend is named; at 80 columns the model says enough.
+        assert ("openai · gpt-4o-mini" in shown) is backend_named, shown

@@ -111,6 +111,18 @@ class _StopAtEnds(OptionList):
             super().action_cursor_up()
 
 
+def _joined(parts: list[str | tuple[str, str]]) -> Text:
+    """Status-line parts as one Text: plain strings are ours, (text, style) pairs are
+    shown literally (a model or stage name from a file)."""
+    out = Text(end="")
+    for part in parts:
+        if isinstance(part, tuple):
+            out.append_text(lit(part[0], part[1]))
+        else:
+            out.append(part)
+    return out
+
+
 class ConversationScreen(Screen[None]):
     """Talk to the counterpart; scores, hints, rewind, retry, then the debrief."""
 
@@ -567,6 +579,7 @@ class ConversationScreen(Screen[None]):
             parts.append((" │ replying… Esc stops", "italic"))
         if self.coach.exam_mode:
             parts.append((" │ exam mode", "bold yellow"))
+        head = len(parts)
         parts.append(" │ ")
         parts.append((s.backend.name, "bold"))
         parts.append(" · ")
@@ -579,13 +592,16 @@ class ConversationScreen(Screen[None]):
             est = "~" if usage.usage.estimated else ""
             cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
             parts.append(f" │ {est}{tokens:,} tokens · {cost}")
-        out = Text(end="")
-        for part in parts:
-            if isinstance(part, tuple):
-                out.append_text(lit(part[0], part[1]))
-            else:
-                out.append(part)
-        self.query_one("#status", Static).update(out)
+        out = _joined(parts)
+        status = self.query_one("#status", Static)
+        if out.cell_len > status.content_region.width > 0 and s.backend.name != "offline":
+            # At 80 columns the tokens and cost fell off the end: the backend's name goes
+            # (the model says it) and the figures come before the model.
+            out = _joined([*parts[:head], parts[-1], " │ ", parts[head + 3]])
+        status.update(out)
+
+    def on_resize(self) -> None:
+        self.update_status()
 
     def screen_commands(self) -> list[Any]:
         from textual.app import SystemCommand
