@@ -40,7 +40,7 @@ from coach.session import (
 )
 from coach.tui import gc_pause
 from coach.tui.hanging import hanging
-from coach.tui.literal import lit, one_line, visible
+from coach.tui.literal import join, lit, one_line, visible
 from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.messages import CounterpartMessage, ReplyStream, TitleBar, next_refresh
 from coach.tui.widgets.scored_turn import ScoredTurnView
@@ -109,18 +109,6 @@ class _StopAtEnds(OptionList):
     def action_cursor_up(self) -> None:
         if self.highlighted is None or self.highlighted > 0:
             super().action_cursor_up()
-
-
-def _joined(parts: list[str | tuple[str, str]]) -> Text:
-    """Status-line parts as one Text: plain strings are ours, (text, style) pairs are
-    shown literally (a model or stage name from a file)."""
-    out = Text(end="")
-    for part in parts:
-        if isinstance(part, tuple):
-            out.append_text(lit(part[0], part[1]))
-        else:
-            out.append(part)
-    return out
 
 
 class ConversationScreen(Screen[None]):
@@ -592,12 +580,12 @@ class ConversationScreen(Screen[None]):
             est = "~" if usage.usage.estimated else ""
             cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
             parts.append(f" │ {est}{tokens:,} tokens · {cost}")
-        out = _joined(parts)
+        out = join(*parts)
         status = self.query_one("#status", Static)
         if out.cell_len > status.content_region.width > 0 and s.backend.name != "offline":
             # At 80 columns the tokens and cost fell off the end: the backend's name goes
             # (the model says it) and the figures come before the model.
-            out = _joined([*parts[:head], parts[-1], " │ ", parts[head + 3]])
+            out = join(*parts[:head], parts[-1], " │ ", parts[head + 3])
         status.update(out)
 
     def on_resize(self) -> None:
