@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import statistics
 from collections.abc import Iterable, Sequence
@@ -369,7 +368,7 @@ def render_csv(run: ReplayRun) -> str:
     writer.writeheader()
     for row in turn_rows(run):
         ev = {s: row.get(f"{s}_evidence") for s in SKILLS if row.get(f"{s}_evidence")}
-        cells = {**row, "evidence": json.dumps(ev, ensure_ascii=False) if ev else ""}
+        cells = {**row, "evidence": safe_json(ev) if ev else ""}
         writer.writerow({k: _inert(v) for k, v in cells.items()})
     for row in session_rows(run):
         writer.writerow({k: _inert(v) for k, v in row.items()})
