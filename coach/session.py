@@ -27,7 +27,7 @@ import dataclasses
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.llm.base import ChatBackend, ChatMessage, Usage
 from coach.llm.errors import ContextTooLongError, LLMError, error_record, redact
+from coach.llm.meter import UsageMeter
 from coach.llm.moves import (
     CounterpartTracker,
     MoveClassifier,
@@ -49,7 +50,6 @@ from coach.second_person import to_the_learner
 from coach.tokens import (
     RunningSummary,
     TokenCounter,
-    estimate_cost,
     extractive_summary,
     fit_messages,
 )
@@ -164,13 +164,6 @@ SessionEvent = (
     LearnerRecorded | StateChanged | ReplyStarted | ReplyDelta | ReplyDone | ReplyFailed | Ended
 )
 ScoreEvent = Scored | ScoreFailed
-
-
-@dataclass(slots=True)
-class UsageTotals:
-    usage: Usage = field(default_factory=Usage)
-    requests: int = 0
-    cost_usd: float | None = 0.0  # None: the model's price is unknown
 
 
 class TurnStream:
@@ -359,7 +352,7 @@ class Session:
         self._end_reason = ""
         self._score_tasks: dict[str, asyncio.Task[TurnScore | None]] = {}
         self._score_queue: asyncio.Queue[ScoreEvent] | None = None
-        self._usage = UsageTotals()
+        self._usage = UsageMeter()
         self._summary = RunningSummary()
         self._window: int = self._settings.context_window
         self._prompts: dict[str, PromptTemplate] = {}
@@ -429,9 +422,7 @@ class Session:
         self._next_num = max(nums, default=0) + 1
         for c in self._counterparts.values():
             if c.reply_to is not None:
-                self._usage.usage.add(_usage_from(c.usage))
-                self._usage.requests += 1
-        self._usage.cost_usd = estimate_cost(self._backend.model, self._usage.usage)
+                self._count(_usage_from(c.usage))
         self._replay_state()
         self._phase = Phase.ended if transcript.ended else Phase.active
         if transcript.ended and transcript.outcome:
@@ -562,9 +553,12 @@ class Session:
         return self._state.revealed
 
     @property
-    def usage(self) -> UsageTotals:
-        """Tokens used so far and the estimated cost in USD (0 for unknown/local models)."""
-        return self._usage
+    def usage(self) -> UsageMeter:
+        """Tokens, requests and estimated cost (None: a model's price is unknown) of the model
+        calls so far: the counterpart's replies (restored from the transcript on resume), and
+        the hints, summaries, judge calls and debrief rewrites made since the session opened."""
+        judge = getattr(self._scorer, "meter", None)
+        return self._usage.merged(judge) if isinstance(judge, UsageMeter) else self._usage
 
     @property
     def counter(self) -> TokenCounter:
@@ -769,9 +763,7 @@ class Session:
             return
         result = stream.result
         usage = result.usage
-        self._usage.usage.add(usage)
-        self._usage.requests += 1
-        self._usage.cost_usd = estimate_cost(self._backend.model, self._usage.usage)
+        self._count(usage)
         final = self._write_reply(
             writer,
             reply_id,
@@ -964,7 +956,7 @@ class Session:
                 conversation=conversation,
             )
             try:
-                text = await _complete(self._backend, [ChatMessage("user", prompt)])
+                text = await self._complete([ChatMessage("user", prompt)])
                 self._summary.text = text.strip() or f"{self._summary.text} {extractive}"
                 return
             except LLMError:
@@ -983,9 +975,7 @@ class Session:
         text = ""
         if self._backend.name != "offline":
             try:
-                text = (
-                    await _complete(self._backend, [ChatMessage("user", self._hint_prompt())])
-                ).strip()
+                text = (await self._complete([ChatMessage("user", self._hint_prompt())])).strip()
             except LLMError:
                 text = ""
         if not text:
@@ -994,6 +984,17 @@ class Session:
         writer.write("hint", after=after, text=text)
         self._hints.setdefault(after, []).append(text)
         return text
+
+    async def _complete(self, messages: list[ChatMessage]) -> str:
+        """A whole reply as one string (hints, summaries), counted in `usage`."""
+        stream = self._backend.stream_reply(messages)
+        parts = [delta async for delta in stream]
+        self._count(stream.result.usage)
+        return "".join(parts)
+
+    def _count(self, usage: Usage) -> None:
+        if self._backend.name != "offline":  # the scripted counterpart calls no model
+            self._usage.add(self._backend.model, usage)
 
     def _hint_prompt(self) -> str:
         s = self._scenario
@@ -1173,7 +1174,7 @@ class Session:
         rewriter = None
         if self.debrief_asks_model:
             try:
-                rewriter = LLMRewriter(self._settings)
+                rewriter = LLMRewriter(self._settings, meter=self._usage)
             except (OSError, ValueError, ScoringError, LLMError):
                 rewriter = None  # e.g. an unreadable prompts/debrief.md: the offline rewrite
         try:
@@ -1212,12 +1213,6 @@ def _usage_from(raw: Mapping[str, Any]) -> Usage:
         completion_tokens=int(raw.get("completion_tokens", 0) or 0),
         estimated=bool(raw.get("estimated", False)),
     )
-
-
-async def _complete(backend: ChatBackend, messages: list[ChatMessage]) -> str:
-    """A whole reply as one string (hints, summaries)."""
-    parts = [delta async for delta in backend.stream_reply(messages)]
-    return "".join(parts)
 
 
 def _scenario_from_header(header: Mapping[str, Any], settings: Settings | None) -> Scenario:

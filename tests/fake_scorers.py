@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from coach.llm.base import Usage
+from coach.llm.meter import UsageMeter
 from coach.scoring.analytic import AnalyticScorer
 from coach.scoring.types import TurnScore
 
@@ -21,3 +23,19 @@ class GatedScorer:
     async def score(self, context: str, response: str) -> TurnScore:
         await self.go.wait()
         return self.inner.score_sync(context, response)
+
+
+class MeteredScorer(GatedScorer):
+    """A judge whose every call costs `usage` on `model`, counted in `meter` as LLMJudge's."""
+
+    def __init__(self, model: str = "gpt-4o-mini", usage: Usage | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.cost = usage or Usage(1500, 120)
+        self.meter = UsageMeter()
+        self.go.set()
+
+    async def score(self, context: str, response: str) -> TurnScore:
+        result = await super().score(context, response)
+        self.meter.add(self.model, self.cost)
+        return result

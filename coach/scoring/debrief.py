@@ -42,6 +42,7 @@ from coach.wording import counted
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from coach.llm.meter import UsageMeter
     from coach.scoring.judge import Sleep
     from coach.settings import Settings
 
@@ -611,6 +612,7 @@ class LLMRewriter:
         *,
         client: AsyncOpenAI | None = None,
         sleep: Sleep = asyncio.sleep,
+        meter: UsageMeter | None = None,
     ) -> None:
         from coach.prompts import load_prompt
         from coach.scoring.judge import JsonChat, endpoint_id, make_client
@@ -627,6 +629,7 @@ class LLMRewriter:
             max_tokens=700,
             sleep=sleep,
             secret=settings.api_key_value(),
+            meter=meter,  # the session's, so the rewrite is in its cost
         )
 
     def messages(

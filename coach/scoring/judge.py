@@ -32,7 +32,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from coach.llm.base import Usage
 from coach.llm.errors import endpoint_message, redact
+from coach.llm.meter import UsageMeter
 from coach.prompts import PromptTemplate, load_prompt
 from coach.scoring.cache import ScoreCache, cache_key
 from coach.scoring.rubric import RUBRIC, RUBRIC_VERSION, render_markdown
@@ -447,6 +449,7 @@ class JsonChat:
         sleep: Sleep = asyncio.sleep,
         secret: str | None = None,
         lanes: bool = False,
+        meter: UsageMeter | None = None,
     ) -> None:
         self.client = client
         # `lanes=True` for bulk callers (the judge) whose client is their own to copy.
@@ -459,6 +462,8 @@ class JsonChat:
         self.sleep = sleep
         self._secret = secret
         self.requests = 0  # HTTP requests sent, retries and repairs included
+        # Tokens of the answered calls; a caller may pass its own to add them to others.
+        self.meter = meter if meter is not None else UsageMeter()
 
     def _safe(self, text: str) -> str:
         return redact(text, self._secret)[:500]
@@ -596,7 +601,11 @@ class JsonChat:
                     retryable=True,
                 )
             else:
-                return _completion_text(resp)
+                text, finish, usage = _completion_text(resp)
+                if usage is None:  # the endpoint sent no usage: about 4 characters a token
+                    usage = Usage((len(content) + 3) // 4, (len(text) + 3) // 4, estimated=True)
+                self.meter.add(self.model, usage)
+                return text, finish
             if attempt >= self.max_retries:
                 raise last
             delay = retry_after if retry_after is not None else min(8.0, 0.5 * 2**attempt)
@@ -609,8 +618,9 @@ class _Ok(Generic[V]):
     value: V
 
 
-def _completion_text(resp: httpx.Response) -> tuple[str, str | None]:
-    """(content, finish_reason) of a chat completion's first choice."""
+def _completion_text(resp: httpx.Response) -> tuple[str, str | None, Usage | None]:
+    """(content, finish_reason, usage if the endpoint sent it) of a chat completion's first
+    choice."""
     try:
         data = json.loads(resp.content)
         choices = data.get("choices") if isinstance(data, dict) else None
@@ -625,7 +635,17 @@ def _completion_text(resp: httpx.Response) -> tuple[str, str | None]:
     return (
         content if isinstance(content, str) else "",
         finish if isinstance(finish, str) else None,
+        _usage_of(data.get("usage")),
     )
+
+
+def _usage_of(raw: object) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        return None
+    return Usage(max(prompt, 0), max(completion, 0))
 
 
 def _retry_after(exc: Any) -> float | None:
@@ -713,6 +733,11 @@ class LLMJudge:
         """Requests sent to the endpoint so far: cache hits and identical turns scored once
         make none."""
         return self._chat.requests
+
+    @property
+    def meter(self) -> UsageMeter:
+        """Tokens of the calls answered so far (cache hits cost none)."""
+        return self._chat.meter
 
     def key(self, context: str, response: str) -> str:
         return cache_key(

@@ -87,7 +87,10 @@ async def test_a_session_with_a_model_asks_it_for_the_rewrite(
     def answer(request: httpx.Request) -> httpx.Response:
         if json.loads(request.content).get("stream"):
             return ok_stream()  # the counterpart's reply
-        return completion(json.dumps({"rewrite": better, "changes": ["Reflected first"]}))
+        return completion(
+            json.dumps({"rewrite": better, "changes": ["Reflected first"]}),
+            usage={"prompt_tokens": 600, "completion_tokens": 50},
+        )
 
     route = respx.post(URL).mock(side_effect=answer)
     settings = Settings(api_key=FAKE_KEY, base_url=BASE_URL, home=tmp_path)
@@ -100,6 +103,8 @@ async def test_a_session_with_a_model_asks_it_for_the_rewrite(
     rewrite_request = json.loads(route.calls.last.request.content)
     assert not rewrite_request.get("stream")
     assert WEAK_REPLY in rewrite_request["messages"][-1]["content"]
+    # The rewrite is in the session's cost: one streamed reply (823 tokens) and this call.
+    assert session.usage.requests == 2 and session.usage.usage.total_tokens == 823 + 650
 
 
 @respx.mock

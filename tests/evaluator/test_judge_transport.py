@@ -10,6 +10,7 @@ import pytest
 import respx
 
 from coach.importers import Conversation
+from coach.llm.base import Usage
 from coach.replay import replay
 from coach.scoring.judge import LLMJudge, _completion_text
 from coach.scoring.types import ScoringError
@@ -60,11 +61,14 @@ async def test_a_supplied_client_is_used_as_is(settings: Settings) -> None:
     await client.close()
 
 
-def test_completion_text_reads_the_first_choice() -> None:
-    body = {"choices": [{"message": {"content": "{}"}, "finish_reason": "length"}]}
-    assert _completion_text(httpx.Response(200, json=body)) == ("{}", "length")
-    empty = {"choices": [{"message": {"content": None}, "finish_reason": None}]}
-    assert _completion_text(httpx.Response(200, json=empty)) == ("", None)
+def test_completion_text_reads_the_first_choice_and_the_usage() -> None:
+    body = {
+        "choices": [{"message": {"content": "{}"}, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 40, "total_tokens": 940},
+    }
+    assert _completion_text(httpx.Response(200, json=body)) == ("{}", "length", Usage(900, 40))
+    empty = {"choices": [{"message": {"content": None}, "finish_reason": None}], "usage": "?"}
+    assert _completion_text(httpx.Response(200, json=empty)) == ("", None, None)
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from textual.widgets import Static
 
+from coach.tokens import estimate_cost
 from coach.tui.app import CoachApp
+from tests.fake_scorers import MeteredScorer
 from tests.tui._backends import FakeBackend
 from tests.tui._history_helpers import plain
 from tests.tui.conftest import open_conversation, send_and_wait_for_reply
+
+WaitUntil = Any
 
 
 @pytest.mark.parametrize(
@@ -64,3 +69,19 @@ async def test_the_tokens_and_cost_stay_on_the_status_line_at_80_columns(
         assert shown.index("$0.0003") + len("$0.0003") <= status.content_region.width, shown
         # Where the line fits, the backend is named; at 80 columns the model says enough.
         assert ("openai · gpt-4o-mini" in shown) is backend_named, shown
+
+
+async def test_an_llm_judges_calls_are_in_the_cost_with_the_offline_counterpart(
+    make_app: Callable[..., CoachApp], until: WaitUntil
+) -> None:
+    scorer = MeteredScorer()
+    app = make_app(scorer=scorer)  # the offline counterpart: it calls no model
+    async with app.run_test(size=(140, 30)) as pilot:
+        conv = await open_conversation(app, pilot)
+        status = conv.query_one("#status", Static)
+        assert "no API calls" in plain(status)
+        await send_and_wait_for_reply(pilot, conv, "What matters most to you?")
+        await until(pilot, lambda: "1,620 tokens" in plain(status), "the judge's tokens shown")
+        cost = estimate_cost("gpt-4o-mini", scorer.cost)
+        assert cost is not None and f"${cost:.4f}" in plain(status)
+        assert "no API calls" not in plain(status)

@@ -448,6 +448,7 @@ class ConversationScreen(Screen[None]):
                 view = self.views.get(event.turn_id)
                 if view is not None:
                     view.set_score(event.score)
+                self.update_status()  # an LLM judge's call is in the cost
             else:
                 self.notify(
                     f"Scoring {event.turn_id} failed: {one_line(event.message, 200)}",
@@ -478,6 +479,7 @@ class ConversationScreen(Screen[None]):
             panel.update(lit(f"No hint: {exc}"))
             return
         self.hint_text = hint
+        self.update_status()
         text = Text("Hint  ", style="bold")
         text.append_text(lit(hint))
         panel.update(text)
@@ -572,8 +574,9 @@ class ConversationScreen(Screen[None]):
         parts.append((s.backend.name, "bold"))
         parts.append(" · ")
         parts.append((one_line(s.backend.model, 40), ""))
-        if s.backend.name == "offline":
-            # The scripted counterpart makes no model calls: a token count would read "~0".
+        if usage.requests == 0 and s.backend.name == "offline":
+            # The scripted counterpart makes no model calls (an LLM judge may, later): a token
+            # count would read "~0".
             parts.append(" │ no API calls")
         else:
             tokens = usage.usage.total_tokens
@@ -582,7 +585,7 @@ class ConversationScreen(Screen[None]):
             parts.append(f" │ {est}{tokens:,} tokens · {cost}")
         out = join(*parts)
         status = self.query_one("#status", Static)
-        if out.cell_len > status.content_region.width > 0 and s.backend.name != "offline":
+        if out.cell_len > status.content_region.width > 0 and usage.requests:
             # At 80 columns the tokens and cost fell off the end: the backend's name goes
             # (the model says it) and the figures come before the model.
             out = join(*parts[:head], parts[-1], " │ ", parts[head + 3])
