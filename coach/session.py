@@ -351,6 +351,7 @@ class Session:
         self._outcome: Outcome | None = None
         self._end_reason = ""
         self._score_tasks: dict[str, asyncio.Task[TurnScore | None]] = {}
+        self._score_failures: dict[str, str] = {}  # turn id -> why its last scoring failed
         self._score_queue: asyncio.Queue[ScoreEvent] | None = None
         self._usage = UsageMeter()
         self._summary = RunningSummary()
@@ -1125,16 +1126,46 @@ class Session:
         except Exception as exc:  # a scorer failure must never break the conversation
             message = redact(str(exc) or type(exc).__name__, self._settings.api_key_value())
             event = ScoreFailed(turn_id, message[:300])
+            self._score_failures[turn_id] = event.message
         else:
             writer = self._writer
             if writer is not None and not writer.closed:
                 writer.write("score", turn_id=turn_id, context=context, result=result.to_dict())
             self._scores[turn_id] = result
+            self._score_failures.pop(turn_id, None)
             event = Scored(turn_id, result)
         self.score_events.put_nowait(event)
         if self._on_score is not None:
             self._on_score(event)
         return result
+
+    def _scoring(self, turn_id: str) -> bool:
+        task = self._score_tasks.get(turn_id)
+        return task is not None and not task.done()
+
+    @property
+    def unscored(self) -> list[str]:
+        """Learner turns on the active path with no score and none on its way: their scoring
+        failed (a judge that timed out), or the app closed before it finished. `rescore`
+        asks again."""
+        if self._scorer is None:
+            return []
+        return [t for t in self._path_ids if t not in self._scores and not self._scoring(t)]
+
+    def score_failure(self, turn_id: str) -> str | None:
+        """Why `turn_id` has no score ("" when scoring never finished), or None when it has
+        one or it is on its way."""
+        if self._scorer is None or turn_id in self._scores or self._scoring(turn_id):
+            return None
+        return self._score_failures.get(turn_id, "")
+
+    def rescore(self, turn_id: str) -> bool:
+        """Score an unscored turn again, in the background (its event comes as any other's).
+        False when it has a score or one is on its way. Call it from a running event loop."""
+        if turn_id not in self.unscored:
+            return False
+        self._start_scoring(self._learners[turn_id])
+        return True
 
     async def score_for(self, turn_id: str) -> TurnScore | None:
         """Wait for a learner turn's score (None when scoring failed or is disabled)."""

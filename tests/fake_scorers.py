@@ -7,7 +7,7 @@ import asyncio
 from coach.llm.base import Usage
 from coach.llm.meter import UsageMeter
 from coach.scoring.analytic import AnalyticScorer
-from coach.scoring.types import TurnScore
+from coach.scoring.types import ScoringError, TurnScore
 
 
 class GatedScorer:
@@ -39,3 +39,19 @@ class MeteredScorer(GatedScorer):
         result = await super().score(context, response)
         self.meter.add(self.model, self.cost)
         return result
+
+
+class FlakyScorer(GatedScorer):
+    """A judge whose first `failures` calls fail (a timeout), then score as the analytic one."""
+
+    def __init__(self, failures: int = 1) -> None:
+        super().__init__()
+        self.failures = failures
+        self.calls = 0
+        self.go.set()
+
+    async def score(self, context: str, response: str) -> TurnScore:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ScoringError("the judge timed out")
+        return await super().score(context, response)

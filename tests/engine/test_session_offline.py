@@ -21,6 +21,7 @@ from coach.session import (
     SessionError,
 )
 from coach.transcript import read_transcript
+from tests.fake_scorers import FlakyScorer
 
 from .helpers import DISMISSIVE, EMPATHETIC
 
@@ -313,3 +314,25 @@ async def test_a_move_with_one_line_is_not_said_twice_running(tmp_path: Path) ->
     await session.aclose()
     assert said[0] == "Exactly. I always end up being the one who covers."
     assert said[1] != said[0]
+
+
+async def test_a_turn_whose_scoring_failed_can_be_scored_again(
+    scenarios: list[Scenario], tmp_path: Path
+) -> None:
+    scenario = scenarios[0]
+    scorer = FlakyScorer(failures=1)
+    session = Session(scenario, OfflineBackend(scenario, seed=1), scorer, tmp_path / "t.jsonl")
+    await session.start()
+    await session.send(EMPATHETIC[0]).run()
+    await session.wait_scores()
+    assert session.unscored == ["L1"]
+    assert session.score_failure("L1") == "the judge timed out"
+    assert session.rescore("L1") is True
+    assert session.rescore("L1") is False  # already on its way
+    assert session.unscored == [] and session.score_failure("L1") is None
+    await session.wait_scores()
+    assert session.turns[0].score is not None and session.unscored == []
+    assert session.rescore("L1") is False  # it has a score
+    await session.aclose()
+    # The score is on disk: a resumed session has it.
+    assert read_transcript(tmp_path / "t.jsonl").scores().keys() == {"L1"}

@@ -285,6 +285,7 @@ class ConversationScreen(Screen[None]):
             label=f"turn {number}",
             hidden=self.coach.exam_mode,
         )
+        view.unscored = self.session.score_failure(turn_id) is not None
         self.views[turn_id] = view
         return view
 
@@ -388,10 +389,19 @@ class ConversationScreen(Screen[None]):
             self.reply_worker.cancel()
 
     def action_retry(self) -> None:
+        """Retry what failed: the missing reply, and the turns whose scoring failed."""
         if self.streaming:
             return
+        rescored = [t for t in self.session.unscored if self.session.rescore(t)]
+        for turn_id in rescored:
+            if turn_id in self.views:
+                self.views[turn_id].set_unscored(False)  # "…" again: on its way
+        if rescored:
+            turns = "1 turn" if len(rescored) == 1 else f"{len(rescored)} turns"
+            self.notify(f"Scoring {turns} again.", markup=False)
         if not self.session.needs_retry:
-            self.notify("Nothing to retry.", markup=False)
+            if not rescored:
+                self.notify("Nothing to retry.", markup=False)
             return
         try:
             stream = self.session.retry()
@@ -450,8 +460,13 @@ class ConversationScreen(Screen[None]):
                     view.set_score(event.score)
                 self.update_status()  # an LLM judge's call is in the cost
             else:
+                view = self.views.get(event.turn_id)
+                if view is not None:
+                    view.set_unscored(True)
+                label = view.label if view is not None else "a turn"
                 self.notify(
-                    f"Scoring {event.turn_id} failed: {one_line(event.message, 200)}",
+                    f"Scoring {label} failed: {one_line(event.message, 200)}. "
+                    "Ctrl+R scores it again.",
                     severity="warning",
                     markup=False,
                 )
@@ -601,7 +616,7 @@ class ConversationScreen(Screen[None]):
             SystemCommand("Send", "Send your reply (Ctrl+S)", self.action_send),
             SystemCommand("Hint", "A coaching hint for your next turn (Ctrl+T)", self.action_hint),
             SystemCommand(
-                "Retry reply", "Ask again for a failed reply (Ctrl+R)", self.action_retry
+                "Retry", "Ask again for a failed reply or score (Ctrl+R)", self.action_retry
             ),
             SystemCommand("Rewind", "Go back to an earlier turn (Ctrl+B)", self.action_rewind),
             SystemCommand(

@@ -76,8 +76,9 @@ def highlight_evidence(text: str, score: TurnScore | None, skill: Skill | None =
     return out
 
 
-def score_line(score: TurnScore | None, *, hidden: bool = False) -> Text:
-    """`Empathy 3.8  Listening 4.1  Clarity 3.5`, coloured; placeholders while pending."""
+def score_line(score: TurnScore | None, *, hidden: bool = False, unscored: bool = False) -> Text:
+    """`Empathy 3.8  Listening 4.1  Clarity 3.5`, coloured; placeholders while pending, and
+    dashes with what to do when scoring failed (`unscored`): "…" would wait forever."""
     out = Text(end="")
     for i, skill in enumerate(SKILLS):
         if i:
@@ -86,10 +87,12 @@ def score_line(score: TurnScore | None, *, hidden: bool = False) -> Text:
         if hidden:
             out.append("hidden", style="dim italic")
         elif score is None:
-            out.append("…", style="dim")
+            out.append("–" if unscored else "…", style="dim")
         else:
             value = score.skill(skill).score
             out.append(f"{value:.1f}", style=score_style(value))
+    if unscored and score is None and not hidden:
+        out.append("   not scored · Ctrl+R scores it again", style="italic yellow")
     return out
 
 
@@ -156,18 +159,22 @@ class ScoredTurnView(Vertical):
         self.label = label or turn_id  # what the learner reads: "turn 2", not the id
         self.who = who
         self.hidden = hidden
-        self._composed_with: tuple[TurnScore | None, bool] = (None, False)
+        self.unscored = False  # scoring failed: say so rather than "…" forever
+        self._composed_with: tuple[TurnScore | None, bool, bool] = (None, False, False)
         self._parts_ready = False
 
     def compose(self) -> ComposeResult:
-        self._composed_with = (self.score, self.hidden)
+        self._composed_with = (self.score, self.hidden, self.unscored)
         label = f"{self.who} · {self.label}" if self.label else self.who
         yield Static(lit(label), classes="turn-who", markup=False)
         yield Static(self._body(), classes="turn-text", markup=False)
-        yield Static(score_line(self.score, hidden=self.hidden), classes="turn-scores")
+        yield Static(self._score_line(), classes="turn-scores")
         with Collapsible(title="Feedback", collapsed=True) as c:
             c.display = self.score is not None and not self.hidden
             yield Static(self._feedback(), classes="turn-feedback", markup=False)
+
+    def _score_line(self) -> Text:
+        return score_line(self.score, hidden=self.hidden, unscored=self.unscored)
 
     def _body(self) -> Text:
         return highlight_evidence(self.text, None if self.hidden else self.score)
@@ -180,20 +187,26 @@ class ScoredTurnView(Vertical):
         # score that arrived between compose and now (a fast judge, a cached score), or a
         # switch of exam mode, was not shown yet.
         self._parts_ready = True
-        score, hidden = self._composed_with
-        if self.score is not score or self.hidden != hidden:
+        score, hidden, unscored = self._composed_with
+        if self.score is not score or self.hidden != hidden or self.unscored != unscored:
             self._refresh_parts()
 
     def _refresh_parts(self) -> None:
         if not self._parts_ready:
             return
         self.query_one(".turn-text", Static).update(self._body())
-        self.query_one(".turn-scores", Static).update(score_line(self.score, hidden=self.hidden))
+        self.query_one(".turn-scores", Static).update(self._score_line())
         self.query_one(".turn-feedback", Static).update(self._feedback())
         self.query_one(Collapsible).display = self.score is not None and not self.hidden
 
     def set_score(self, score: TurnScore | None) -> None:
         self.score = score
+        self.unscored = False
+        self._refresh_parts()
+
+    def set_unscored(self, unscored: bool) -> None:
+        """Scoring failed (True), or it was asked again and is on its way (False)."""
+        self.unscored = unscored
         self._refresh_parts()
 
     def set_hidden(self, hidden: bool) -> None:

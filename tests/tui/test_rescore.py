@@ -1,0 +1,61 @@
+"""A turn whose scoring failed says so (not a "…" that waits forever) and Ctrl+R scores it
+again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.widgets import Static
+
+from coach.tui.app import CoachApp
+from coach.tui.widgets.scored_turn import ScoredTurnView
+from tests.fake_scorers import FlakyScorer
+from tests.tui._history_helpers import plain
+from tests.tui.conftest import open_conversation, send_and_wait_for_reply
+
+WaitUntil = Any
+
+
+def scores_of(view: ScoredTurnView) -> str:
+    return plain(view.query_one(".turn-scores", Static))
+
+
+async def test_a_failed_score_is_marked_and_ctrl_r_scores_it_again(
+    make_app: Callable[..., CoachApp], until: WaitUntil
+) -> None:
+    scorer = FlakyScorer(failures=1)
+    app = make_app(scorer=scorer)
+    async with app.run_test(size=(120, 30)) as pilot:
+        conv = await open_conversation(app, pilot)
+        await send_and_wait_for_reply(pilot, conv, "It sounds like the wait has been hard.")
+        view = conv.views["L1"]
+        await until(pilot, lambda: "not scored" in scores_of(view), "marked as not scored")
+        assert "…" not in scores_of(view) and "Ctrl+R" in scores_of(view)
+        shown = [n.message for n in app._notifications]
+        assert any("Scoring turn 1 failed: the judge timed out" in m for m in shown), shown
+
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: view.score is not None, "scored on the second try")
+        await pilot.pause()
+        assert "Empathy" in scores_of(view) and "not scored" not in scores_of(view)
+        assert scorer.calls == 2 and conv.session.unscored == []
+        # Nothing failed any more: Ctrl+R has nothing to do and says so.
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "Nothing to retry." in [n.message for n in app._notifications]
+
+
+async def test_the_mark_survives_a_rebuilt_log(
+    make_app: Callable[..., CoachApp], until: WaitUntil
+) -> None:
+    scorer = FlakyScorer(failures=1)
+    app = make_app(scorer=scorer)
+    async with app.run_test(size=(120, 30)) as pilot:
+        conv = await open_conversation(app, pilot)
+        await send_and_wait_for_reply(pilot, conv, "It sounds like the wait has been hard.")
+        await until(pilot, lambda: conv.session.unscored == ["L1"], "scoring failed")
+        # Rewind and resume rebuild the log from the session: the mark must survive that.
+        await conv.rebuild_log()
+        await pilot.pause()
+        assert "not scored" in scores_of(conv.views["L1"])
