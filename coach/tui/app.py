@@ -12,6 +12,7 @@ crash.
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
@@ -27,6 +28,8 @@ from textual.theme import ThemeProvider
 from textual.worker import get_current_worker
 
 from coach.settings_sources import UiPrefs
+
+_CONFIG_WRITES = threading.Lock()
 
 if TYPE_CHECKING:
     from coach.llm.base import ChatBackend
@@ -233,6 +236,10 @@ class CoachApp(App[None]):
             return
         candidate = Path(ref).expanduser()
         path = candidate.resolve() if candidate.is_file() else loaded.path
+        # A scenario starts from home (History's "play recommended" may be opened over a
+        # debrief or a live conversation): Esc on its briefing returns there, and no older
+        # debrief or conversation is left underneath to come back to by surprise.
+        self._back_home()
         self.push_screen(BriefingScreen(loaded.scenario, path))
 
     # ---- secondary screens (imported when first opened, to keep start-up fast)
@@ -281,27 +288,31 @@ class CoachApp(App[None]):
 
     def pick_theme(self, name: str) -> None:
         self.theme = name
-        self.when_settings_ready(lambda: self._save_theme(name), once_as="save-theme")
+        self.when_settings_ready(lambda: self._save_setting("theme", name), once_as="save-theme")
 
-    @work(thread=True, exclusive=True, group="save-theme")
-    def _save_theme(self, name: str) -> None:
+    @work(thread=True, group="save-setting")
+    def _save_setting(self, key: str, value: object) -> None:
+        """Keep a choice made with a key or the palette (a theme, exam mode) for the next
+        start, as the same choice made in Settings is."""
         from coach.settings import LoadedSettings, SettingsError
         from coach.tui.screens.settings_screen import save_config
 
         loaded = self.loaded_settings or LoadedSettings(self.settings)
         path = loaded.config_path or self.settings.config_path
         try:
-            save_config(path, {"theme": name})
+            with _CONFIG_WRITES:  # two saves at once would each keep only their own key
+                save_config(path, {key: value})
         except (SettingsError, OSError) as exc:
+            what = key.replace("_", " ").capitalize()
             self.call_from_thread(
-                self.notify, f"Theme not saved: {exc}", severity="warning", markup=False
+                self.notify, f"{what} not saved: {exc}", severity="warning", markup=False
             )
             return
-        self.call_from_thread(self._theme_saved, name)
+        self.call_from_thread(self._setting_saved, key, value)
 
-    def _theme_saved(self, name: str) -> None:
-        # Settings opened later start from the saved theme, not the one loaded at start.
-        self.settings = self.settings.model_copy(update={"theme": name})
+    def _setting_saved(self, key: str, value: object) -> None:
+        # Settings opened later start from the saved value, not the one loaded at start.
+        self.settings = self.settings.model_copy(update={key: value})
         if self.loaded_settings is not None:
             self.loaded_settings = replace(self.loaded_settings, settings=self.settings)
 
@@ -332,15 +343,32 @@ class CoachApp(App[None]):
         self.exit()
 
     def action_toggle_exam_mode(self) -> None:
-        self.exam_mode = not self.exam_mode
-        state = "on: scores hidden until the debrief" if self.exam_mode else "off"
+        self.exam_mode = on = not self.exam_mode
+        state = "on: scores hidden until the debrief" if on else "off"
         self.notify(f"Exam mode {state}", markup=False)
+        # Kept, so a session continued after a restart still hides its scores.
+        self.when_settings_ready(lambda: self._save_setting("exam_mode", on), once_as="save-exam")
 
     def action_home(self) -> None:
+        self._back_home()
+
+    def _back_home(self) -> None:
+        """Close every screen above the home screen; a conversation's unsent reply is saved
+        and the session can be continued from Recent sessions."""
+        from coach.tui.screens.conversation import ConversationScreen
         from coach.tui.screens.picker import PickerScreen
 
+        left = False
         while len(self.screen_stack) > 2 and not isinstance(self.screen, PickerScreen):
+            screen = self.screen
+            if isinstance(screen, ConversationScreen) and screen.session.phase.value != "ended":
+                screen.flush_draft()
+                left = True
             self.pop_screen()
+        if left:
+            self.notify(
+                "Your conversation is saved: continue it from Recent sessions.", markup=False
+            )
 
     # ---- command palette
 

@@ -474,6 +474,7 @@ class ConversationScreen(Screen[None]):
     def _exam_mode_changed(self, hidden: bool) -> None:
         for view in self.views.values():
             view.set_hidden(hidden)
+        self.update_status()
 
     # ---- hint, rewind, finish
 

@@ -171,20 +171,35 @@ class ReplayViewerScreen(Screen[None]):
                     Text("Hints asked here:", style="dim"),
                     *(hanging("  • ", lit(hint, "italic")) for hint in turn.hints),
                 )
+            hidden = self.scores_hidden
+            score = None if hidden else turn.score
             learner = Text(end="")
             learner.append("You\n", style="bold")
-            learner.append_text(highlight_evidence(turn.learner.text, turn.score))
+            learner.append_text(highlight_evidence(turn.learner.text, score))
             learner.append("\n")
-            learner.append_text(score_line(turn.score))
+            learner.append_text(score_line(score, hidden=hidden))
             parts["learner"] = learner
-            parts["feedback"] = (
-                feedback_text(turn.learner.text, turn.score)
-                if turn.score
-                else Text("Not scored.", style="dim italic")
-            )
+            if hidden:
+                parts["feedback"] = Text(
+                    "Scores and feedback are hidden until the debrief (exam mode).",
+                    style="dim italic",
+                )
+            else:
+                parts["feedback"] = (
+                    feedback_text(turn.learner.text, score)
+                    if score
+                    else Text("Not scored.", style="dim italic")
+                )
             parts["state"] = self._state(turn)
             parts["reply"] = self._reply(turn)
         return parts
+
+    @property
+    def scores_hidden(self) -> bool:
+        """Exam mode hides scores until the debrief: an unfinished session (perhaps the one
+        being played) shows none here, as in History."""
+        unfinished = self.transcript is not None and not self.transcript.ended
+        return unfinished and bool(getattr(self.app, "exam_mode", False))
 
     def _render_turn(self) -> None:
         self.query_one("#replay-position", Static).update(self._position())
