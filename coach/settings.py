@@ -78,7 +78,8 @@ class Settings(BaseModel):
     exam_mode: bool = Field(DEFAULT_EXAM_MODE, description="Hide scores until the debrief.")
     theme: str = Field(DEFAULT_THEME, description="TUI theme name.")
     keymap: dict[str, str] = Field(
-        default_factory=dict, description="TUI key overrides: action name -> key."
+        default_factory=dict,
+        description="TUI key overrides: binding id -> keys (README, 'Keys'; F1 lists them).",
     )
     prompts_dir: Path | None = Field(
         None, description="Your own prompt templates; defaults to HOME/prompts."

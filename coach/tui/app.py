@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -96,6 +96,27 @@ class CoachApp(App[None]):
         self.seed = seed
         self.sleep = sleep
         self.set_reactive(CoachApp.exam_mode, prefs.exam_mode)
+        self.user_keymap: dict[str, str] = {}
+        """The `[keymap]` in use: messages name the keys it sets (see `key`)."""
+
+    def set_keymap(self, keymap: Mapping[str, str]) -> None:
+        self.user_keymap = dict(keymap)
+        super().set_keymap(keymap)
+
+    def _apply_keymap(self, keymap: Mapping[str, str]) -> None:
+        """Use the config's `[keymap]`, and say what is wrong with it: an unknown id, or a key
+        given to two bindings of one screen (one of them would stop working unnoticed)."""
+        from coach.tui.keys import keymap_problems
+
+        self.set_keymap(dict(keymap))
+        for problem in keymap_problems(keymap):
+            self.notify(problem, title="Keys", severity="warning", timeout=15, markup=False)
+
+    def key(self, binding_id: str) -> str:
+        """The key for `binding_id` as a message names it ("Ctrl+R"), keymap included."""
+        from coach.tui.keys import shown_key
+
+        return shown_key(binding_id, self.user_keymap)
 
     # ---- settings (validated after the first frame when the CLI opens the app)
 
@@ -151,7 +172,7 @@ class CoachApp(App[None]):
         if settings.theme != self.prefs.theme and settings.theme in self.available_themes:
             self.theme = settings.theme
         if settings.keymap != self.prefs.keymap:
-            self.set_keymap(dict(settings.keymap))
+            self._apply_keymap(settings.keymap)
         if settings.exam_mode != self.prefs.exam_mode:
             self.exam_mode = settings.exam_mode
         pending, self._when_settings_ready = self._when_settings_ready, {}
@@ -210,7 +231,7 @@ class CoachApp(App[None]):
         if self.prefs.theme in self.available_themes:
             self.theme = self.prefs.theme
         if self.prefs.keymap:
-            self.set_keymap(dict(self.prefs.keymap))
+            self._apply_keymap(self.prefs.keymap)
         from coach.tui.screens.picker import PickerScreen
 
         self.push_screen(PickerScreen())
@@ -374,13 +395,18 @@ class CoachApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Help", "Every key and what it does (F1)", self.action_help)
+        key = self.key
+        yield SystemCommand("Help", f"Every key and what it does ({key('help')})", self.action_help)
         # The letter keys work on the home screen only; elsewhere a letter is typing.
         yield SystemCommand(
-            "History", "Past sessions and progress (h on the home screen)", self.action_history
+            "History",
+            f"Past sessions and progress ({key('history')} on the home screen)",
+            self.action_history,
         )
         yield SystemCommand(
-            "Settings", "Backend, model, theme, keys (s on the home screen)", self.action_settings
+            "Settings",
+            f"Backend, model, theme, exam mode ({key('settings')} on the home screen)",
+            self.action_settings,
         )
         yield SystemCommand(
             "Toggle exam mode", "Hide scores until the debrief", self.action_toggle_exam_mode

@@ -150,7 +150,7 @@ class ConversationScreen(Screen[None]):
         yield VerticalScroll(id="log")
         with Horizontal(id="notice"):
             yield Static("", id="notice-text", markup=False)
-            yield Button("Retry  Ctrl+R", id="retry-button", variant="warning")
+            yield Button(f"Retry  {self.coach.key('retry')}", id="retry-button", variant="warning")
         yield Static("", id="hint", markup=False)
         yield TextArea(
             "",
@@ -158,7 +158,7 @@ class ConversationScreen(Screen[None]):
             soft_wrap=True,
             show_line_numbers=False,
             tab_behavior="focus",
-            placeholder="Your reply…  Enter = new line · Ctrl+S = send",
+            placeholder=f"Your reply…  Enter = new line · {self.coach.key('send')} = send",
         )
         yield Static("", id="status", markup=False)
         yield Footer()
@@ -300,13 +300,21 @@ class ConversationScreen(Screen[None]):
     def _send_typed(self) -> None:
         area = self.query_one("#input", TextArea)
         if self.streaming:
-            self.notify("A reply is still coming; Esc stops it.", markup=False)
+            self.notify(
+                f"A reply is still coming; {self.coach.key('cancel')} stops it.", markup=False
+            )
             return
         if self.session.phase.value == "ended":
-            self.notify("The conversation has ended: Ctrl+G for the debrief.", markup=False)
+            self.notify(
+                f"The conversation has ended: {self.coach.key('finish')} for the debrief.",
+                markup=False,
+            )
             return
         if self.session.needs_retry:
-            self.notify("The last reply is missing: Ctrl+R asks again first.", markup=False)
+            self.notify(
+                f"The last reply is missing: {self.coach.key('retry')} asks again first.",
+                markup=False,
+            )
             return
         text = area.text
         if not text.strip():
@@ -374,11 +382,12 @@ class ConversationScreen(Screen[None]):
                 elif isinstance(event, Ended):
                     self.show_ended(event)
         except asyncio.CancelledError:
+            retry = self.coach.key("retry")
             if md is not None:
                 md.close()
             if bubble is not None:
-                bubble.mark_incomplete("(stopped — Ctrl+R asks again)")
-            self.show_notice(Text("Reply stopped. Your turn is saved; Ctrl+R asks again."))
+                bubble.mark_incomplete(f"(stopped — {retry} asks again)")
+            self.show_notice(Text(f"Reply stopped. Your turn is saved; {retry} asks again."))
             raise
         finally:
             self.streaming = False
@@ -430,7 +439,8 @@ class ConversationScreen(Screen[None]):
         text = Text("The reply failed: ", style="bold")
         text.append_text(lit(one_line(event.message, 300)))
         text.append("\nYour turn and the conversation are saved. ", style="dim")
-        text.append("Ctrl+R" if event.retryable else "Ctrl+R may", style="bold")
+        retry = self.coach.key("retry")
+        text.append(retry if event.retryable else f"{retry} may", style="bold")
         text.append(" try again.", style="dim")
         self.show_notice(text)
         self.notify(
@@ -444,7 +454,10 @@ class ConversationScreen(Screen[None]):
         text.append_text(lit(outcome_label(event.outcome.value)))
         text.append(" — ")
         text.append_text(lit(event.reason))
-        text.append("\nCtrl+G for the debrief, Ctrl+B to rewind and try another way.")
+        key = self.coach.key
+        text.append(
+            f"\n{key('finish')} for the debrief, {key('rewind')} to rewind and try another way."
+        )
         self.show_notice(text, retry=False)
 
     # ---- scores
@@ -466,7 +479,7 @@ class ConversationScreen(Screen[None]):
                 label = view.label if view is not None else "a turn"
                 self.notify(
                     f"Scoring {label} failed: {one_line(event.message, 200)}. "
-                    "Ctrl+R scores it again.",
+                    f"{self.coach.key('retry')} scores it again.",
                     severity="warning",
                     markup=False,
                 )
@@ -502,7 +515,7 @@ class ConversationScreen(Screen[None]):
 
     def action_rewind(self) -> None:
         if self.streaming:
-            self.notify("Stop the reply first (Esc).", markup=False)
+            self.notify(f"Stop the reply first ({self.coach.key('cancel')}).", markup=False)
             return
         turns = [ex.learner for ex in self.session.turns]
         if not turns:
@@ -541,7 +554,7 @@ class ConversationScreen(Screen[None]):
 
     def action_finish(self) -> None:
         if self.streaming:
-            self.notify("Stop the reply first (Esc).", markup=False)
+            self.notify(f"Stop the reply first ({self.coach.key('cancel')}).", markup=False)
             return
         self.finish()
 
@@ -582,7 +595,7 @@ class ConversationScreen(Screen[None]):
             parts.append(f" │ trust {st.trust} · tension {st.tension} · ")
             parts.append((one_line(st.stage, 30), ""))
         if self.streaming:
-            parts.append((" │ replying… Esc stops", "italic"))
+            parts.append((f" │ replying… {self.coach.key('cancel')} stops", "italic"))
         if self.coach.exam_mode:
             parts.append((" │ exam mode", "bold yellow"))
         head = len(parts)
@@ -613,15 +626,26 @@ class ConversationScreen(Screen[None]):
     def screen_commands(self) -> list[Any]:
         from textual.app import SystemCommand
 
+        key = self.coach.key
         return [
-            SystemCommand("Send", "Send your reply (Ctrl+S)", self.action_send),
-            SystemCommand("Hint", "A coaching hint for your next turn (Ctrl+T)", self.action_hint),
+            SystemCommand("Send", f"Send your reply ({key('send')})", self.action_send),
             SystemCommand(
-                "Retry", "Ask again for a failed reply or score (Ctrl+R)", self.action_retry
+                "Hint", f"A coaching hint for your next turn ({key('hint')})", self.action_hint
             ),
-            SystemCommand("Rewind", "Go back to an earlier turn (Ctrl+B)", self.action_rewind),
             SystemCommand(
-                "Stop reply", "Stop the reply in progress (Esc)", self.action_cancel_reply
+                "Retry",
+                f"Ask again for a failed reply or score ({key('retry')})",
+                self.action_retry,
             ),
-            SystemCommand("Finish", "End and read the debrief (Ctrl+G)", self.action_finish),
+            SystemCommand(
+                "Rewind", f"Go back to an earlier turn ({key('rewind')})", self.action_rewind
+            ),
+            SystemCommand(
+                "Stop reply",
+                f"Stop the reply in progress ({key('cancel')})",
+                self.action_cancel_reply,
+            ),
+            SystemCommand(
+                "Finish", f"End and read the debrief ({key('finish')})", self.action_finish
+            ),
         ]

@@ -9,7 +9,7 @@ learner must know before typing.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -21,6 +21,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
+from coach.tui.keys import shown_key
 from coach.tui.literal import lit
 
 # (module, class, title) of every screen, in the order a learner meets them.
@@ -36,12 +37,19 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("settings_screen", "SettingsScreen", "Settings"),
 )
 
-SENDING = (
-    "In the conversation, Enter inserts a new line (replies are often several lines, and "
-    "pasted text stays whole). Ctrl+S sends; Ctrl+Enter also sends where the terminal "
-    "reports it. Esc stops a reply that is streaming in; what you typed is never cleared "
-    "by an error — Ctrl+R retries a failed reply."
-)
+
+def shown_key_default(binding_id: str) -> str:
+    return shown_key(binding_id, {})
+
+
+def sending(key: Callable[[str], str]) -> str:
+    """How sending works, naming the keys the keymap gives Send, Stop reply and Retry."""
+    return (
+        "In the conversation, Enter inserts a new line (replies are often several lines, and "
+        f"pasted text stays whole). {key('send')} sends; Ctrl+Enter also sends where the "
+        f"terminal reports it. {key('cancel')} stops a reply that is streaming in; what you "
+        f"typed is never cleared by an error — {key('retry')} retries a failed reply or score."
+    )
 
 
 def heading(title: str) -> Text:
@@ -158,7 +166,8 @@ class HelpScreen(ModalScreen[None]):
 
     def _sending(self) -> Text:
         out = heading("Sending and new lines")
-        out.append(SENDING)
+        key = getattr(self.app, "key", None)  # CoachApp's, with the keymap
+        out.append(sending(key if callable(key) else shown_key_default))
         return out
 
     def _all_screens(self, below: Screen[Any] | None) -> Text:

@@ -100,7 +100,9 @@ class PickerScreen(Screen[None]):
         yield TitleBar(self.subject())
         with Horizontal(id="picker-body"):
             with Vertical(id="picker-left"):
-                yield Input(placeholder="Search scenarios  ( / )", id="search")
+                yield Input(
+                    placeholder=f"Search scenarios  ( {self.coach.key('search')} )", id="search"
+                )
                 # Filled after the first frame: the two Selects are the costliest widgets to
                 # build and style, and filter nothing until the library has loaded.
                 yield Horizontal(id="filters")
@@ -337,7 +339,8 @@ class PickerScreen(Screen[None]):
             ),
             SystemCommand(
                 "Reload scenarios",
-                "Read the library and your scenario folder again (F5)",
+                "Read the library and your scenario folder again "
+                f"({self.coach.key('picker.reload')})",
                 self.action_reload_library,
             ),
         ]

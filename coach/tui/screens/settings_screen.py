@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, Switch
 
 from coach.settings import ENV_VARS, LoadedSettings, Settings, SettingsError
+from coach.tui.keys import shown_key
 from coach.tui.literal import lit, one_line
 
 EDITABLE = ("model", "base_url", "theme", "exam_mode")
@@ -171,7 +172,8 @@ class SettingsScreen(Screen[LoadedSettings | None]):
             yield Static(self._key_text(), id="settings-key")
             yield Static(Text(""), id="settings-error")
             with Horizontal(id="settings-buttons"):
-                yield Button("Save (Ctrl+S)", id="settings-save", variant="primary", compact=True)
+                save = f"Save ({shown_key('settings.save', getattr(self.app, 'user_keymap', {}))})"
+                yield Button(save, id="settings-save", variant="primary", compact=True)
                 yield Button("Cancel (Esc)", id="settings-cancel", compact=True)
             table: DataTable[Text] = DataTable(id="settings-table", cursor_type="row")
             yield table

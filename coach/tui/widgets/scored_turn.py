@@ -76,7 +76,13 @@ def highlight_evidence(text: str, score: TurnScore | None, skill: Skill | None =
     return out
 
 
-def score_line(score: TurnScore | None, *, hidden: bool = False, unscored: bool = False) -> Text:
+def score_line(
+    score: TurnScore | None,
+    *,
+    hidden: bool = False,
+    unscored: bool = False,
+    retry_key: str = "Ctrl+R",
+) -> Text:
     """`Empathy 3.8  Listening 4.1  Clarity 3.5`, coloured; placeholders while pending, and
     dashes with what to do when scoring failed (`unscored`): "…" would wait forever."""
     out = Text(end="")
@@ -92,7 +98,7 @@ def score_line(score: TurnScore | None, *, hidden: bool = False, unscored: bool 
             value = score.skill(skill).score
             out.append(f"{value:.1f}", style=score_style(value))
     if unscored and score is None and not hidden:
-        out.append("   not scored · Ctrl+R scores it again", style="italic yellow")
+        out.append(f"   not scored · {retry_key} scores it again", style="italic yellow")
     return out
 
 
@@ -174,7 +180,9 @@ class ScoredTurnView(Vertical):
             yield Static(self._feedback(), classes="turn-feedback", markup=False)
 
     def _score_line(self) -> Text:
-        return score_line(self.score, hidden=self.hidden, unscored=self.unscored)
+        key = getattr(self.app, "key", None)  # CoachApp's: the keymap's key for Retry
+        retry = key("retry") if callable(key) else "Ctrl+R"
+        return score_line(self.score, hidden=self.hidden, unscored=self.unscored, retry_key=retry)
 
     def _body(self) -> Text:
         return highlight_evidence(self.text, None if self.hidden else self.score)
