@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from coach.llm.errors import endpoint_message, redact
 from coach.progress import Progress
 from coach.scoring.types import Scorer, ScoringError, TurnScore
 
@@ -189,10 +190,33 @@ class BatchJudgeRunner:
         self, items: Sequence[tuple[str, str, str]], progress: Progress
     ) -> dict[str, TurnScore | str]:
         results: dict[str, TurnScore | str] = {}
-        for start in range(0, len(items), self.max_requests):
-            chunk = items[start : start + self.max_requests]
-            results.update(await self._run_chunk(chunk, progress))
-        return results
+        try:
+            for start in range(0, len(items), self.max_requests):
+                chunk = items[start : start + self.max_requests]
+                results.update(await self._run_chunk(chunk, progress))
+        except BatchError as exc:
+            # Server text reaches reports and stderr from here: never with the key in it.
+            raise BatchError(self._safe(str(exc))) from None
+        return {k: v if isinstance(v, TurnScore) else self._safe(v) for k, v in results.items()}
+
+    def _safe(self, text: str) -> str:
+        return redact(text, getattr(self.client, "api_key", None))
+
+    @staticmethod
+    def _refusal(exc: BaseException) -> str:
+        """One line for an endpoint's refusal: its error sentence, not the SDK's repr of a
+        whole HTTP body (an HTML error page once filled 13 lines per turn)."""
+        status = getattr(exc, "status_code", None)
+        said = " ".join(endpoint_message(exc).split())
+        if said.startswith("Error code:"):
+            said = said.partition(" - ")[2]  # the SDK's prefix around a body it could not read
+        if said.startswith("<") or not said:
+            said = ""
+        if status in {404, 405, 501}:
+            head = f"the endpoint has no Batch API here (HTTP {status})"
+        else:
+            head = f"HTTP {status}" if status else ""
+        return ": ".join(part for part in (head, said[:200]) if part) or type(exc).__name__
 
     async def _run_chunk(
         self, items: Sequence[tuple[str, str, str]], progress: Progress
@@ -265,7 +289,7 @@ class BatchJudgeRunner:
                 metadata={"tool": "coach replay"},
             )
         except openai.APIError as exc:
-            raise BatchError(f"could not submit the batch: {exc.message}") from None
+            raise BatchError(f"could not submit the batch: {self._refusal(exc)}") from None
         return BatchState(batch.id, uploaded.id, len(items), time.time())
 
     async def _wait(self, state: BatchState, progress: Progress) -> Any:

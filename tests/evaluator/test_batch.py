@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import respx
 
 from coach.batch import BatchJudgeRunner
@@ -17,7 +18,7 @@ from coach.replay import replay
 from coach.scoring.judge import LLMJudge
 from coach.settings import Settings
 
-from .conftest import BASE, judge_payload
+from .conftest import BASE, KEY, judge_payload
 
 
 def conv(n: int) -> Conversation:
@@ -238,3 +239,31 @@ async def test_resume_a_submitted_batch_without_resubmitting(settings: Settings)
         run = await replay([conv(4)], [judge2], batch=runner2)
     assert api2.creates == 0 and upload.call_count == 0
     assert run.ok and run.scored == 4
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        # A proxy that echoes the request's headers in its error: the key must not come back.
+        (
+            400,
+            {"error": {"message": f"bad upload; got Authorization: Bearer {KEY} \x1b[31m"}},
+            "HTTP 400",
+        ),
+        (501, "<html><body><h1>Unsupported method ('POST')</h1>\n" * 13, "no Batch API"),
+    ],
+)
+async def test_a_refused_submission_is_one_line_without_the_key(
+    settings: Settings, status: int, body: Any, expected: str
+) -> None:
+    judge, runner, _ = make(settings)
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        kind = {"json": body} if isinstance(body, dict) else {"text": body}
+        mock.post("/files").mock(return_value=httpx.Response(status, **kind))
+        run = await replay([conv(3)], [judge], batch=runner)
+    assert run.scored == 0 and len(run.failed_turns) == 3
+    for failed in run.failed_turns:
+        error = failed.error or ""
+        assert error.startswith("could not submit the batch: ") and expected in error, error
+        assert KEY not in error and "FAKEKEY" not in error
+        assert "\n" not in error and "<html" not in error and len(error) < 300
