@@ -16,9 +16,11 @@ datasets in ../shared/data (see benchmarks/scoring_validity.py).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Literal
 
 from coach.scoring import lexicons as lx
@@ -147,9 +149,31 @@ _REFERRED = re.compile(r"(?:the|that|this|these|those|your|their|his|her|our|its
 _COMMITS = re.compile(r"(?<![\w'])(?:i|we)(?:'ll| will| can| could)(?![\w'])")
 
 
+_START = itemgetter(0)
+
+
+def _first_within(spans: list[tuple[int, int]], s: int, e: int) -> tuple[int, int] | None:
+    """The first of `spans` inside [s, e]. A phrase's spans are in order of start, none
+    inside another (`PhraseMatcher.find_lower`): start where they reach `s` and stop past `e`,
+    rather than scan them all for every sentence (quadratic on a pasted essay)."""
+    n = len(spans)
+    i = bisect_left(spans, s, key=_START) if n > 8 else 0
+    while i < n:
+        sp = spans[i]
+        if sp[0] > e:
+            break
+        if sp[0] >= s and sp[1] <= e:
+            return sp
+        i += 1
+    return None
+
+
 def _sentence_at(sent_spans: list[tuple[int, int]], pos: int) -> tuple[int, int] | None:
-    """The (start, end) of the sentence holding offset `pos`."""
-    for s, e in sent_spans:
+    """The (start, end) of the sentence holding offset `pos` (`sent_spans` are in order and
+    do not overlap: a binary search, as a scan per hit made long replies quadratic)."""
+    i = bisect_right(sent_spans, pos, key=_START) - 1
+    if i >= 0:
+        s, e = sent_spans[i]
         if s <= pos < e:
             return s, e
     return None
@@ -668,10 +692,7 @@ class AnalyticScorer:
         hits = _MATCHER.find_lower(low)
 
         def within(name: str, s: int, e: int) -> tuple[int, int] | None:
-            for sp in hits.get(name, _NO_SPANS):
-                if sp[0] >= s and sp[1] <= e:
-                    return sp
-            return None
+            return _first_within(hits.get(name, _NO_SPANS), s, e)
 
         def cue(skill: str, m: tuple[int, int], label: str, effect: Literal["+", "-"]) -> None:
             s, e = m

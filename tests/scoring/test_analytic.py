@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.scoring.analytic import AnalyticScorer, session_metrics
+from coach.scoring.analytic import AnalyticScorer, _first_within, _sentence_at, session_metrics
 from coach.scoring.rubric import RUBRIC_VERSION
 from coach.scoring.types import SKILLS, TurnScore
 
@@ -561,3 +561,27 @@ def test_a_long_statement_about_them_asked_back_is_a_reflection() -> None:
 def test_a_short_check_or_a_check_of_terms_stays_a_closed_question(question: str) -> None:
     sig = S.analyse("I have a glass of wine most nights, and I can give you the water.", question)
     assert (sig.main_behaviour, sig.closed_questions) == ("question", 1)
+
+
+@given(st.lists(st.integers(0, 40), max_size=30), st.integers(-2, 1300))
+def test_sentence_at_finds_the_sentence_a_scan_would(gaps: list[int], pos: int) -> None:
+    # Non-overlapping spans in order, with gaps between them, as sentences are.
+    spans, at = [], 0
+    for gap in gaps:
+        start = at + gap % 7
+        at = start + 1 + gap
+        spans.append((start, at))
+    scan = next(((s, e) for s, e in spans if s <= pos < e), None)
+    assert _sentence_at(spans, pos) == scan
+
+
+@given(st.lists(st.integers(1, 30), max_size=40), st.integers(0, 900), st.integers(0, 900))
+def test_first_within_finds_the_span_a_scan_would(steps: list[int], s: int, e: int) -> None:
+    # Spans as the phrase matcher keeps them: starts and ends both increasing.
+    spans, start = [], 0
+    for step in steps:
+        start += step
+        spans.append((start, start + 1 + step % 9))
+    spans = [sp for i, sp in enumerate(spans) if i == 0 or sp[1] > spans[i - 1][1]]
+    scan = next((sp for sp in spans if sp[0] >= s and sp[1] <= e), None)
+    assert _first_within(spans, s, e) == scan
