@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from coach.importers import Conversation, ImportFailure, Turn, load_conversations
 from coach.progress import Progress
@@ -62,23 +62,27 @@ class TurnResult:
         return self.score is not None
 
     @property
-    def recorded_by_other_rubric(self) -> bool:
-        """Recorded by this scorer under another rubric version: not expected to reproduce."""
-        rec = self.turn.recorded
-        return (
-            rec is not None
-            and self.score is not None
-            and rec.scorer == self.scorer
-            and rec.rubric_version != self.score.rubric_version
-        )
-
-    def recorded_delta(self) -> dict[str, float] | None:
-        """Replayed minus recorded score per skill, when the turn was recorded by this scorer
-        under the same rubric version (a newer rubric is meant to score differently)."""
+    def recorded_otherwise(self) -> Literal["rubric", "model"] | None:
+        """Why a score this scorer recorded is not expected to reproduce: another rubric
+        version ("rubric"), or another judge model ("model": comparing models is the point
+        of such a replay, not a failure to reproduce). None when it is, or nothing to say."""
         rec = self.turn.recorded
         if rec is None or self.score is None or rec.scorer != self.scorer:
             return None
         if rec.rubric_version != self.score.rubric_version:
+            return "rubric"
+        if rec.model and self.score.model and rec.model != self.score.model:
+            return "model"
+        return None
+
+    def recorded_delta(self) -> dict[str, float] | None:
+        """Replayed minus recorded score per skill, when the turn was recorded by this scorer
+        under the same rubric version and judge model (a newer rubric or another model is
+        meant to score differently)."""
+        rec = self.turn.recorded
+        if rec is None or self.score is None or rec.scorer != self.scorer:
+            return None
+        if self.recorded_otherwise is not None:
             return None
         return {s: round(self.score.skill(s).score - rec.skill(s).score, 2) for s in SKILLS}
 
@@ -120,11 +124,13 @@ class ReplayRun:
 
     def reproduction(self) -> Reproduction:
         """How the replayed scores compare with the ones recorded in the transcripts."""
-        compared = exact = other_rubric = 0
+        compared = exact = other_rubric = other_model = 0
         worst = 0.0
         differing: list[str] = []
         for r in self.results:
-            other_rubric += r.recorded_by_other_rubric
+            otherwise = r.recorded_otherwise
+            other_rubric += otherwise == "rubric"
+            other_model += otherwise == "model"
             delta = r.recorded_delta()
             if delta is None:
                 continue
@@ -135,7 +141,7 @@ class ReplayRun:
                 exact += 1
             else:
                 differing.append(f"{self.conversations[r.conv].label} {r.turn.turn_id}")
-        return Reproduction(compared, exact, worst, other_rubric, tuple(differing))
+        return Reproduction(compared, exact, worst, other_rubric, tuple(differing), other_model)
 
 
 class Reproduction(NamedTuple):
@@ -144,6 +150,7 @@ class Reproduction(NamedTuple):
     worst: float  # the largest |replayed - recorded| over those
     other_rubric: int  # turns recorded under another rubric version, not compared
     differing: tuple[str, ...] = ()  # "file#session L2" for each compared turn that differs
+    other_model: int = 0  # turns the judge recorded with another model, not compared
 
 
 class BatchRunner(Protocol):

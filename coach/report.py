@@ -242,7 +242,7 @@ def cohort(run: ReplayRun, sessions: list[dict[str, Any]] | None = None) -> dict
 
 
 def summary(run: ReplayRun) -> dict[str, Any]:
-    compared, exact, worst, other_rubric, differing = run.reproduction()
+    compared, exact, worst, other_rubric, differing, other_model = run.reproduction()
     return {
         "files_failed": len(run.failures),
         "sessions": len(run.conversations),
@@ -259,6 +259,7 @@ def summary(run: ReplayRun) -> dict[str, Any]:
         "recorded_reproduced": exact,
         "recorded_max_delta": round(worst, 2),
         "recorded_other_rubric": other_rubric,
+        "recorded_other_model": other_model,
         "recorded_differing": list(differing),
     }
 
@@ -282,6 +283,11 @@ def reproduction_notes(s: dict[str, Any]) -> list[str]:
         notes.append(
             f"Not compared: {counted(s['recorded_other_rubric'], 'turn')} recorded under another "
             f"rubric version (this is {RUBRIC_VERSION}; a new version scores differently)"
+        )
+    if s.get("recorded_other_model"):
+        notes.append(
+            f"Not compared: {counted(s['recorded_other_model'], 'turn')} recorded by another "
+            "judge model (its scores are the ones to compare against, not to reproduce)"
         )
     return notes
 

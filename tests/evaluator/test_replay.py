@@ -4,6 +4,7 @@ concurrency, 429 retries, the cache making a second run free, and resuming after
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 
@@ -175,7 +176,7 @@ async def test_one_answer_between_failures_keeps_the_run_going(settings: Setting
 async def test_heuristic_replay_reproduces_recorded_scores(tmp_path: Path) -> None:
     path = write_transcript(tmp_path / "rec.jsonl", record_scores=True)
     run = await replay_files([path], [AnalyticScorer()])
-    assert run.reproduction() == (3, 3, 0.0, 0, ())
+    assert run.reproduction() == (3, 3, 0.0, 0, (), 0)
     for r in run.results:
         assert r.score is not None and r.turn.recorded is not None
         assert r.score.to_dict() == r.turn.recorded.to_dict()
@@ -189,7 +190,7 @@ async def test_every_format_names_the_turns_that_did_not_reproduce(tmp_path: Pat
     lines[first_score] = re.sub(r'"score":\s*[0-9.]+', '"score":4.99', lines[first_score], count=1)
     path.write_text("\n".join(lines) + "\n")
     run = await replay_files([path], [AnalyticScorer()])
-    compared, exact, _, _, differing = run.reproduction()
+    compared, exact, _, _, differing, _ = run.reproduction()
     assert (compared, exact) == (3, 2) and len(differing) == 1
     note = reproduction_notes(summary(run))[-1]
     assert note == f"Differ: {differing[0]}" and differing[0].endswith(" L1")
@@ -203,7 +204,7 @@ async def test_scores_recorded_under_another_rubric_are_not_compared(tmp_path: P
     assert current in path.read_text()
     path.write_text(path.read_text().replace(current, '"rubric_version":"2020.01-1"'))
     run = await replay_files([path], [AnalyticScorer()])
-    assert run.reproduction() == (0, 0, 0.0, 3, ())
+    assert run.reproduction() == (0, 0, 0.0, 3, (), 0)
     assert all(r.recorded_delta() is None for r in run.results)
     assert reproduction_notes(summary(run))[0] + "." in render_markdown(run)
     notes = reproduction_notes(summary(run))
@@ -211,6 +212,35 @@ async def test_scores_recorded_under_another_rubric_are_not_compared(tmp_path: P
         f"Not compared: 3 turns recorded under another rubric version (this is "
         f"{RUBRIC_VERSION}; a new version scores differently)"
     ]
+
+
+@pytest.mark.parametrize(("recorded_model", "compared"), [("judge-model", 3), ("judge-1", 0)])
+async def test_scores_a_judge_recorded_with_another_model_are_not_compared(
+    tmp_path: Path, settings: Settings, recorded_model: str, compared: int
+) -> None:
+    # Replaying with a new judge model is how a researcher compares models: different
+    # scores are the finding, not a failure to reproduce.
+    path = write_transcript(tmp_path / "judged.jsonl")
+    endpoint = FakeJudgeEndpoint()
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        first = await replay_files([path], [make_scorer("llm", settings, use_cache=False)])
+    # Record those judge scores in the transcript, as a live session with that model would.
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for r in first.results:
+        assert r.score is not None
+        recorded = {**r.score.to_dict(), "model": recorded_model}
+        event = {"type": "score", "turn_id": r.turn.turn_id, "context": "", "result": recorded}
+        lines.append(json.dumps(event))
+    lines[0] = lines[0].replace('"scorer": "heuristic"', '"scorer": "llm"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        run = await replay_files([path], [make_scorer("llm", settings, use_cache=False)])
+    rep = run.reproduction()
+    assert (rep.compared, rep.exact, rep.other_model) == (compared, compared, 3 - compared)
+    notes = reproduction_notes(summary(run))
+    assert any("recorded by another judge model" in n for n in notes) is (compared == 0)
 
 
 async def test_both_scorers_and_a_bad_file(tmp_path: Path, settings: Settings) -> None:
