@@ -19,7 +19,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from coach.printable import safe_json, visible
+from coach.printable import markdown_literal, safe_json, visible
 from coach.replay import ReplayRun, TurnResult
 from coach.scoring.aggregate import MitiSummary, aggregate, weighted_overall
 from coach.scoring.rubric import MITI_THRESHOLDS, RUBRIC_VERSION
@@ -534,10 +534,11 @@ def requests_part(summary: dict[str, Any]) -> str:
 
 
 def _md(text: Any) -> str:
-    # Table cells: pipes and newlines would break the row; HTML-ish text is escaped too.
-    return (
-        _fmt(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
-    )
+    """A table cell or list item from transcript text: read as written (no link, image, HTML
+    or emphasis comes out of it; a pipe cannot end the cell), on one line."""
+    if text is None or isinstance(text, int | float):
+        return _fmt(text)
+    return markdown_literal(str(text)).replace("\n", " ")
 
 
 def render_markdown(run: ReplayRun) -> str:
@@ -552,7 +553,7 @@ def render_markdown(run: ReplayRun) -> str:
         "",
     ]
     for note in reproduction_notes(s):
-        out += [f"{note}.", ""]
+        out += [f"{_md(note)}.", ""]
     for scorer, c in data["cohort"].items():
         if not c["sessions"]:
             continue
@@ -607,15 +608,18 @@ def render_markdown(run: ReplayRun) -> str:
     out.append("|---|---|---|---|---|---|---|")
     for t in data["turns"]:
         out.append(
-            f"| {_md(t['session_id'])} | {t['turn_id']} | {t['scorer']} | {_fmt(t['empathy'])} "
+            f"| {_md(t['session_id'])} | {_md(t['turn_id'])} | {t['scorer']} "
+            f"| {_fmt(t['empathy'])} "
             f"| {_fmt(t['active_listening'])} | {_fmt(t['clarity'])} "
             f"| {_md(_clip(t['response'], 80))} |"
         )
     if data["failures"] or any(t["error"] for t in data["turns"]):
         out += ["", "## Failures", ""]
-        out += [f"- `{_md(f['file'])}`: {_md(f['message'])}" for f in data["failures"]]
+        # Not in `code` spans: backslash escapes are not read there, and a file name with a
+        # backtick would end the span.
+        out += [f"- {_md(f['file'])}: {_md(f['message'])}" for f in data["failures"]]
         out += [
-            f"- `{_md(t['file'])}` {t['turn_id']} ({t['scorer']}): {_md(t['error'])}"
+            f"- {_md(t['file'])} {_md(t['turn_id'])} ({t['scorer']}): {_md(t['error'])}"
             for t in data["turns"]
             if t["error"]
         ]

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from coach.printable import markdown_literal
 from coach.scoring import lexicons as lx
 from coach.scoring.aggregate import ScoredTurn, SessionSummary, Weights, aggregate, flagged
 from coach.scoring.plain import plain_words
@@ -837,13 +838,16 @@ def _overall(score: TurnScore, summary: SessionSummary) -> float:
 
 
 def _quote_block(text: str) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
+    lines = markdown_literal(text).splitlines() or [""]
+    return "\n".join(f"> {line}" if line else ">" for line in lines)
 
 
 def render_markdown(debrief: Debrief, *, title: str = "Session debrief") -> str:
     """The debrief as Markdown, for `coach sessions export` and sharing with a trainer."""
     s = debrief.summary
-    out = [f"# {title}", ""]
+    # Everything from a transcript, a scenario or a model reads as written: a learner's
+    # "*sigh*" stays asterisks, "<b>" stays text, and no link or image comes out of it.
+    out = [f"# {markdown_literal(title)}", ""]
     if not s.turns:
         return "\n".join([*out, "No learner turns were scored.", ""])
     left_out = f" ({debrief.unscored} more not scored)" if debrief.unscored else ""
@@ -892,9 +896,9 @@ def render_markdown(debrief: Debrief, *, title: str = "Session debrief") -> str:
             "",
         ]
     if debrief.strength:
-        out += ["## Strength", "", debrief.strength.message, ""]
+        out += ["## Strength", "", markdown_literal(debrief.strength.message), ""]
     if debrief.improvement:
-        out += ["## To work on", "", debrief.improvement.message, ""]
+        out += ["## To work on", "", markdown_literal(debrief.improvement.message), ""]
     r = debrief.rewrite
     if r:
         out += [
@@ -920,7 +924,7 @@ def render_markdown(debrief: Debrief, *, title: str = "Session debrief") -> str:
                 "",
             ]
         if r.changes:
-            out += ["What changed:", "", *(f"- {c}" for c in r.changes), ""]
+            out += ["What changed:", "", *(f"- {markdown_literal(c)}" for c in r.changes), ""]
         if r.note:
             out += [f"_{r.note}_", ""]
     return "\n".join(out).rstrip() + "\n"

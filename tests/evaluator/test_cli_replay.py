@@ -177,8 +177,31 @@ def test_reports_never_carry_raw_control_characters(tmp_path: Path, suffix: str)
         assert raw not in text, (suffix, raw)
     if suffix == "json":
         json.loads(text)  # escaped as \\u009b, so still valid JSON
+    elif suffix == "md":  # shown as the terminal commands show it, once rendered
+        assert "\\\\x1b\\[31mred" in text
     elif suffix != "txt":  # the table shows no turn text
         assert "\\x1b[31mred" in text  # shown, as the terminal commands show it
+
+
+MARKDOWN_TRAPS = (
+    "\u202eevil\u202c `t` *star* [click](javascript:alert(1)) ![i](x.png) <b>x</b> &amp; "
+    "<script>alert(1)</script>"
+)
+
+
+def test_the_markdown_report_renders_transcript_text_as_written(tmp_path: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    transcript = write_transcript(tmp_path / "md.jsonl", [("Hello.", MARKDOWN_TRAPS)])
+    out = tmp_path / "report.md"
+    assert main(["replay", str(transcript), "--out", str(out), "--quiet"]) == ExitCode.OK
+    page = MarkdownIt("commonmark", {"html": True}).enable("table").render(out.read_text("utf-8"))
+    # Even a renderer that passes HTML through gets no tag, link or image from the reply.
+    assert "<script" not in page and "<a " not in page and "<img" not in page
+    assert "<em>" not in page and "\u202e" not in page and "<code>" not in page
+    row = next(line for line in page.splitlines() if "alert(1)" in line and "star" in line)
+    assert "\\u202eevil\\u202c `t` *star* [click](javascript:alert(1)) ![i](x.png)" in row
+    assert "&lt;b&gt;x&lt;/b&gt; &amp;amp;" in row
 
 
 def test_llm_scorer_without_endpoint_is_a_config_error(

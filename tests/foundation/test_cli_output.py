@@ -4,6 +4,7 @@ when output cannot be written (a closed pipe, a full disk), one line or none, no
 from __future__ import annotations
 
 import io
+import json
 import re
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from coach.cli import main
 from coach.exitcodes import ExitCode
-from coach.printable import LiteralStream
+from coach.printable import LiteralStream, safe_json, visible
 from coach.resources import builtin_dir
 
 
@@ -92,3 +93,12 @@ def test_a_closed_stdout_is_one_line(
     assert (
         capsys.readouterr().err == "coach: error: stdout is closed: nowhere to write the output\n"
     )
+
+
+def test_bidirectional_overrides_are_shown_not_obeyed() -> None:
+    # "\u202eevil\u202c" displays as "live": a reader must see what the text says.
+    text = "ok \u202eevil\u202c \u2066x\u2069 שלום"
+    # Letters of any script stay as they are.
+    assert visible(text) == "ok \\u202eevil\\u202c \\u2066x\\u2069 שלום"
+    data = json.loads(safe_json({"t": text}))
+    assert data == {"t": text} and "\u202e" not in safe_json({"t": text})

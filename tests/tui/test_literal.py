@@ -164,6 +164,34 @@ async def test_the_html_debrief_escapes_what_the_learner_typed(tmp_path: Path) -
     assert "&lt;script&gt;alert(1)&lt;/script&gt; [site](javascript:alert(2))" in page
 
 
+async def test_exported_debriefs_keep_the_learners_punctuation(tmp_path: Path) -> None:
+    # A tester's "*star*" came out of the HTML export as emphasis, and "# heading" or a "<b>"
+    # in the .md was formatting or HTML in any Markdown viewer.
+    from markdown_it import MarkdownIt
+
+    from coach.library import resolve_scenario
+    from coach.llm.offline import OfflineBackend
+    from coach.scoring.analytic import AnalyticScorer
+    from coach.session import Session
+    from coach.tui.screens.debrief import DebriefScreen
+
+    scenario = resolve_scenario("salary-offer-negotiation").scenario
+    session = Session(
+        scenario, OfflineBackend(scenario, seed=1), AnalyticScorer(), tmp_path / "t.jsonl", seed=1
+    )
+    await session.start()
+    await session.send("<b>bold</b> & *star* | _under_ ![i](http://evil/x.png)\n# heading").run()
+    screen = DebriefScreen(session, await session.debrief())
+    markdown, page = screen.markdown(), screen.html_page()
+    await session.aclose()
+    rendered = MarkdownIt("commonmark", {"html": True}).render(markdown)
+    for html_text in (page, rendered):
+        assert "<em>" not in html_text and "<img" not in html_text and "<b>" not in html_text
+        assert "<h1>heading" not in html_text and "<h1>\nheading" not in html_text
+    assert "*star* | _under_ ![i](http://evil/x.png)" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; *star*" in page
+
+
 async def test_exported_debriefs_show_escape_sequences_instead_of_carrying_them(
     tmp_path: Path,
 ) -> None:
@@ -184,4 +212,6 @@ async def test_exported_debriefs_show_escape_sequences_instead_of_carrying_them(
     await session.aclose()
     for exported in (markdown, page):
         assert "\x1b" not in exported  # `cat` of the file must not recolour the terminal
-        assert "\\x1b[31mred" in exported
+    # Shown as text: Markdown-escaped in the .md, as it reads once rendered in the page.
+    assert "\\\\x1b\\[31mred" in markdown
+    assert "\\x1b[31mred" in page

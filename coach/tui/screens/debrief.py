@@ -23,6 +23,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Sparkline, Static
 
+from coach.printable import markdown_literal
 from coach.scoring.debrief import render_markdown
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.tui.hanging import aligned
@@ -285,7 +286,8 @@ class DebriefScreen(Screen[None]):
         text = render_markdown(self.debrief, title=title)
         s = self.session
         lines = [text.rstrip(), "", "## Outcome", ""]
-        lines.append(f"{s.outcome.value if s.outcome else 'not finished'}: {s.end_reason}")
+        outcome = s.outcome.value if s.outcome else "not finished"
+        lines.append(f"{outcome}: {markdown_literal(s.end_reason)}")
         if self.ratings:
             lines += ["", "## Self-assessment", ""]
             for skill in SKILLS:
@@ -295,16 +297,17 @@ class DebriefScreen(Screen[None]):
                 )
         lines += ["", "## Conversation", ""]
         opening = s.opening
+        name = markdown_literal(s.scenario.counterpart.name)
         if opening:
-            lines.append(f"**{s.scenario.counterpart.name}:** {opening.text}")
+            lines.append(f"**{name}:** {markdown_literal(opening.text)}")
             lines.append("")
         # Numbered as the debrief counts them ("Best turn: 2"); ids like "L5" mean nothing
         # to a reader once a rewind has left earlier ones behind.
         for number, ex in enumerate(s.turns, 1):
-            lines.append(f"**You (turn {number}):** {ex.learner.text}")
+            lines.append(f"**You (turn {number}):** {markdown_literal(ex.learner.text)}")
             lines.append("")
             if ex.reply is not None:
-                lines.append(f"**{s.scenario.counterpart.name}:** {ex.reply.text}")
+                lines.append(f"**{name}:** {markdown_literal(ex.reply.text)}")
                 lines.append("")
         # Transcript text can carry escape sequences: the file is read with `cat` too.
         return visible("\n".join(lines) + "\n")
