@@ -177,9 +177,25 @@ def skill_gap(
 
 def target_level(records: Sequence[SessionInfo], library: Library) -> tuple[Difficulty, str]:
     """The difficulty to recommend and why: a step up after a good last session, a step
-    down after a poor one, the same level otherwise; beginner without history."""
-    last = next((r for r in records if r.overall is not None), None)
+    down after a poor one, the same level otherwise; beginner without history.
+
+    A session left unfinished after fewer than MIN_SCORED_TURNS_TO_STEP_UP scored turns (a
+    try, abandoned) does not count: one such turn once stepped a learner down. A short one
+    that ended (they walked out) does.
+    """
+    last = next(
+        (
+            r
+            for r in records
+            if r.overall is not None and (r.ended or r.scored_turns >= MIN_SCORED_TURNS_TO_STEP_UP)
+        ),
+        None,
+    )
     if last is None or last.overall is None:
+        if any(r.overall is not None for r in records):
+            return Difficulty.beginner, (
+                "your sessions so far were left after a turn or two: start at beginner level"
+            )
         return Difficulty.beginner, "no scored session yet: start at beginner level"
     scenario = library.get(last.scenario_id)
     current = scenario.difficulty if scenario else Difficulty.intermediate

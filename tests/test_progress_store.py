@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from coach.library import Library, load_library
@@ -103,14 +104,28 @@ def test_target_level_steps_up_and_down() -> None:
 
 def test_a_good_but_short_session_does_not_step_up() -> None:
     lib = library()
-    short = rec(1, "peer-missed-deadlines", 4, 4, 4, turns=1)
+    short = replace(rec(1, "peer-missed-deadlines", 4, 4, 4, turns=1), outcome="agreement")
     assert target_level([short], lib) == (
         Difficulty.beginner,
         "your last session scored 4.0 over 1 scored turn, too few to move up from beginner",
     )
-    # A poor short session (a walk-out) still steps down.
-    walked = rec(1, "salary-offer-negotiation", 2, 2, 2, turns=1)
+    # A poor short session that ended (a walk-out) still steps down.
+    walked = replace(rec(1, "salary-offer-negotiation", 2, 2, 2, turns=1), outcome="walk_out")
     assert target_level([walked], lib)[0] is Difficulty.beginner
+
+
+def test_a_session_abandoned_after_a_turn_does_not_move_the_level() -> None:
+    # A tester tried one turn of an intermediate scenario, went home, and was told "last
+    # session scored 2.4, so one step back to beginner level".
+    lib = library()
+    tried = rec(2, "colleague-close-to-burnout", 2.4, 2.4, 2.4, turns=1)
+    full = rec(1, "salary-offer-negotiation", 3, 3, 3)
+    assert not tried.ended
+    assert target_level([tried, full], lib) == target_level([full], lib)
+    assert target_level([tried], lib) == (
+        Difficulty.beginner,
+        "your sessions so far were left after a turn or two: start at beginner level",
+    )
 
 
 def test_recommendation_trains_the_gap_at_the_right_level_and_is_fresh() -> None:

@@ -206,3 +206,12 @@ async def test_exam_mode_hides_the_scores_of_an_unfinished_session() -> None:
     assert shown[done].mean_scores and not shown[open_].mean_scores
     assert shown[open_].overall is None
     assert compute(s).history.records[0].mean_scores  # outside exam mode, as before
+
+
+def test_the_progress_arrow_compares_with_the_previous_session() -> None:
+    from coach.tui.screens.history import HistoryScreen
+
+    # 2.2, 3.2, then 2.8: a drop last time must not show as a rise (against the first, it did).
+    assert HistoryScreen._trend_text([2.2, 3.2, 2.8]).plain == "2.8 ▼0.4"
+    assert HistoryScreen._trend_text([2.0, 3.0]).plain == "3.0 ▲1.0"
+    assert HistoryScreen._trend_text([3.0]).plain == "3.0"

@@ -319,7 +319,13 @@ class HistoryScreen(Screen[PlayRequest | None]):
             points = history.progress(skill)
             self.query_one(f"#spark-{skill}", ScoreStrip).values = tuple(p.value for p in points)
             label = self.query_one(f"#last-{skill}", Static)
-            label.update(self._trend_text([p.value for p in points]))
+            values = [p.value for p in points]
+            label.update(self._trend_text(values))
+            if len(values) >= 2:
+                label.tooltip = (
+                    f"{values[-1]:.1f} in your latest session, {values[-2]:.1f} in the one "
+                    f"before, {values[0]:.1f} in your first"
+                )
         gaps = [p.value for p in history.gap_progress()]
         self.query_one("#spark-gap", ScoreStrip).values = tuple(gaps)
         last = Text(f"{gaps[-1]:+.1f} now", style="dim") if gaps else Text("no ratings", "dim")
@@ -332,7 +338,9 @@ class HistoryScreen(Screen[PlayRequest | None]):
         out = Text(end="")
         out.append(f"{values[-1]:.1f}", style=score_style(values[-1]))
         if len(values) >= 2:
-            delta = values[-1] - values[0]
+            # Since the previous session, as such an arrow reads: against the first, a drop
+            # last time still showed ▲ (the chart beside it shows the whole way).
+            delta = values[-1] - values[-2]
             arrow = "▲" if delta > 0.05 else "▼" if delta < -0.05 else "="
             out.append(f" {arrow}{abs(delta):.1f}", style="dim")
         return out
