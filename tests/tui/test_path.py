@@ -150,6 +150,10 @@ async def test_learner_path(
         assert "Reflections" in rendered(debrief.query_one("#miti", Static))
         branches = debrief.query_one("#branches", Static)
         assert branches.display and "Branches" in rendered(branches)
+        # By turn number, as the rest of the debrief counts: not "L1 → L2 → ... → L6".
+        lines = rendered(branches).splitlines()
+        assert "left at turn 5: 5 turns" in lines[1] and "kept: 5 turns" in lines[2]
+        assert "L1" not in rendered(branches)
 
         # Export Markdown and HTML under home/exports.
         await pilot.press("m")

@@ -202,3 +202,14 @@ async def test_unreadable_file_shows_the_error_not_a_crash(tmp_path: Path) -> No
             assert target.name in shown(screen, "title")
             await pilot.press("right", "b", "end")
             assert app.is_running
+
+
+async def test_moves_and_reveals_are_shown_as_words(tmp_path: Path) -> None:
+    events = hostile_events()
+    state = next(e for e in events if e["type"] == "state")
+    state.update(move="open_question", revealed=["team-stretched"], mood="", stage="")
+    screen = ReplayViewerScreen(write_transcript(tmp_path / "ids.jsonl", events))
+    async with ScreenApp(screen).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        line = shown(screen, "state")
+        assert "your move open question" in line and "revealed team stretched" in line

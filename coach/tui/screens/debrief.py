@@ -138,12 +138,24 @@ def branch_comparison(path: Path, weights: dict[Skill, float]) -> Text | None:
     if len(branches) < 2:
         return None
     scores = transcript.scores()
+    final = branches[-1]
     out = Text.assemble(("Branches (you rewound)\n", "bold"))
     for i, chain in enumerate(branches):
         vals = [weighted_overall(scores[t], weights) for t in chain if t in scores]
         mean = sum(vals) / len(vals) if vals else 0.0
         active = i == len(branches) - 1
-        out.append(f"  {'▶' if active else ' '} {' → '.join(chain):<30} ")
+        # Named by turn numbers, as the rest of the debrief: ids like "L5" run on after a
+        # rewind and mean nothing to the learner.
+        turns = counted(len(chain), "turn")
+        if active:
+            label = f"kept: {turns}"
+        else:
+            shared = next(
+                (k for k, (a, b) in enumerate(zip(chain, final, strict=False)) if a != b),
+                min(len(chain), len(final)),
+            )
+            label = f"left at turn {shared + 1}: {turns}"
+        out.append(f"  {'▶' if active else ' '} {label:<30} ")
         out.append(f"{mean:.1f}" if vals else "—", style=score_style(mean) if vals else "dim")
         out.append("  (final)\n" if active else "\n", style="dim")
     out.rstrip()

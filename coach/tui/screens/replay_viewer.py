@@ -230,12 +230,14 @@ class ReplayViewerScreen(Screen[None]):
         if state.stage:
             out.append("  stage ", style="dim")
             out.append_text(lit(one_line(state.stage, 40)))
+        # Moves and reveals are a scenario's ids ("open_question", "team-stretched"): shown
+        # as words.
         if state.move:
             out.append("  your move ", style="dim")
-            out.append_text(lit(one_line(state.move, 40)))
+            out.append_text(lit(one_line(_words(state.move), 40)))
         if state.revealed:
             out.append("  revealed ", style="dim")
-            out.append_text(lit(one_line(", ".join(state.revealed), 80)))
+            out.append_text(lit(one_line(", ".join(map(_words, state.revealed)), 80)))
         return out
 
     def _reply(self, turn: Exchange) -> Text:
@@ -295,3 +297,7 @@ class ReplayViewerScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _words(identifier: str) -> str:
+    return identifier.replace("_", " ").replace("-", " ")
