@@ -125,3 +125,30 @@ async def test_rewinding_over_an_unsent_draft_keeps_it_one_undo_away(
         area.focus()
         await pilot.press("ctrl+z")
         assert area.text == DRAFT
+
+
+async def test_c_skips_an_interrupted_session_whose_scenario_is_gone(
+    make_app: Callable[..., CoachApp],
+) -> None:
+    paths = []
+    for ref in ("salary-offer-negotiation", "upset-customer-wrong-order"):
+        app = make_app()
+        async with app.run_test(size=(120, 35)) as pilot:
+            screen = await open_conversation(app, pilot, ref)
+            await send_and_wait_for_reply(pilot, screen, "What matters most to you here?")
+            paths.append(screen.session.path)
+    older, newer = paths
+    # The newer session's scenario file was removed from the library since.
+    lines = newer.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace('"upset-customer-wrong-order"', '"a-removed-scenario"', 1)
+    newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        picker = await loaded_picker(app, pilot)
+        recent = picker.query_one("#recent", OptionList)
+        await wait_until(pilot, lambda: recent.option_count >= 2, "recent sessions")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen), "continued")
+        resumed = app.screen
+        assert isinstance(resumed, ConversationScreen) and resumed.session.path == older

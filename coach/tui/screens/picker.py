@@ -287,11 +287,25 @@ class PickerScreen(Screen[None]):
             self.continue_session(info)
 
     def action_continue_latest(self) -> None:
-        pending = next((s for s in self.recent if not s.ended), None)
-        if pending is None:
+        """Continue the newest interrupted session whose scenario is still in the library
+        (one whose scenario file was removed used to stop `c` for good)."""
+        pending = [s for s in self.recent if not s.ended]
+        if not pending:
             self.notify("No interrupted session to continue.", markup=False)
             return
-        self.continue_session(pending)
+        playable = next((s for s in pending if self._has_scenario(s)), None)
+        if playable is None:
+            self.notify(
+                f"Cannot continue: the scenario {pending[0].scenario_id!r} of your latest "
+                "interrupted session is no longer in the library.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.continue_session(playable)
+
+    def _has_scenario(self, info: SessionInfo) -> bool:
+        return self.library is None or self.library.get(info.scenario_id) is not None
 
     @work(exclusive=True, group="open")
     async def continue_session(self, info: SessionInfo) -> None:
