@@ -93,3 +93,22 @@ async def test_a_broken_keymap_is_reported_at_start(
         await until(pilot, lambda: list(app._notifications), "a notice")
         (notice,) = list(app._notifications)
         assert notice.severity == "warning" and "Ctrl+S is both Send and Hint" in notice.message
+
+
+async def test_at_80_columns_the_footer_keeps_finish_and_quit(
+    make_app: Callable[..., CoachApp],
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        conv = await open_conversation(app, pilot)
+        await pilot.pause()
+        on_screen = {
+            key.description
+            for key in conv.query(FooterKey)
+            if key.region.width and key.region.right <= 80
+        }
+        assert {"Send", "Hint", "Finish", "Quit"} <= on_screen, on_screen
+        # Nothing to stop or retry: those keys wait until they can do something.
+        assert not on_screen & {"Stop reply", "Retry"}

@@ -393,6 +393,15 @@ class ConversationScreen(Screen[None]):
             self.streaming = False
             self.update_status()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The footer shows the keys that do something now: at 80 columns a Stop reply and a
+        # Retry with nothing to stop or retry pushed Finish and Quit off the line.
+        if action == "cancel_reply":
+            return self.streaming
+        if action == "retry":
+            return self.session.needs_retry or bool(self.session.unscored)
+        return True
+
     def action_cancel_reply(self) -> None:
         if self.streaming and self.reply_worker is not None:
             self.reply_worker.cancel()
@@ -408,6 +417,7 @@ class ConversationScreen(Screen[None]):
         if rescored:
             turns = "1 turn" if len(rescored) == 1 else f"{len(rescored)} turns"
             self.notify(f"Scoring {turns} again.", markup=False)
+            self.refresh_bindings()
         if not self.session.needs_retry:
             if not rescored:
                 self.notify("Nothing to retry.", markup=False)
@@ -476,6 +486,7 @@ class ConversationScreen(Screen[None]):
                 view = self.views.get(event.turn_id)
                 if view is not None:
                     view.set_unscored(True)
+                self.update_status()  # Retry has something to do now
                 label = view.label if view is not None else "a turn"
                 self.notify(
                     f"Scoring {label} failed: {one_line(event.message, 200)}. "
@@ -613,6 +624,7 @@ class ConversationScreen(Screen[None]):
             cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
             parts.append(f" │ {est}{tokens:,} tokens · {cost}")
         out = join(*parts)
+        self.refresh_bindings()  # streaming, a failed reply or score: see check_action
         status = self.query_one("#status", Static)
         if out.cell_len > status.content_region.width > 0 and usage.requests:
             # At 80 columns the tokens and cost fell off the end: the backend's name goes
