@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,24 +107,31 @@ def write_report(path: Path, text: str) -> None:
     A regular file (or a new path) is replaced atomically: a temporary file beside it, then
     a rename. Renaming over anything else would swap it for a regular file: a symlink is
     followed so its target is replaced and the link kept, and a device or FIFO
-    (/dev/stdout, /dev/null, a named pipe) is written to directly. Raises OSError; no
-    temporary file is left behind.
+    (/dev/null, a named pipe) is written to directly. A path that names an open descriptor
+    (/dev/stdout, /dev/fd/3, /proc/self/fd/1) is written to directly and appended to,
+    whatever it is open on: resolving it leads to "pipe:[N]" (which does not exist) when it
+    is a pipe, and to the shell's own file (which it may be appending to) when it is
+    redirected. Raises OSError; no temporary file is left behind.
     """
     import errno
     import stat
     import tempfile
 
-    target = Path(os.path.realpath(path))  # through any symlinks, even to a file not yet made
+    if _names_a_descriptor(path):
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     try:
-        mode: int | None = target.stat().st_mode
+        mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:
         mode = None
     if mode is not None and stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
     if mode is not None and not stat.S_ISREG(mode):
-        with open(target, "w", encoding="utf-8") as fh:
+        with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
         return
+    target = Path(os.path.realpath(path))  # through any symlinks, even to a file not yet made
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
@@ -135,6 +143,22 @@ def write_report(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+_DESCRIPTOR_PATH = re.compile(r"/dev/std(in|out|err)|/dev/fd/\d+|/proc/[^/]+/fd/\d+")
+
+
+def _names_a_descriptor(path: Path) -> bool:
+    """Whether `path`, or a symlink it leads through, is /dev/stdout, /dev/fd/N or
+    /proc/PID/fd/N."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on symlinks followed
+        if _DESCRIPTOR_PATH.fullmatch(current):
+            return True
+        if not os.path.islink(current):
+            return False
+        current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
+    return False
 
 
 def _umask() -> int:

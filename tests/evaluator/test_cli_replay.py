@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -318,6 +319,46 @@ def test_out_to_a_named_pipe_writes_into_it(files: list[Path], tmp_path: Path) -
     finally:
         os.close(reader)
     assert received.startswith("row,")
+
+
+def _replay_process(args: list[str], stdout: int | IO[str]) -> subprocess.CompletedProcess[str]:
+    """`coach replay` in its own process, so that its stdout really is a pipe or a file."""
+    return subprocess.run(
+        [sys.executable, "-m", "coach", "replay", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="needs /dev/stdout")
+@pytest.mark.parametrize("device", ["/dev/stdout", "/dev/fd/1"])
+def test_out_dev_stdout_writes_into_a_pipe(files: list[Path], device: str) -> None:
+    # Resolved, /dev/stdout on a pipe is /proc/PID/fd/pipe:[N], which does not exist: the
+    # report used to fail with "No such file or directory" (exit 2).
+    proc = _replay_process(
+        [str(files[0]), "--format", "csv", "--out", device, "--quiet"], subprocess.PIPE
+    )
+    assert (proc.returncode, proc.stderr) == (ExitCode.OK, "")
+    assert proc.stdout.startswith("row,") and proc.stdout.count("\nturn,") == 3
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="needs /dev/stdout")
+def test_out_dev_stdout_appends_to_the_shells_file(files: list[Path], tmp_path: Path) -> None:
+    # `coach replay ... --out /dev/stdout >> log`: the log is the shell's to append to, not
+    # a file for the report to replace.
+    log = tmp_path / "log.txt"
+    log.write_text("earlier\n", encoding="utf-8")
+    with log.open("a", encoding="utf-8") as fh:
+        proc = _replay_process(
+            [str(files[0]), "--format", "csv", "--out", "/dev/stdout", "--quiet"], fh
+        )
+    assert (proc.returncode, proc.stderr) == (ExitCode.OK, "")
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("earlier\nrow,") and text.count("\nturn,") == 3
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 def test_out_a_folder_is_refused_before_scoring(
