@@ -83,11 +83,20 @@ class Conversation:
 # ---------------------------------------------------------------------------- dispatch
 
 
-def load_conversations(path: Path | str, *, learner: str | None = None) -> list[Conversation]:
-    """Read one file in any supported format; raises ImportFailure when it cannot."""
+STDIN = Path("<stdin>")  # how reports name a conversation read from standard input
+
+
+def load_conversations(
+    path: Path | str, *, learner: str | None = None, data: bytes | None = None
+) -> list[Conversation]:
+    """Read one file in any supported format; raises ImportFailure when it cannot.
+
+    `data`, when given, is the file's content (standard input, read by the caller) and
+    `path` only names it.
+    """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if data is None else data
     except OSError as exc:
         raise ImportFailure(path, exc.strerror or str(exc)) from None
     try:

@@ -29,7 +29,9 @@ def register(sub: Any) -> None:
         "Exit codes: 0 ok, 1 some inputs failed, 2 usage, 3 settings, 4 endpoint, "
         "130 interrupted.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="files or folders to replay")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="files or folders to replay; - reads stdin"
+    )
     p.add_argument(
         "--scorer",
         choices=("heuristic", "llm", "both"),
@@ -65,13 +67,17 @@ def register(sub: Any) -> None:
 
 def expand_inputs(items: list[str]) -> list[Path]:
     """Folders become their transcript-like files; unmatched globs are expanded here (shells
-    on Windows do not)."""
+    on Windows do not); `-` stays, for standard input."""
     import glob
 
     out: list[Path] = []
     for item in items:
         path = Path(item)
-        if path.is_dir():
+        if item == "-":
+            out.append(path)  # standard input, read by the caller
+        elif str(path) == "-":
+            out.append(path.absolute())  # `./-` is a file named "-", not standard input
+        elif path.is_dir():
             out += sorted(
                 p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
             )
@@ -202,6 +208,23 @@ def _run(args: argparse.Namespace) -> int:
         # Said before any scoring: a long judge run should not end in "cannot write".
         error(f"--out {args.out} is a folder; give a file name")
         return ExitCode.USAGE
+    stdin: bytes | None = None
+    if "-" in args.files:
+        if args.files.count("-") > 1:
+            error("standard input (-) can be read only once")
+            return ExitCode.USAGE
+        if sys.stdin is None:
+            # Started with stdin closed (`coach replay - <&-`): Python leaves sys.stdin None.
+            error("standard input is closed; give FILES or pipe a transcript in")
+            return ExitCode.USAGE
+        try:
+            stdin = sys.stdin.buffer.read()
+        except OSError as exc:
+            error(f"cannot read standard input: {exc.strerror or exc}")
+            return ExitCode.USAGE
+        except KeyboardInterrupt:
+            print("\ninterrupted while reading standard input", file=sys.stderr)
+            return ExitCode.INTERRUPTED
     paths = expand_inputs(args.files)
     if not paths:
         # An empty or mistyped folder used to report "0/0 turn scores" and exit 0.
@@ -233,6 +256,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress_factory=progress_factory,
                 batch=batch,
                 jobs=jobs,
+                stdin=stdin,
             )
         finally:
             for s in scorers:

@@ -458,3 +458,58 @@ def test_an_empty_folder_or_an_unknown_report_suffix_is_refused(
     assert "no report format for .pdf" in capsys.readouterr().err and not out.exists()
     assert main(["replay", str(files[0]), "--out", str(out), "--format", "md", "--quiet"]) == 0
     assert out.read_text().startswith("#")
+
+
+# ---------------------------------------------------------------------------- FILE = -
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+OPENAI_CHAT = json.dumps(
+    {
+        "messages": [
+            {"role": "assistant", "content": "I'm exhausted, I worked all weekend."},
+            {"role": "user", "content": "It sounds like you're running on empty. What would help?"},
+        ]
+    }
+).encode()
+
+
+def test_dash_reads_one_transcript_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `coach replay -` used to report "FAILED -: No such file or directory".
+    _stdin(monkeypatch, OPENAI_CHAT)
+    assert main(["replay", "-", "--format", "json", "--quiet"]) == ExitCode.OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["failures"] == []
+    [turn] = report["turns"]
+    assert turn["file"] == "<stdin>" and turn["response"].startswith("It sounds like")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_dash_detects_the_format_as_for_files(
+    files: list[Path],
+    jobs: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _stdin(monkeypatch, files[0].read_bytes())  # a coach transcript, with recorded scores
+    args = ["replay", "-", str(files[1]), "--format", "json", "--quiet", "--jobs", jobs]
+    assert main(args) == ExitCode.OK
+    report = json.loads(capsys.readouterr().out)
+    assert [s["file"] for s in report["sessions"]] == ["<stdin>", str(files[1])]
+    assert report["summary"]["recorded_reproduced"] == 3
+
+
+def test_dash_twice_or_unreadable_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stdin(monkeypatch, OPENAI_CHAT)
+    assert main(["replay", "-", "-", "--quiet"]) == ExitCode.USAGE
+    assert capsys.readouterr().err == "coach: error: standard input (-) can be read only once\n"
+    _stdin(monkeypatch, b"\xc1\x00 not text")
+    assert main(["replay", "-", "--quiet"]) == ExitCode.FAILURES
+    assert capsys.readouterr().err == "<stdin>: not UTF-8 text (byte 0)\n"
