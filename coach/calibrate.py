@@ -181,9 +181,15 @@ def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem
     used: set[str] = set()
     problems: list[str] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LabelError([f"{path}: {exc}"]) from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        # Worded as replay words a file it cannot read ("in: Is a directory"), not as
+        # Python's "[Errno 21] Is a directory: 'in'".
+        raise LabelError([f"{path}: {exc.strerror or exc}"]) from None
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise LabelError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
