@@ -196,6 +196,37 @@ def test_a_folder_or_a_binary_file_is_worded_as_replay_words_it(
             assert capsys.readouterr().err == f"{path}: {message}\n"
 
 
+def test_a_dataset_without_a_mapping_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ESConv's failed conversations: the rows carry different sets of labels, which used
+    # to give 20 per-line errors and "... and 1029 more" where the other ESConv file got one
+    # line for the same cause.
+    rows: list[dict[str, object]] = [
+        {
+            "response": f"reply {i}",
+            "labels": {"strategies": ["Question"], "seeker_survey": {}}
+            | ({"next_seeker_feedback": 3} if i % 2 else {}),
+        }
+        for i in range(30)
+    ]
+    path = write_rows(tmp_path / "esconv.jsonl", rows)
+    assert main(["calibrate", str(path)]) == ExitCode.CONFIG
+    assert capsys.readouterr().err == (
+        f"coach: error: {path}: every line: no mapping from these labels to a skill "
+        "(next_seeker_feedback, seeker_survey, strategies); see docs/evaluators.md\n"
+    )
+
+
+def test_a_long_list_of_unmapped_labels_is_cut_between_names(tmp_path: Path) -> None:
+    labels = {f"rating_number_{i:02}": 3 for i in range(12)}
+    path = write_rows(tmp_path / "fed.jsonl", [{"response": "r", "labels": labels}] * 2)
+    with pytest.raises(LabelError) as caught:
+        load_labels(path)
+    [problem] = caught.value.problems
+    assert problem.endswith("rating_number_05, ...); see docs/evaluators.md")
+
+
 def test_every_bad_line_is_reported_in_one_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
