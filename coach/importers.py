@@ -161,9 +161,10 @@ def _from_coach(path: Path, text: str, digest: str) -> Conversation:
     try:
         transcript = parse_transcript(text, path)
     except TranscriptError as exc:
-        message = str(exc)
-        prefix = f"{path}:"
-        raise ImportFailure(path, message.removeprefix(prefix).lstrip(": ")) from None
+        message = str(exc).removeprefix(f"{path}:").lstrip(": ")
+        # "FILE:1: problem" reads "FILE: line 1: problem", as the other formats say it.
+        message = re.sub(r"^(\d+): ", r"line \1: ", message)
+        raise ImportFailure(path, message) from None
     if transcript.malformed:
         # The reader skips these (the app can still show the rest), but a skipped turn also
         # cuts the active path before it, so replaying would silently lose earlier turns too.
