@@ -239,13 +239,21 @@ def _from_messages(
         raise ImportFailure(path, f"{where}expected a list of messages")
     turns: list[Turn] = []
     pending: list[str] = []
+    warnings: list[str] = []
     for i, msg in enumerate(messages, 1):
         if not isinstance(msg, dict) or "role" not in msg:
             raise ImportFailure(path, f"{where}message {i}: expected an object with a role")
         role = str(msg["role"])
-        text = _content_text(msg.get("content"))
+        content = msg.get("content")
+        text = _content_text(content)
         if text is None:
             raise ImportFailure(path, f"{where}message {i}: content must be text")
+        if role in LEARNER_ROLES and (content is None or (isinstance(content, list) and not text)):
+            # `"content": null` (or only an image) is not a reply of '' to be scored 1/5;
+            # the assistant's words before it stay the context of the next user message.
+            shown = "null content" if content is None else "no text part"
+            warnings.append(f"{path}: {where}message {i}: `user` message with {shown}; skipped")
+            continue
         if role in LEARNER_ROLES:
             n = len(turns) + 1
             turns.append(Turn(f"L{n}", n, "\n".join(pending), text))
@@ -255,6 +263,8 @@ def _from_messages(
                 pending.append(text)
         elif role not in IGNORED_ROLES:
             raise ImportFailure(path, f"{where}message {i}: unknown role {role!r}")
+    if not turns and warnings:
+        raise ImportFailure(path, f"{where}no `user` message has text content")
     if not turns:
         raise ImportFailure(path, f"{where}no `user` messages (the learner is the user role)")
     session = path.stem if part is None else f"{path.stem}-{part}"
@@ -264,6 +274,7 @@ def _from_messages(
         session_id=session,
         turns=tuple(turns),
         digest=digest if part is None else f"{digest}:{part}",
+        warnings=tuple(warnings),
     )
 
 

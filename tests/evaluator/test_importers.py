@@ -173,6 +173,30 @@ def test_a_header_schema_version_that_cannot_be_read_says_why(
     assert info.value.message == message
 
 
+def test_a_user_message_without_text_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    # It used to be scored as a reply of '' (1/5 on every skill).
+    path = tmp_path / "chat.json"
+    messages = [
+        {"role": "assistant", "content": "I'm exhausted."},
+        {"role": "user", "content": None},
+        {"role": "assistant", "content": "Hello?"},
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
+        {"role": "user", "content": "Sorry, what would help?"},
+    ]
+    path.write_text(json.dumps(messages), encoding="utf-8")
+    [conv] = load_conversations(path)
+    assert [(t.turn_id, t.context, t.response) for t in conv.turns] == [
+        ("L1", "I'm exhausted.\nHello?", "Sorry, what would help?")
+    ]
+    assert conv.warnings == (
+        f"{path}: message 2: `user` message with null content; skipped",
+        f"{path}: message 4: `user` message with no text part; skipped",
+    )
+    path.write_text(json.dumps(messages[:2]), encoding="utf-8")
+    with pytest.raises(ImportFailure, match="no `user` message has text content"):
+        load_conversations(path)
+
+
 def test_a_malformed_file_among_good_ones(tmp_path: Path) -> None:
     good1 = write_transcript(tmp_path / "a.jsonl")
     bad = tmp_path / "b.json"
