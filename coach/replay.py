@@ -101,6 +101,9 @@ class ReplayRun:
     unreachable_streak: int = 0  # judge calls in a row that timed out or found no server
     interrupted: bool = False
     fatal: str | None = None  # an error that stopped the run (bad key, unknown model)
+    # Set once replay_files has read every file: before that, an interrupt has no turn
+    # counts to report ("interrupted after 0 of 0 turn scores" said nothing true).
+    files_read: bool = False
 
     @property
     def failed_turns(self) -> list[TurnResult]:
@@ -480,6 +483,7 @@ async def replay_files(
     run = run if run is not None else ReplayRun(scorers=[s.name for s in scorers])
     run.failures.extend(failures)
     run.warnings.extend(warnings)
+    run.files_read = True
     total = sum(len(c.turns) for c in conversations) * len(scorers)
     progress = progress_factory(total) if progress_factory else None
     return await replay(

@@ -183,6 +183,7 @@ def _run(args: argparse.Namespace) -> int:
     from coach.report import render, summary_text
     from coach.scoring.factory import close_scorer, make_scorer
     from coach.scoring.types import Scorer, ScoringError
+    from coach.wording import counted
 
     if args.concurrency < 1:
         error("--concurrency must be at least 1")
@@ -268,6 +269,13 @@ def _run(args: argparse.Namespace) -> int:
         error(str(exc))
         return ExitCode.CONFIG
     except KeyboardInterrupt:
+        if not run.files_read:
+            print(
+                f"\ninterrupted while reading the {counted(len(paths), 'file')}; "
+                "nothing was scored",
+                file=sys.stderr,
+            )
+            return ExitCode.INTERRUPTED
         done, total = run.scored, len(run.results)
         # Only the judge's scores are cached; the heuristic scorer is fast and keeps none.
         cached = "llm" in run.scorers

@@ -513,3 +513,28 @@ def test_dash_twice_or_unreadable_stdin(
     _stdin(monkeypatch, b"\xc1\x00 not text")
     assert main(["replay", "-", "--quiet"]) == ExitCode.FAILURES
     assert capsys.readouterr().err == "<stdin>: not UTF-8 text (byte 0)\n"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_while_reading_the_files_says_so(
+    files: list[Path],
+    jobs: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # It used to say "interrupted after 0 of 0 turn scores".
+    import coach.replay
+
+    def load_all(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    async def parallel_load(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(coach.replay, "load_all", load_all)
+    monkeypatch.setattr(coach.replay, "_parallel_load", parallel_load)
+    args = ["replay", *map(str, files), "--jobs", jobs]
+    assert main(args) == ExitCode.INTERRUPTED
+    captured = capsys.readouterr()
+    assert captured.err == "\ninterrupted while reading the 2 files; nothing was scored\n"
+    assert captured.out == ""
