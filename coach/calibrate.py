@@ -163,12 +163,25 @@ def _human_values(row: Any) -> tuple[dict[Skill, float], str]:
     if isinstance(row.get("labels"), dict):
         mapped = _map_labels(row["labels"])
         if mapped is None:
-            raise ValueError(
-                "no mapping from these labels to a skill "
-                f"({', '.join(sorted(row['labels']))[:120]}); see docs/evaluators.md"
-            )
+            raise NoMapping([str(k) for k in row["labels"]])
         return mapped
     raise ValueError("expected `human` (1-5 per skill) or `labels`")
+
+
+class NoMapping(ValueError):
+    """A research row whose labels map to no skill (CaSiNo, ESConv, FED); `labels` names them
+    so that a file of such rows can be refused in one line."""
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__(_no_mapping(labels))
+        self.labels = labels
+
+
+def _no_mapping(labels: Iterable[str]) -> str:
+    names = ", ".join(sorted(labels))
+    if len(names) > 120:
+        names = names[: names.rfind(", ", 0, 120)] + ", ..."  # whole names only
+    return f"no mapping from these labels to a skill ({names}); see docs/evaluators.md"
 
 
 def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem], set[str]]:
@@ -180,10 +193,18 @@ def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem
     items: list[LabelledItem] = []
     used: set[str] = set()
     problems: list[str] = []
+    unmapped: set[str] = set()  # labels of the rows that map to no skill
+    unmapped_rows = 0
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LabelError([f"{path}: {exc}"]) from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        # Worded as replay words a file it cannot read ("in: Is a directory"), not as
+        # Python's "[Errno 21] Is a directory: 'in'".
+        raise LabelError([f"{path}: {exc.strerror or exc}"]) from None
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise LabelError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -198,6 +219,9 @@ def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem
             continue
         except ValueError as exc:
             problems.append(f"{path}:{n}: {exc}")
+            if isinstance(exc, NoMapping):
+                unmapped.update(exc.labels)
+                unmapped_rows += 1
             continue
         used.add(kind)
         if human:
@@ -206,16 +230,11 @@ def load_labels(path: Path, limit: int | None = None) -> tuple[list[LabelledItem
                     str(row.get("id", n)), row.get("context") or "", row["response"], human
                 )
             )
-    reasons = {p.split(": ", 1)[1] for p in problems}
-    if (
-        len(problems) > 1
-        and not items
-        and len(reasons) == 1
-        and next(iter(reasons)).startswith("no mapping")
-    ):
-        # Every line failed the same way (a dataset with no mapping, such as CaSiNo or FED):
-        # one line about the file, not 20 copies and "fix the lines above".
-        raise LabelError([f"{path}: every line: {problems[0].split(': ', 1)[1]}"])
+    if len(problems) > 1 and not items and unmapped_rows == len(problems):
+        # Every line failed the same way (a dataset with no mapping, such as CaSiNo, ESConv or
+        # FED): one line about the file, not 20 copies and "fix the lines above", even when
+        # its rows carry different sets of labels.
+        raise LabelError([f"{path}: every line: {_no_mapping(unmapped)}"])
     if problems:
         more = len(problems) - MAX_REPORTED
         raise LabelError(problems[:MAX_REPORTED] + ([f"... and {more} more"] if more > 0 else []))

@@ -83,11 +83,20 @@ class Conversation:
 # ---------------------------------------------------------------------------- dispatch
 
 
-def load_conversations(path: Path | str, *, learner: str | None = None) -> list[Conversation]:
-    """Read one file in any supported format; raises ImportFailure when it cannot."""
+STDIN = Path("<stdin>")  # how reports name a conversation read from standard input
+
+
+def load_conversations(
+    path: Path | str, *, learner: str | None = None, data: bytes | None = None
+) -> list[Conversation]:
+    """Read one file in any supported format; raises ImportFailure when it cannot.
+
+    `data`, when given, is the file's content (standard input, read by the caller) and
+    `path` only names it.
+    """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if data is None else data
     except OSError as exc:
         raise ImportFailure(path, exc.strerror or str(exc)) from None
     try:
@@ -152,9 +161,10 @@ def _from_coach(path: Path, text: str, digest: str) -> Conversation:
     try:
         transcript = parse_transcript(text, path)
     except TranscriptError as exc:
-        message = str(exc)
-        prefix = f"{path}:"
-        raise ImportFailure(path, message.removeprefix(prefix).lstrip(": ")) from None
+        message = str(exc).removeprefix(f"{path}:").lstrip(": ")
+        # "FILE:1: problem" reads "FILE: line 1: problem", as the other formats say it.
+        message = re.sub(r"^(\d+): ", r"line \1: ", message)
+        raise ImportFailure(path, message) from None
     if transcript.malformed:
         # The reader skips these (the app can still show the rest), but a skipped turn also
         # cuts the active path before it, so replaying would silently lose earlier turns too.
@@ -229,13 +239,21 @@ def _from_messages(
         raise ImportFailure(path, f"{where}expected a list of messages")
     turns: list[Turn] = []
     pending: list[str] = []
+    warnings: list[str] = []
     for i, msg in enumerate(messages, 1):
         if not isinstance(msg, dict) or "role" not in msg:
             raise ImportFailure(path, f"{where}message {i}: expected an object with a role")
         role = str(msg["role"])
-        text = _content_text(msg.get("content"))
+        content = msg.get("content")
+        text = _content_text(content)
         if text is None:
             raise ImportFailure(path, f"{where}message {i}: content must be text")
+        if role in LEARNER_ROLES and (content is None or (isinstance(content, list) and not text)):
+            # `"content": null` (or only an image) is not a reply of '' to be scored 1/5;
+            # the assistant's words before it stay the context of the next user message.
+            shown = "null content" if content is None else "no text part"
+            warnings.append(f"{path}: {where}message {i}: `user` message with {shown}; skipped")
+            continue
         if role in LEARNER_ROLES:
             n = len(turns) + 1
             turns.append(Turn(f"L{n}", n, "\n".join(pending), text))
@@ -245,6 +263,8 @@ def _from_messages(
                 pending.append(text)
         elif role not in IGNORED_ROLES:
             raise ImportFailure(path, f"{where}message {i}: unknown role {role!r}")
+    if not turns and warnings:
+        raise ImportFailure(path, f"{where}no `user` message has text content")
     if not turns:
         raise ImportFailure(path, f"{where}no `user` messages (the learner is the user role)")
     session = path.stem if part is None else f"{path.stem}-{part}"
@@ -254,6 +274,7 @@ def _from_messages(
         session_id=session,
         turns=tuple(turns),
         digest=digest if part is None else f"{digest}:{part}",
+        warnings=tuple(warnings),
     )
 
 

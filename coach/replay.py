@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
-from coach.importers import Conversation, ImportFailure, Turn, load_conversations
+from coach.importers import STDIN, Conversation, ImportFailure, Turn, load_conversations
 from coach.progress import Progress
 from coach.scoring.types import SKILLS, Scorer, ScoringError, TurnScore
 from coach.wording import counted
@@ -105,6 +105,9 @@ class ReplayRun:
     unreachable_streak: int = 0  # judge calls in a row that timed out or found no server
     interrupted: bool = False
     fatal: str | None = None  # an error that stopped the run (bad key, unknown model)
+    # Set once replay_files has read every file: before that, an interrupt has no turn
+    # counts to report ("interrupted after 0 of 0 turn scores" said nothing true).
+    files_read: bool = False
 
     @property
     def failed_turns(self) -> list[TurnResult]:
@@ -163,16 +166,23 @@ class BatchRunner(Protocol):
 
 
 def load_all(
-    paths: Iterable[Path | str], *, learner: str | None = None
+    paths: Iterable[Path | str], *, learner: str | None = None, stdin: bytes | None = None
 ) -> tuple[list[Conversation], list[FileFailure], list[str]]:
-    """Import every file; a bad one becomes a FileFailure, the others still load."""
+    """Import every file; a bad one becomes a FileFailure, the others still load.
+
+    A path `-` is standard input, whose content the caller read into `stdin` (worker
+    processes cannot read it themselves); it is named `<stdin>` in the reports.
+    """
     conversations: list[Conversation] = []
     failures: list[FileFailure] = []
     warnings: list[str] = []
     for raw in paths:
         path = Path(raw)
+        data: bytes | None = None
+        if str(raw) == "-":
+            path, data = STDIN, stdin if stdin is not None else b""
         try:
-            convs = load_conversations(path, learner=learner)
+            convs = load_conversations(path, learner=learner, data=data)
         except ImportFailure as exc:
             failures.append(FileFailure(path, exc.message))
             continue
@@ -458,11 +468,13 @@ async def replay_files(
     progress_factory: Callable[[int], Progress] | None = None,
     batch: BatchRunner | None = None,
     jobs: int = 1,
+    stdin: bytes | None = None,
 ) -> ReplayRun:
     """Import the files, then `replay` them; file failures are recorded in the run.
 
     With `jobs > 1` the files are imported, and scored by the scorers that `jobs` can run
     elsewhere (the heuristic one), in that many worker processes; the result is the same.
+    A path `-` is standard input, already read into `stdin`.
     """
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
@@ -471,13 +483,14 @@ async def replay_files(
         offload = tuple(s.name for s in scorers if s.name in PARALLEL_SCORERS)
         label_progress = progress_factory(len(paths)) if progress_factory else None
         conversations, failures, warnings, precomputed = await _parallel_load(
-            [str(p) for p in paths], learner, offload, jobs, label_progress
+            [str(p) for p in paths], learner, offload, jobs, label_progress, stdin
         )
     else:
-        conversations, failures, warnings = load_all(paths, learner=learner)
+        conversations, failures, warnings = load_all(paths, learner=learner, stdin=stdin)
     run = run if run is not None else ReplayRun(scorers=[s.name for s in scorers])
     run.failures.extend(failures)
     run.warnings.extend(warnings)
+    run.files_read = True
     total = sum(len(c.turns) for c in conversations) * len(scorers)
     progress = progress_factory(total) if progress_factory else None
     return await replay(
@@ -505,14 +518,16 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _worker_chunk(paths: list[str], learner: str | None, names: tuple[str, ...]) -> Chunk:
+def _worker_chunk(
+    paths: list[str], learner: str | None, names: tuple[str, ...], stdin: bytes | None = None
+) -> Chunk:
     """Import `paths` and score their turns with the named scorers (in a worker process)."""
     from coach.scoring.analytic import AnalyticScorer
 
     for name in names:
         if name not in _worker_scorers:
             _worker_scorers[name] = AnalyticScorer()
-    conversations, failures, warnings = load_all(paths, learner=learner)
+    conversations, failures, warnings = load_all(paths, learner=learner, stdin=stdin)
     outcomes: dict[str, list[TurnScore | str]] = {name: [] for name in names}
     for name in names:
         score_sync: Callable[[str, str], TurnScore] = _worker_scorers[name].score_sync  # type: ignore[attr-defined]
@@ -545,6 +560,7 @@ async def _parallel_load(
     names: tuple[str, ...],
     jobs: int,
     progress: Progress | None,
+    stdin: bytes | None = None,
 ) -> tuple[list[Conversation], list[FileFailure], list[str], dict[str, list[TurnScore | str]]]:
     from concurrent.futures import ProcessPoolExecutor
 
@@ -556,7 +572,10 @@ async def _parallel_load(
     try:
 
         async def one(i: int) -> None:
-            results[i] = await loop.run_in_executor(pool, _worker_chunk, chunks[i], learner, names)
+            data = stdin if "-" in chunks[i] else None  # sent only to the slice that reads it
+            results[i] = await loop.run_in_executor(
+                pool, _worker_chunk, chunks[i], learner, names, data
+            )
             if progress is not None:
                 progress.advance(len(chunks[i]))
 

@@ -141,7 +141,13 @@ class SessionNotFound(Exception):
 
 
 def find_session(ref: str, folder: Path) -> Path:
-    """A session by path, id, or unique id prefix ("latest" is the newest one)."""
+    """A session by path, file name (with or without .jsonl), the id `coach sessions list`
+    shows, or a unique part of either ("latest" is the newest one).
+
+    The list shows each file's header `session_id`, which need not be its file name (a copied
+    or renamed file keeps its id), so ids are looked up in the headers too. Several files can
+    carry one id; such an id is refused with the files it matches, whose names are unique.
+    """
     candidate = Path(ref).expanduser()
     if candidate.is_file():
         return candidate
@@ -151,13 +157,31 @@ def find_session(ref: str, folder: Path) -> Path:
         if not sessions:
             raise SessionNotFound(f"no sessions in {folder}")
         return sessions[0].path
-    exact = [p for p in files if p.stem == ref]
+    exact = [p for p in files if ref in (p.stem, p.name)]
     if exact:
         return exact[0]
-    matches = [p for p in files if p.stem.startswith(ref) or ref in p.stem]
+    listed = list_sessions(folder)
+    by_id = [s.path for s in listed if s.session_id == ref]
+    if len(by_id) == 1:
+        return by_id[0]
+    if by_id:
+        raise SessionNotFound(_ambiguous(ref, by_id, "is the id of"))
+    matches = sorted(
+        {
+            s.path
+            for s in listed
+            for name in (s.path.stem, s.session_id)
+            if name.startswith(ref) or ref in name
+        }
+    )
     if len(matches) == 1:
         return matches[0]
     if not matches:
         raise SessionNotFound(f"no session matching {ref!r} in {folder}; see `coach sessions`")
-    names = ", ".join(p.stem for p in matches[:5])
-    raise SessionNotFound(f"{ref!r} matches several sessions: {names}")
+    raise SessionNotFound(_ambiguous(ref, matches, "matches"))
+
+
+def _ambiguous(ref: str, paths: list[Path], verb: str) -> str:
+    shown = ", ".join(p.name for p in sorted(paths)[:10])
+    more = f" and {len(paths) - 10} more" if len(paths) > 10 else ""
+    return f"{ref!r} {verb} {len(paths)} session files: {shown}{more}; give the file name instead"

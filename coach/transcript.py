@@ -376,12 +376,8 @@ def parse_transcript(text: str, path: Path | None = None) -> Transcript:
                     f"{name}:{lineno}: not a coach transcript: the first line must be a header "
                     "with schema_version"
                 )
-            version = obj.get("schema_version")
-            if not isinstance(version, int) or version > SCHEMA_VERSION:
-                raise TranscriptError(
-                    f"{name}:{lineno}: unsupported schema_version {version!r} "
-                    f"(this coach reads up to {SCHEMA_VERSION})"
-                )
+            if problem := _version_problem(obj):
+                raise TranscriptError(f"{name}:{lineno}: {problem}")
             header = obj
             continue
         kind = obj.get("type")
@@ -400,6 +396,22 @@ def parse_transcript(text: str, path: Path | None = None) -> Transcript:
     return Transcript(
         path=path, header=header, events=events, warnings=warnings, malformed=malformed
     )
+
+
+def _version_problem(header: Mapping[str, Any]) -> str | None:
+    """Why this coach cannot read a transcript with this header's schema_version, or None.
+
+    "unsupported schema_version None" read as if a version None existed; a missing or
+    mistyped version ("1") is the file's fault, a newer one is this coach's age.
+    """
+    if "schema_version" not in header:
+        return "the header has no schema_version"
+    version = header["schema_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"schema_version must be a number, not {json.dumps(version)[:40]}"
+    if version > SCHEMA_VERSION:
+        return f"unsupported schema_version {version} (this coach reads up to {SCHEMA_VERSION})"
+    return None
 
 
 def _turn_problem(kind: str, event: Mapping[str, Any]) -> str | None:

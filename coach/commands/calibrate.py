@@ -61,6 +61,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.repeat < 1 or args.concurrency < 1:
         error("--repeat and --concurrency must be at least 1")
         return ExitCode.USAGE
+    if args.limit is not None and args.limit < 1:
+        # --limit 0 or -5 used to end in "no labelled rows" (exit 3), blaming the file.
+        error("--limit must be at least 1")
+        return ExitCode.USAGE
     settings = settings_from_args(args).settings
     name = args.scorer or ("heuristic" if not settings.use_llm else settings.scorer)
     if args.repeat > 1 and name != "llm":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ def register(sub: Any) -> None:
         "Exit codes: 0 ok, 1 some inputs failed, 2 usage, 3 settings, 4 endpoint, "
         "130 interrupted.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="files or folders to replay")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="files or folders to replay; - reads stdin"
+    )
     p.add_argument(
         "--scorer",
         choices=("heuristic", "llm", "both"),
@@ -64,13 +67,17 @@ def register(sub: Any) -> None:
 
 def expand_inputs(items: list[str]) -> list[Path]:
     """Folders become their transcript-like files; unmatched globs are expanded here (shells
-    on Windows do not)."""
+    on Windows do not); `-` stays, for standard input."""
     import glob
 
     out: list[Path] = []
     for item in items:
         path = Path(item)
-        if path.is_dir():
+        if item == "-":
+            out.append(path)  # standard input, read by the caller
+        elif str(path) == "-":
+            out.append(path.absolute())  # `./-` is a file named "-", not standard input
+        elif path.is_dir():
             out += sorted(
                 p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
             )
@@ -106,24 +113,31 @@ def write_report(path: Path, text: str) -> None:
     A regular file (or a new path) is replaced atomically: a temporary file beside it, then
     a rename. Renaming over anything else would swap it for a regular file: a symlink is
     followed so its target is replaced and the link kept, and a device or FIFO
-    (/dev/stdout, /dev/null, a named pipe) is written to directly. Raises OSError; no
-    temporary file is left behind.
+    (/dev/null, a named pipe) is written to directly. A path that names an open descriptor
+    (/dev/stdout, /dev/fd/3, /proc/self/fd/1) is written to directly and appended to,
+    whatever it is open on: resolving it leads to "pipe:[N]" (which does not exist) when it
+    is a pipe, and to the shell's own file (which it may be appending to) when it is
+    redirected. Raises OSError; no temporary file is left behind.
     """
     import errno
     import stat
     import tempfile
 
-    target = Path(os.path.realpath(path))  # through any symlinks, even to a file not yet made
+    if _names_a_descriptor(path):
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     try:
-        mode: int | None = target.stat().st_mode
+        mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:
         mode = None
     if mode is not None and stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
     if mode is not None and not stat.S_ISREG(mode):
-        with open(target, "w", encoding="utf-8") as fh:
+        with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
         return
+    target = Path(os.path.realpath(path))  # through any symlinks, even to a file not yet made
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
@@ -135,6 +149,22 @@ def write_report(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+_DESCRIPTOR_PATH = re.compile(r"/dev/std(in|out|err)|/dev/fd/\d+|/proc/[^/]+/fd/\d+")
+
+
+def _names_a_descriptor(path: Path) -> bool:
+    """Whether `path`, or a symlink it leads through, is /dev/stdout, /dev/fd/N or
+    /proc/PID/fd/N."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on symlinks followed
+        if _DESCRIPTOR_PATH.fullmatch(current):
+            return True
+        if not os.path.islink(current):
+            return False
+        current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
+    return False
 
 
 def _umask() -> int:
@@ -153,6 +183,7 @@ def _run(args: argparse.Namespace) -> int:
     from coach.report import render, summary_text
     from coach.scoring.factory import close_scorer, make_scorer
     from coach.scoring.types import Scorer, ScoringError
+    from coach.wording import counted
 
     if args.concurrency < 1:
         error("--concurrency must be at least 1")
@@ -178,6 +209,23 @@ def _run(args: argparse.Namespace) -> int:
         # Said before any scoring: a long judge run should not end in "cannot write".
         error(f"--out {args.out} is a folder; give a file name")
         return ExitCode.USAGE
+    stdin: bytes | None = None
+    if "-" in args.files:
+        if args.files.count("-") > 1:
+            error("standard input (-) can be read only once")
+            return ExitCode.USAGE
+        if sys.stdin is None:
+            # Started with stdin closed (`coach replay - <&-`): Python leaves sys.stdin None.
+            error("standard input is closed; give FILES or pipe a transcript in")
+            return ExitCode.USAGE
+        try:
+            stdin = sys.stdin.buffer.read()
+        except OSError as exc:
+            error(f"cannot read standard input: {exc.strerror or exc}")
+            return ExitCode.USAGE
+        except KeyboardInterrupt:
+            print("\ninterrupted while reading standard input", file=sys.stderr)
+            return ExitCode.INTERRUPTED
     paths = expand_inputs(args.files)
     if not paths:
         # An empty or mistyped folder used to report "0/0 turn scores" and exit 0.
@@ -209,6 +257,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress_factory=progress_factory,
                 batch=batch,
                 jobs=jobs,
+                stdin=stdin,
             )
         finally:
             for s in scorers:
@@ -220,6 +269,13 @@ def _run(args: argparse.Namespace) -> int:
         error(str(exc))
         return ExitCode.CONFIG
     except KeyboardInterrupt:
+        if not run.files_read:
+            print(
+                f"\ninterrupted while reading the {counted(len(paths), 'file')}; "
+                "nothing was scored",
+                file=sys.stderr,
+            )
+            return ExitCode.INTERRUPTED
         done, total = run.scored, len(run.results)
         # Only the judge's scores are cached; the heuristic scorer is fast and keeps none.
         cached = "llm" in run.scorers

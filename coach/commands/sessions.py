@@ -21,7 +21,9 @@ def register(sub: Any) -> None:
     ls.add_argument("--json", action="store_true", help="one JSON object per session")
     ls.set_defaults(func=_list)
     show = actions.add_parser("show", help="show one session's turns and scores")
-    show.add_argument("id", help="session id, unique prefix, file path, or 'latest'")
+    show.add_argument(
+        "id", help="session id as listed, file name, unique part of either, file path, or 'latest'"
+    )
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(func=_show)
     p.set_defaults(func=_list, json=False)

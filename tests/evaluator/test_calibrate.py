@@ -166,6 +166,67 @@ def test_unusable_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert f"{path}:1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("limit", ["0", "-5"])
+def test_a_limit_below_one_is_a_usage_error(
+    tmp_path: Path, limit: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It used to read the file, find "no labelled rows" and blame the file (exit 3).
+    path = write_rows(tmp_path / "x.jsonl", [{"response": "r", "human": {"clarity": 3}}])
+    assert main(["calibrate", str(path), "--limit", limit]) == ExitCode.USAGE
+    assert capsys.readouterr().err == "coach: error: --limit must be at least 1\n"
+
+
+def test_a_folder_or_a_binary_file_is_worded_as_replay_words_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "labels.jsonl"
+    binary.write_bytes(b'{"a": 1}\n\xc1\x00\xff')
+    missing = tmp_path / "missing.jsonl"
+    expected = {
+        tmp_path: "Is a directory",
+        binary: "not UTF-8 text (byte 9)",
+        missing: "No such file or directory",
+    }
+    for path, message in expected.items():
+        assert main(["calibrate", str(path)]) == ExitCode.CONFIG
+        assert capsys.readouterr().err == f"coach: error: {path}: {message}\n"
+        if path is not tmp_path:  # replay searches a folder instead of reading it
+            # The same words as replay's for the same file.
+            assert main(["replay", str(path), "--quiet"]) == ExitCode.FAILURES
+            assert capsys.readouterr().err == f"{path}: {message}\n"
+
+
+def test_a_dataset_without_a_mapping_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ESConv's failed conversations: the rows carry different sets of labels, which used
+    # to give 20 per-line errors and "... and 1029 more" where the other ESConv file got one
+    # line for the same cause.
+    rows: list[dict[str, object]] = [
+        {
+            "response": f"reply {i}",
+            "labels": {"strategies": ["Question"], "seeker_survey": {}}
+            | ({"next_seeker_feedback": 3} if i % 2 else {}),
+        }
+        for i in range(30)
+    ]
+    path = write_rows(tmp_path / "esconv.jsonl", rows)
+    assert main(["calibrate", str(path)]) == ExitCode.CONFIG
+    assert capsys.readouterr().err == (
+        f"coach: error: {path}: every line: no mapping from these labels to a skill "
+        "(next_seeker_feedback, seeker_survey, strategies); see docs/evaluators.md\n"
+    )
+
+
+def test_a_long_list_of_unmapped_labels_is_cut_between_names(tmp_path: Path) -> None:
+    labels = {f"rating_number_{i:02}": 3 for i in range(12)}
+    path = write_rows(tmp_path / "fed.jsonl", [{"response": "r", "labels": labels}] * 2)
+    with pytest.raises(LabelError) as caught:
+        load_labels(path)
+    [problem] = caught.value.problems
+    assert problem.endswith("rating_number_05, ...); see docs/evaluators.md")
+
+
 def test_every_bad_line_is_reported_in_one_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -343,6 +344,46 @@ def test_out_to_a_named_pipe_writes_into_it(files: list[Path], tmp_path: Path) -
     assert received.startswith("row,")
 
 
+def _replay_process(args: list[str], stdout: int | IO[str]) -> subprocess.CompletedProcess[str]:
+    """`coach replay` in its own process, so that its stdout really is a pipe or a file."""
+    return subprocess.run(
+        [sys.executable, "-m", "coach", "replay", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="needs /dev/stdout")
+@pytest.mark.parametrize("device", ["/dev/stdout", "/dev/fd/1"])
+def test_out_dev_stdout_writes_into_a_pipe(files: list[Path], device: str) -> None:
+    # Resolved, /dev/stdout on a pipe is /proc/PID/fd/pipe:[N], which does not exist: the
+    # report used to fail with "No such file or directory" (exit 2).
+    proc = _replay_process(
+        [str(files[0]), "--format", "csv", "--out", device, "--quiet"], subprocess.PIPE
+    )
+    assert (proc.returncode, proc.stderr) == (ExitCode.OK, "")
+    assert proc.stdout.startswith("row,") and proc.stdout.count("\nturn,") == 3
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="needs /dev/stdout")
+def test_out_dev_stdout_appends_to_the_shells_file(files: list[Path], tmp_path: Path) -> None:
+    # `coach replay ... --out /dev/stdout >> log`: the log is the shell's to append to, not
+    # a file for the report to replace.
+    log = tmp_path / "log.txt"
+    log.write_text("earlier\n", encoding="utf-8")
+    with log.open("a", encoding="utf-8") as fh:
+        proc = _replay_process(
+            [str(files[0]), "--format", "csv", "--out", "/dev/stdout", "--quiet"], fh
+        )
+    assert (proc.returncode, proc.stderr) == (ExitCode.OK, "")
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("earlier\nrow,") and text.count("\nturn,") == 3
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
 def test_out_a_folder_is_refused_before_scoring(
     files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -440,3 +481,83 @@ def test_an_empty_folder_or_an_unknown_report_suffix_is_refused(
     assert "no report format for .pdf" in capsys.readouterr().err and not out.exists()
     assert main(["replay", str(files[0]), "--out", str(out), "--format", "md", "--quiet"]) == 0
     assert out.read_text().startswith("#")
+
+
+# ---------------------------------------------------------------------------- FILE = -
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+OPENAI_CHAT = json.dumps(
+    {
+        "messages": [
+            {"role": "assistant", "content": "I'm exhausted, I worked all weekend."},
+            {"role": "user", "content": "It sounds like you're running on empty. What would help?"},
+        ]
+    }
+).encode()
+
+
+def test_dash_reads_one_transcript_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `coach replay -` used to report "FAILED -: No such file or directory".
+    _stdin(monkeypatch, OPENAI_CHAT)
+    assert main(["replay", "-", "--format", "json", "--quiet"]) == ExitCode.OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["failures"] == []
+    [turn] = report["turns"]
+    assert turn["file"] == "<stdin>" and turn["response"].startswith("It sounds like")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_dash_detects_the_format_as_for_files(
+    files: list[Path],
+    jobs: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _stdin(monkeypatch, files[0].read_bytes())  # a coach transcript, with recorded scores
+    args = ["replay", "-", str(files[1]), "--format", "json", "--quiet", "--jobs", jobs]
+    assert main(args) == ExitCode.OK
+    report = json.loads(capsys.readouterr().out)
+    assert [s["file"] for s in report["sessions"]] == ["<stdin>", str(files[1])]
+    assert report["summary"]["recorded_reproduced"] == 3
+
+
+def test_dash_twice_or_unreadable_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stdin(monkeypatch, OPENAI_CHAT)
+    assert main(["replay", "-", "-", "--quiet"]) == ExitCode.USAGE
+    assert capsys.readouterr().err == "coach: error: standard input (-) can be read only once\n"
+    _stdin(monkeypatch, b"\xc1\x00 not text")
+    assert main(["replay", "-", "--quiet"]) == ExitCode.FAILURES
+    assert capsys.readouterr().err == "<stdin>: not UTF-8 text (byte 0)\n"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_while_reading_the_files_says_so(
+    files: list[Path],
+    jobs: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # It used to say "interrupted after 0 of 0 turn scores".
+    import coach.replay
+
+    def load_all(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    async def parallel_load(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(coach.replay, "load_all", load_all)
+    monkeypatch.setattr(coach.replay, "_parallel_load", parallel_load)
+    args = ["replay", *map(str, files), "--jobs", jobs]
+    assert main(args) == ExitCode.INTERRUPTED
+    captured = capsys.readouterr()
+    assert captured.err == "\ninterrupted while reading the 2 files; nothing was scored\n"
+    assert captured.out == ""

@@ -148,6 +148,55 @@ def test_malformed_files_are_reported(tmp_path: Path, content: str, message: str
     assert str(info.value).startswith(f"{path}: ")
 
 
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        # "unsupported schema_version None" read as if there were such a version.
+        (None, "line 1: the header has no schema_version"),
+        ('"1"', 'line 1: schema_version must be a number, not "1"'),
+        ("true", "line 1: schema_version must be a number, not true"),
+        ("2", "line 1: unsupported schema_version 2 (this coach reads up to 1)"),
+    ],
+)
+def test_a_header_schema_version_that_cannot_be_read_says_why(
+    tmp_path: Path, version: str | None, message: str
+) -> None:
+    path = tmp_path / "s.jsonl"
+    field = "" if version is None else f', "schema_version": {version}'
+    path.write_text(
+        f'{{"type": "header", "session_id": "s"{field}}}\n'
+        '{"type": "learner", "seq": 1, "ts": "t", "turn_id": "L1", "parent": null, "text": "Hi"}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailure) as info:
+        load_conversations(path)
+    assert info.value.message == message
+
+
+def test_a_user_message_without_text_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    # It used to be scored as a reply of '' (1/5 on every skill).
+    path = tmp_path / "chat.json"
+    messages = [
+        {"role": "assistant", "content": "I'm exhausted."},
+        {"role": "user", "content": None},
+        {"role": "assistant", "content": "Hello?"},
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
+        {"role": "user", "content": "Sorry, what would help?"},
+    ]
+    path.write_text(json.dumps(messages), encoding="utf-8")
+    [conv] = load_conversations(path)
+    assert [(t.turn_id, t.context, t.response) for t in conv.turns] == [
+        ("L1", "I'm exhausted.\nHello?", "Sorry, what would help?")
+    ]
+    assert conv.warnings == (
+        f"{path}: message 2: `user` message with null content; skipped",
+        f"{path}: message 4: `user` message with no text part; skipped",
+    )
+    path.write_text(json.dumps(messages[:2]), encoding="utf-8")
+    with pytest.raises(ImportFailure, match="no `user` message has text content"):
+        load_conversations(path)
+
+
 def test_a_malformed_file_among_good_ones(tmp_path: Path) -> None:
     good1 = write_transcript(tmp_path / "a.jsonl")
     bad = tmp_path / "b.json"
