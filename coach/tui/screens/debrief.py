@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Sparkline, Static
+from textual.widgets import Button, Footer, Static
 
 from coach.printable import markdown_literal
 from coach.scoring.debrief import render_markdown
@@ -31,6 +31,7 @@ from coach.tui.literal import lit, visible
 from coach.tui.outcomes import outcome_label
 from coach.tui.widgets.scored_turn import score_style
 from coach.tui.widgets.title import TitleBar
+from coach.tui.widgets.turn_chart import TurnChart
 from coach.wording import counted
 
 if TYPE_CHECKING:
@@ -240,11 +241,11 @@ class DebriefScreen(Screen[None]):
                 yield Static("No scored turns in this session.", classes="panel")
             else:
                 yield Static(skills_table(d, self.ratings), classes="panel", id="skills")
-                # The sparkline alone has no scale: the figures say what its bars are.
+                # The figures too: a chart is read at a glance, numbers are read exactly.
                 per_turn = Text("Overall per turn  ", style="bold")
                 per_turn.append(" · ".join(f"{x:.1f}" for x in d.summary.turn_overall), style="dim")
                 yield Static(per_turn, classes="panel")
-                yield Sparkline(list(d.summary.turn_overall), id="turn-chart")
+                yield TurnChart(d.summary.turn_overall, id="turn-chart")
                 yield Static(miti_text(d), classes="panel", id="miti", markup=False)
                 yield Static(highlights_text(d), classes="panel", id="highlights", markup=False)
                 r = d.rewrite
