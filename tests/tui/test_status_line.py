@@ -85,3 +85,17 @@ async def test_an_llm_judges_calls_are_in_the_cost_with_the_offline_counterpart(
         cost = estimate_cost("gpt-4o-mini", scorer.cost)
         assert cost is not None and f"${cost:.4f}" in plain(status)
         assert "no API calls" not in plain(status)
+
+
+async def test_the_offline_status_line_fits_80_columns(
+    make_app: Callable[..., CoachApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        # A scenario that shows the counterpart's state: the longest offline line.
+        conv = await open_conversation(app, pilot, "upset-customer-wrong-order")
+        await send_and_wait_for_reply(pilot, conv, "That sounds really stressful. What happened?")
+        status = conv.query_one("#status", Static)
+        shown = plain(status)
+        assert "trust" in shown and shown.endswith("offline · no API calls"), shown
+        assert len(shown) <= status.content_region.width, shown

@@ -609,24 +609,21 @@ class ConversationScreen(Screen[None]):
             parts.append((f" │ replying… {self.coach.key('cancel')} stops", "italic"))
         if self.coach.exam_mode:
             parts.append((" │ exam mode", "bold yellow"))
-        head = len(parts)
-        parts.append(" │ ")
-        parts.append((s.backend.name, "bold"))
-        parts.append(" · ")
-        parts.append((one_line(s.backend.model, 40), ""))
-        if usage.requests == 0 and s.backend.name == "offline":
-            # The scripted counterpart makes no model calls (an LLM judge may, later): a token
-            # count would read "~0".
-            parts.append(" │ no API calls")
-        else:
-            tokens = usage.usage.total_tokens
-            est = "~" if usage.usage.estimated else ""
-            cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
-            parts.append(f" │ {est}{tokens:,} tokens · {cost}")
-        out = join(*parts)
         self.refresh_bindings()  # streaming, a failed reply or score: see check_action
         status = self.query_one("#status", Static)
-        if out.cell_len > status.content_region.width > 0 and usage.requests:
+        if usage.requests == 0 and s.backend.name == "offline":
+            # The scripted counterpart makes no model calls (an LLM judge may, later): a token
+            # count would read "~0", and its model's name ("offline-script") adds nothing.
+            status.update(join(*parts, " │ ", ("offline", "bold"), " · no API calls"))
+            return
+        head = len(parts)
+        parts += [" │ ", (s.backend.name, "bold"), " · ", (one_line(s.backend.model, 40), "")]
+        tokens = usage.usage.total_tokens
+        est = "~" if usage.usage.estimated else ""
+        cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+        parts.append(f" │ {est}{tokens:,} tokens · {cost}")
+        out = join(*parts)
+        if out.cell_len > status.content_region.width > 0:
             # At 80 columns the tokens and cost fell off the end: the backend's name goes
             # (the model says it) and the figures come before the model.
             out = join(*parts[:head], parts[-1], " │ ", parts[head + 3])
