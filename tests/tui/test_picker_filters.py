@@ -136,3 +136,30 @@ async def test_reload_picks_up_an_edited_scenario_file_and_keeps_the_place(
         said = [n.message for n in app._notifications]
         assert any(m.startswith("Reloaded ") and "1 problem in scenario files" in m for m in said)
         assert any("broken.yaml:" in m for m in said), said
+
+
+async def test_enter_in_the_search_opens_a_single_match(
+    make_app: Callable[..., CoachApp], until: WaitUntil
+) -> None:
+    from textual.widgets import Input, OptionList
+
+    from coach.tui.screens.briefing import BriefingScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = await loaded_picker(app, pilot)
+        search = picker.query_one("#search", Input)
+        search.focus()
+        await pilot.press(*"salary")  # one match: the preview says "Enter read the briefing"
+        await until(pilot, lambda: picker.visible_ids == ["salary-offer-negotiation"], "one")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, BriefingScreen), "its briefing")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is picker, "back")
+        search.value = ""
+        search.focus()
+        await pilot.press(*"feedback")  # several: Enter goes to the list to choose
+        await until(pilot, lambda: len(picker.visible_ids) > 1, "several")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is picker and app.focused is picker.query_one("#scenarios", OptionList)

@@ -241,7 +241,18 @@ class PickerScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
-        self.query_one("#scenarios", OptionList).focus()
+        """Enter in the search: with one match, its briefing (as the preview says Enter
+        does); with several, the list to choose from."""
+        scenarios = self.query_one("#scenarios", OptionList)
+        matches = [
+            option.id
+            for option in (scenarios.get_option_at_index(i) for i in range(scenarios.option_count))
+            if option.id and not option.disabled
+        ]
+        if len(matches) == 1:
+            self.open_scenario(matches[0])
+        else:
+            scenarios.focus()
 
     def show_preview(self, scenario_id: str) -> None:
         if self.library is None:
