@@ -665,6 +665,13 @@ class AnalyticScorer:
     name = "heuristic"
     rubric_version = RUBRIC_VERSION
 
+    @staticmethod
+    def warm() -> None:
+        """Compile the phrase patterns that otherwise compile on first use (~1 s in all on a
+        slow core); call it in a background thread. The session's move detection uses the
+        same patterns, whichever scorer rates the turns."""
+        _MATCHER.warm()
+
     async def score(self, context: str, response: str) -> TurnScore:
         return self.score_sync(context, response)
 

@@ -10,6 +10,7 @@ behaviours are all reported). That keeps the whole scorer well above 10,000 turn
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
@@ -497,6 +498,18 @@ class PhraseMatcher:
             # A few characters lowercase to two (e.g. "İ"): keep offsets aligned.
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         return self.find_lower(low)
+
+    def warm(self) -> None:
+        """Compile every word's pattern now, yielding the interpreter between words.
+
+        They compile on first use (see `_LazyPatterns`): tens of ms per word, about 1 s for
+        all on a slow core. A session calls this in a background thread while the learner
+        reads and types, so no turn, and not the debrief's rewrites (new words, scored at
+        once), pays for a first compile.
+        """
+        for word in list(self._by_word._groups):
+            self._by_word[word]  # `__missing__` compiles and stores it
+            time.sleep(0)  # let the UI thread run between compiles
 
     def find_lower(self, low: str) -> dict[str, list[Span]]:
         """`find` on text the caller already lowercased (offsets unchanged)."""

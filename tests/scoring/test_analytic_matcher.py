@@ -98,3 +98,15 @@ def test_finds_every_phrase_a_plain_scan_finds() -> None:
             found = hits.get(name, [])
             for s in starts:
                 assert any(a <= s < b for a, b in found), (name, text, low[s : s + 20])
+
+
+def test_warm_compiles_every_word_and_finds_the_same() -> None:
+    lexicons = {"sorry": ["i am (so )?sorry", "sorry to hear"], "ask": ["what would", "could we"]}
+    text = "I am so sorry to hear that. What would help? Could we talk?"
+    cold = PhraseMatcher(lexicons)
+    before = cold.find(text)
+    warm = PhraseMatcher(lexicons)
+    assert len(warm._by_word) == 0  # nothing compiled until asked
+    warm.warm()
+    assert set(warm._by_word) == set(warm._by_word._groups)  # every first word, compiled
+    assert warm.find(text) == before

@@ -174,6 +174,11 @@ class ConversationScreen(Screen[None]):
         # The token encoding takes ~0.5 s to load; load it while the learner types, not
         # when the first reply is asked for.
         self.run_worker(self.session.counter.preload, thread=True, group="preload")
+        # Likewise the scorer's phrase patterns: a word's first compile took tens of ms in a
+        # turn, and the debrief's rewrites (new words) waited ~0.5 s for theirs.
+        from coach.scoring.analytic import AnalyticScorer
+
+        self.run_worker(AnalyticScorer.warm, thread=True, group="preload-scorer")
         if self.session.needs_retry:
             self.show_notice(Text("The last reply is missing (the session was interrupted)."))
         draft = load_draft(self.session.path)
