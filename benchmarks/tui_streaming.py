@@ -130,6 +130,11 @@ async def run_once(
             while not isinstance(app.screen, ConversationScreen):
                 await pilot.pause()
             conv = app.screen
+            # A learner reads and types for a while before sending: the screen's background
+            # loads (token encoding, scorer patterns) are done by then, and their CPU is not
+            # the stream's.
+            while any(w.group.startswith("preload") and not w.is_finished for w in conv.workers):
+                await pilot.pause()
             conv.query_one("#input").insert("What matters most to you here?")
             watch = PaintWatch(app, backend)
             profiler = cProfile.Profile() if profile else None
