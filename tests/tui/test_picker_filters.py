@@ -163,3 +163,19 @@ async def test_enter_in_the_search_opens_a_single_match(
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is picker and app.focused is picker.query_one("#scenarios", OptionList)
+
+
+def test_broken_scenario_files_make_one_short_notice() -> None:
+    from coach.tui.screens.picker import problems_notice
+
+    problems = [f"f{i}.yaml:{i}:1: bad value\n  snippet line\n  ^" for i in range(1, 6)]
+    notice = problems_notice(problems, "F5")
+    lines = notice.splitlines()
+    # The first line of three problems, how many more, what to do: no snippets.
+    assert lines[:3] == [
+        "f1.yaml:1:1: bad value",
+        "f2.yaml:2:1: bad value",
+        "f3.yaml:3:1: bad value",
+    ]
+    assert lines[3] == "…and 2 more" and "F5" in lines[4] and len(lines) == 5
+    assert "snippet" not in notice

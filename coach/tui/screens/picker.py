@@ -7,6 +7,7 @@ reads run in thread workers so the first frame paints at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -143,8 +144,13 @@ class PickerScreen(Screen[None]):
 
     def _library_loaded(self, library: Library, reloaded: bool = False) -> None:
         self.library = library
-        for problem in library.problems[:3]:
-            self.notify(str(problem), title="Scenario file", severity="warning", markup=False)
+        if library.problems:
+            self.notify(
+                problems_notice(library.problems, self.coach.key("picker.reload")),
+                title="Scenario files",
+                severity="warning",
+                markup=False,
+            )
         if reloaded:
             from coach.wording import counted
 
@@ -369,3 +375,15 @@ class PickerScreen(Screen[None]):
                 self.action_reload_library,
             ),
         ]
+
+
+def problems_notice(problems: Sequence[object], reload_key: str) -> str:
+    """One short notice for the scenario files that did not load: the first line of each
+    (FILE:LINE:COL: message) for up to three, and how to see the rest. A toast per problem,
+    snippet included, covered the preview at 80x24 on every start."""
+    lines = [str(p).splitlines()[0] if str(p) else "?" for p in problems[:3]]
+    more = len(problems) - len(lines)
+    if more:
+        lines.append(f"…and {more} more")
+    lines.append(f"Fix and press {reload_key}; `coach scenarios validate FILE` shows each in full.")
+    return "\n".join(lines)
