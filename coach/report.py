@@ -558,31 +558,40 @@ def render_markdown(run: ReplayRun) -> str:
         if not c["sessions"]:
             continue
         out += [f"## Cohort summary ({scorer})", ""]
-        out += [
-            "| skill | mean | sd | median | 1 | 2 | 3 | 4 | 5 |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
-        for skill in SKILLS:
-            d = c["skills"][skill]["turns"]
-            hist = " | ".join(str(h) for h in d["histogram"])
-            out.append(
-                f"| {SKILL_LABELS[skill]} | {_fmt(d.get('mean'))} | {_fmt(d.get('sd'))} "
-                f"| {_fmt(d.get('median'))} | {hist} |"
-            )
-        out.append("")
+        # The whole distribution, as the JSON has it: turn scores, then session means.
+        for unit, heading in (("turns", "Turn scores"), ("sessions", "Session means")):
+            out += [
+                f"{heading}:",
+                "",
+                "| skill | n | mean | sd | min | p25 | median | p75 | max | 1 | 2 | 3 | 4 | 5 |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            ]
+            for skill in SKILLS:
+                d = c["skills"][skill][unit]
+                stats = " | ".join(
+                    _fmt(d.get(k)) for k in ("mean", "sd", "min", "p25", "median", "p75", "max")
+                )
+                hist = " | ".join(str(h) for h in d["histogram"])
+                out.append(f"| {SKILL_LABELS[skill]} | {d['n']} | {stats} | {hist} |")
+            out.append("")
         if c["weakest_skills"]:
             out.append(
                 "**Weakest skills across the group:** "
-                + ", ".join(
-                    f"{SKILL_LABELS[w['skill']]} (session mean {w['mean']:.2f})"
+                + "; ".join(
+                    f"{SKILL_LABELS[w['skill']]} (session mean {w['mean']:.2f}, the weakest in "
+                    f"{w['weakest_in_share']:.0%} of sessions, below 3 in "
+                    f"{w['below_3_share']:.0%})"
                     for w in c["weakest_skills"]
                 )
             )
             out.append("")
-        out += ["| scenario | sessions | empathy | listening | clarity |", "|---|---|---|---|---|"]
+        out += [
+            "| scenario | sessions | turns | empathy | listening | clarity |",
+            "|---|---|---|---|---|---|",
+        ]
         for sid, e in c["scenarios"].items():
             out.append(
-                f"| {_md(sid)} | {e['sessions']} | {_fmt(e['empathy'])} "
+                f"| {_md(sid)} | {e['sessions']} | {e['turns']} | {_fmt(e['empathy'])} "
                 f"| {_fmt(e['active_listening'])} | {_fmt(e['clarity'])} |"
             )
         out.append("")

@@ -307,3 +307,24 @@ def test_the_table_keeps_the_unique_end_of_a_long_session_name() -> None:
     assert len(label) == 40 and label.endswith("-6836.jsonl") and "…" in label
     short = _session_label({"file": "/x/chat.json", "session_id": "chat-2"}, 40)
     assert short == "chat.json#chat-2"
+
+
+async def test_the_markdown_cohort_summary_has_the_whole_distribution(tmp_path: Path) -> None:
+    from coach.report import report_data
+
+    paths = [write_transcript(tmp_path / f"s{i}.jsonl", session_id=f"s{i}") for i in range(3)]
+    run = await replay_files(paths, [AnalyticScorer()])
+    md = render_markdown(run)
+    cohort = report_data(run)["cohort"]["heuristic"]
+    for unit, heading in (("turns", "Turn scores:"), ("sessions", "Session means:")):
+        d = cohort["skills"]["empathy"][unit]
+        table = md.split(heading, 1)[1]
+        row = next(line for line in table.splitlines() if line.startswith("| Empathy |"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1] == str(d["n"])
+        assert cells[2:9] == [
+            f"{d[k]:.2f}" for k in ("mean", "sd", "min", "p25", "median", "p75", "max")
+        ]
+        assert cells[9:] == [str(h) for h in d["histogram"]]
+    weakest = cohort["weakest_skills"][0]
+    assert f"the weakest in {weakest['weakest_in_share']:.0%} of sessions" in md
