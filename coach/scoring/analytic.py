@@ -575,6 +575,12 @@ def _content_of(tokens: list[str]) -> list[str]:
     return out
 
 
+def said_something_painful(context: str) -> bool:
+    """Whether the other person's turn names something painful (the judgement the tips use
+    before calling it "a lot to carry"); the debrief's rewrite apologises only then."""
+    return _context(context).said_painful
+
+
 @lru_cache(maxsize=4096)
 def _context(context: str) -> _Context:
     text = context.replace("’", "'")

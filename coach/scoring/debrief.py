@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from coach.printable import markdown_literal
 from coach.scoring import lexicons as lx
 from coach.scoring.aggregate import ScoredTurn, SessionSummary, Weights, aggregate, flagged
+from coach.scoring.analytic import said_something_painful
 from coach.scoring.plain import plain_words
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.rubric import render_markdown as render_rubric
@@ -405,7 +406,14 @@ def _parts(context: str, response: str) -> _Parts:
         complex_ = f"It sounds like {clause}, and that this really matters to you."
     # One apology is enough: a reply that already says sorry keeps its own.
     apologised = re.search(r"(?<![\w'])sorry(?![\w'])", response, re.IGNORECASE)
-    ack = f"I'm sorry, that sounds really {sounds}." if context.strip() and not apologised else ""
+    # "I'm sorry, that sounds really hard" only where they said something hard: answering a
+    # signing bonus with it (a tester's salary negotiation) was coaching nobody should take.
+    if not context.strip() or apologised:
+        ack = ""
+    elif feeling or said_something_painful(context):
+        ack = f"I'm sorry, that sounds really {sounds}."
+    else:
+        ack = "Thank you for being open with me."
     exploration = (
         "What has been the hardest part of this for you?"
         if feeling

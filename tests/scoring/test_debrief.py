@@ -214,6 +214,17 @@ def test_rewrites_drop_a_bare_backchannel_and_apologise_once() -> None:
             assert d.text.lower().count("sorry") <= 1, d.text
 
 
+def test_rewrites_apologise_only_where_something_hard_was_said() -> None:
+    # A tester's salary negotiation: "I'm sorry, that sounds really hard" answered an offer of
+    # a signing bonus.
+    offer = "We can't move on base, but we can add a one-off signing bonus."
+    for d in OfflineRewriter().candidates(offer, "Okay. What else?", "empathy"):
+        assert "sorry" not in d.text.lower() and "sounds really hard" not in d.text, d.text
+    upset = "I'm so stressed, the invitations arrived today and the date is wrong."
+    drafts = OfflineRewriter().candidates(upset, "Okay. What else?", "empathy")
+    assert any("I'm sorry, that sounds really" in d.text for d in drafts)
+
+
 def test_rewrites_keep_one_question_when_the_learner_already_asked_an_open_one() -> None:
     # The empathy rewrite of "What would make the next two weeks lighter for you?" used to
     # end with that question and then "What has been the hardest part of this for you?".
