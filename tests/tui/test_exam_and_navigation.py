@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import Static
@@ -16,7 +17,7 @@ from coach.tui.screens.conversation import ConversationScreen
 from coach.tui.screens.picker import PickerScreen
 from coach.tui.screens.replay_viewer import ReplayViewerScreen
 from tests.tui._history_helpers import plain
-from tests.tui.conftest import open_conversation, send_and_wait_for_reply
+from tests.tui.conftest import open_conversation, send_and_wait_for_reply, wait_until
 
 WaitUntil = Any
 
@@ -43,6 +44,18 @@ async def test_ctrl_o_updates_the_status_line_and_is_kept_for_the_next_start(
         )
 
 
+async def viewer_parts(app: CoachApp, pilot: Any, path: Path) -> tuple[str, str]:
+    """The replay viewer's learner and feedback parts for the first turn of `path`."""
+    app.open_replay(path)
+    await wait_until(pilot, lambda: isinstance(app.screen, ReplayViewerScreen), "viewer")
+    await pilot.pause()
+    screen = app.screen
+    return (
+        plain(screen.query_one("#replay-learner", Static)),
+        plain(screen.query_one("#replay-feedback", Static)),
+    )
+
+
 async def test_the_replay_viewer_hides_an_unfinished_sessions_scores_in_exam_mode(
     make_app: Callable[..., CoachApp], until: WaitUntil
 ) -> None:
@@ -52,20 +65,13 @@ async def test_the_replay_viewer_hides_an_unfinished_sessions_scores_in_exam_mod
         await send_and_wait_for_reply(pilot, conv, "I hear you. What matters most to you here?")
         await until(pilot, lambda: conv.views["L1"].score is not None, "scored")
         await pilot.press("ctrl+o")
-        app.open_replay(conv.session.path)
-        await until(pilot, lambda: isinstance(app.screen, ReplayViewerScreen), "viewer")
-        await pilot.pause()
-        learner = plain(app.screen.query_one("#replay-learner", Static))
-        feedback = plain(app.screen.query_one("#replay-feedback", Static))
+        learner, feedback = await viewer_parts(app, pilot, conv.session.path)
         assert "hidden" in learner and "Empathy hidden" in learner
         assert not any(ch.isdigit() for ch in learner.split("\n")[-1])
         assert "hidden until the debrief" in feedback and "Tip" not in feedback
         await pilot.press("escape")
         await pilot.press("ctrl+o")  # exam mode off: the same view shows the numbers
-        app.open_replay(conv.session.path)
-        await until(pilot, lambda: isinstance(app.screen, ReplayViewerScreen), "viewer")
-        await pilot.pause()
-        learner = plain(app.screen.query_one("#replay-learner", Static))
+        learner, _ = await viewer_parts(app, pilot, conv.session.path)
         assert "hidden" not in learner and any(ch.isdigit() for ch in learner)
 
 

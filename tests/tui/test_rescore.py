@@ -9,10 +9,11 @@ from typing import Any
 from textual.widgets import Static
 
 from coach.tui.app import CoachApp
+from coach.tui.screens.conversation import ConversationScreen
 from coach.tui.widgets.scored_turn import ScoredTurnView
 from tests.fake_scorers import FlakyScorer
 from tests.tui._history_helpers import plain
-from tests.tui.conftest import open_conversation, send_and_wait_for_reply
+from tests.tui.conftest import open_conversation, send_and_wait_for_reply, wait_until
 
 WaitUntil = Any
 
@@ -21,14 +22,21 @@ def scores_of(view: ScoredTurnView) -> str:
     return plain(view.query_one(".turn-scores", Static))
 
 
+async def one_turn_scoring_failed(app: CoachApp, pilot: Any) -> ConversationScreen:
+    """A conversation whose first turn's scoring failed (the scorer's first call fails)."""
+    conv = await open_conversation(app, pilot)
+    await send_and_wait_for_reply(pilot, conv, "It sounds like the wait has been hard.")
+    await wait_until(pilot, lambda: conv.session.unscored == ["L1"], "scoring failed")
+    return conv
+
+
 async def test_a_failed_score_is_marked_and_ctrl_r_scores_it_again(
     make_app: Callable[..., CoachApp], until: WaitUntil
 ) -> None:
     scorer = FlakyScorer(failures=1)
     app = make_app(scorer=scorer)
     async with app.run_test(size=(120, 30)) as pilot:
-        conv = await open_conversation(app, pilot)
-        await send_and_wait_for_reply(pilot, conv, "It sounds like the wait has been hard.")
+        conv = await one_turn_scoring_failed(app, pilot)
         view = conv.views["L1"]
         await until(pilot, lambda: "not scored" in scores_of(view), "marked as not scored")
         assert "…" not in scores_of(view) and "Ctrl+R" in scores_of(view)
@@ -48,12 +56,9 @@ async def test_a_failed_score_is_marked_and_ctrl_r_scores_it_again(
 async def test_the_mark_survives_a_rebuilt_log(
     make_app: Callable[..., CoachApp], until: WaitUntil
 ) -> None:
-    scorer = FlakyScorer(failures=1)
-    app = make_app(scorer=scorer)
+    app = make_app(scorer=FlakyScorer(failures=1))
     async with app.run_test(size=(120, 30)) as pilot:
-        conv = await open_conversation(app, pilot)
-        await send_and_wait_for_reply(pilot, conv, "It sounds like the wait has been hard.")
-        await until(pilot, lambda: conv.session.unscored == ["L1"], "scoring failed")
+        conv = await one_turn_scoring_failed(app, pilot)
         # Rewind and resume rebuild the log from the session: the mark must survive that.
         await conv.rebuild_log()
         await pilot.pause()
