@@ -56,6 +56,8 @@ async def test_shows_sources_masks_the_key_and_saves_edits(
         screen.query_one("#set-base_url", Input).value = "http://localhost:11434/v1"
         screen.query_one("#set-exam_mode", Switch).value = True
         screen.query_one("#set-theme", Select).value = "nord"
+        assert screen.query_one("#set-scorer", Select).value == "heuristic"
+        screen.query_one("#set-scorer", Select).value = "llm"  # the judge for new sessions
         await pilot.pause()
         assert app.theme == "nord"  # previewed at once
         await pilot.press("ctrl+s")
@@ -70,6 +72,7 @@ async def test_shows_sources_masks_the_key_and_saves_edits(
         "base_url": "http://localhost:11434/v1",
         "exam_mode": True,
         "theme": "nord",
+        "scorer": "llm",
     }
     assert KEY not in config.read_text(encoding="utf-8")
     assert isinstance(app.result, LoadedSettings)

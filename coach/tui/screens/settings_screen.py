@@ -30,7 +30,8 @@ from coach.settings import ENV_VARS, LoadedSettings, Settings, SettingsError
 from coach.tui.keys import shown_key
 from coach.tui.literal import lit, one_line
 
-EDITABLE = ("model", "base_url", "theme", "exam_mode")
+EDITABLE = ("model", "base_url", "scorer", "theme", "exam_mode")
+SCORERS = (("Analytic (offline, instant)", "heuristic"), ("LLM judge (the model rates)", "llm"))
 SOURCE_LABELS = {
     "default": "default",
     "config": "config file",
@@ -87,6 +88,8 @@ def validate_edits(values: Mapping[str, Any]) -> list[str]:
     base = values.get("base_url")
     if base and not str(base).startswith(("http://", "https://")):
         problems.append("The base URL must start with http:// or https://.")
+    if values.get("scorer", "heuristic") not in {v for _, v in SCORERS}:
+        problems.append("Pick a scorer.")
     return problems
 
 
@@ -94,7 +97,8 @@ def validate_edits(values: Mapping[str, Any]) -> list[str]:
 
 
 class SettingsScreen(Screen[LoadedSettings | None]):
-    """Effective settings with their sources; model, base URL, theme and exam mode editable.
+    """Effective settings with their sources; model, base URL, scorer, theme and exam mode
+    editable.
 
     Ctrl+S (or Save) writes the edits to `loaded.settings.config_path` and dismisses with the
     new `LoadedSettings` (values overridden by the environment or a flag stay as they were,
@@ -158,6 +162,15 @@ class SettingsScreen(Screen[LoadedSettings | None]):
                     placeholder="empty = OpenAI; http://localhost:11434/v1",
                 )
                 yield Static(self._hint("base_url"), classes="hint")
+            with Horizontal(classes="field"):
+                yield Label("Scorer")
+                yield Select[str](
+                    SCORERS, value=self.settings.scorer, id="set-scorer", allow_blank=False
+                )
+                yield Static(
+                    lit("rates each of your turns · ").append_text(self._hint("scorer")),
+                    classes="hint",
+                )
             with Horizontal(classes="field"):
                 yield Label("Theme")
                 yield Select[str]([], id="set-theme", allow_blank=True, prompt="(theme)")
@@ -260,6 +273,7 @@ class SettingsScreen(Screen[LoadedSettings | None]):
         return {
             "model": self.query_one("#set-model", Input).value.strip(),
             "base_url": self.query_one("#set-base_url", Input).value.strip() or None,
+            "scorer": self.query_one("#set-scorer", Select).value,
             "theme": theme if isinstance(theme, str) else self.settings.theme,
             "exam_mode": self.query_one("#set-exam_mode", Switch).value,
         }
