@@ -405,7 +405,7 @@ class CoachApp(App[None]):
         )
         yield SystemCommand(
             "Settings",
-            f"Backend, model, theme, exam mode ({key('settings')} on the home screen)",
+            f"Model, base URL, scorer, theme, exam mode ({key('settings')} on the home screen)",
             self.action_settings,
         )
         yield SystemCommand(
