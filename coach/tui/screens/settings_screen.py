@@ -31,7 +31,7 @@ from coach.tui.keys import shown_key
 from coach.tui.literal import lit, one_line
 
 EDITABLE = ("model", "base_url", "scorer", "theme", "exam_mode")
-SCORERS = (("Analytic (offline, instant)", "heuristic"), ("LLM judge (the model rates)", "llm"))
+SCORERS = (("Analytic (offline)", "heuristic"), ("LLM judge", "llm"))
 SOURCE_LABELS = {
     "default": "default",
     "config": "config file",
@@ -159,7 +159,8 @@ class SettingsScreen(Screen[LoadedSettings | None]):
                 yield Input(
                     self.settings.base_url or "",
                     id="set-base_url",
-                    placeholder="empty = OpenAI; http://localhost:11434/v1",
+                    # Fits the field at 80 columns (the local example was cut to "empty = OpenAI;").
+                    placeholder="empty = api.openai.com",
                 )
                 yield Static(self._hint("base_url"), classes="hint")
             with Horizontal(classes="field"):
@@ -168,7 +169,7 @@ class SettingsScreen(Screen[LoadedSettings | None]):
                     SCORERS, value=self.settings.scorer, id="set-scorer", allow_blank=False
                 )
                 yield Static(
-                    lit("rates each of your turns · ").append_text(self._hint("scorer")),
+                    lit("rates your turns · ").append_text(self._hint("scorer")),
                     classes="hint",
                 )
             with Horizontal(classes="field"):
