@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from typing import Any
 
 from coach.exitcodes import ExitCode
@@ -55,12 +56,16 @@ def _list(args: argparse.Namespace) -> int:
     if not sessions:
         print(f"no sessions yet in {settings.sessions_dir}")
         return ExitCode.OK
+    # A copied transcript keeps its header's id: where an id repeats, the row names its file
+    # (which `sessions show` takes too), so every row can be told apart and opened.
+    repeats = Counter(s.session_id for s in sessions)
+    ids = {s.path: s.session_id if repeats[s.session_id] == 1 else s.path.name for s in sessions}
     # Ids embed the scenario id, so their length varies: the column fits the longest.
-    width = max(len(s.session_id) for s in sessions)
+    width = max(len(i) for i in ids.values())
     print(f"{'ID':<{width}} {'SCENARIO':<28} {'DATE':<16} {'TURNS':>5}  {'OUTCOME':<13} SCORES")
     for s in sessions:
         if s.problem:
-            print(f"{s.session_id:<{width}} (unreadable: {s.problem})")
+            print(f"{ids[s.path]:<{width}} (unreadable: {s.problem})")
             continue
         means = s.mean_scores
         scores = (
@@ -71,7 +76,7 @@ def _list(args: argparse.Namespace) -> int:
         date = s.created_at[:16].replace("T", " ")
         outcome = s.outcome or "(open)"
         print(
-            f"{s.session_id:<{width}} {s.scenario_id[:28]:<28} {date:<16} {s.turns:>5}  "
+            f"{ids[s.path]:<{width}} {s.scenario_id[:28]:<28} {date:<16} {s.turns:>5}  "
             f"{outcome:<13} {scores}"
         )
     return ExitCode.OK

@@ -74,3 +74,19 @@ def test_an_id_shared_by_several_files_names_them(
     )
     assert main(["sessions", "show", "20261124"]) == 1
     assert "matches 3 session files: other.jsonl, s1.jsonl, torn.jsonl" in capsys.readouterr().err
+
+
+def test_list_names_the_file_where_an_id_repeats(
+    sessions_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = "20261124-051443-upset-customer-124d"
+    _session(sessions_dir, "s1", shared, "First reply.")
+    _session(sessions_dir, "copy", shared, "Second reply.")
+    _session(sessions_dir, "other", "20261124-051444-salary-a90f", "Third reply.")
+    assert main(["sessions", "list"]) == 0
+    rows = {line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]}
+    # Every row can be told apart, and each name opens its own session.
+    assert rows == {"s1.jsonl", "copy.jsonl", "20261124-051444-salary-a90f"}
+    for name, reply in (("copy.jsonl", "Second reply."), ("s1.jsonl", "First reply.")):
+        assert main(["sessions", "show", name]) == 0
+        assert reply in capsys.readouterr().out
