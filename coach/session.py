@@ -1155,7 +1155,7 @@ class Session:
     def score_failure(self, turn_id: str) -> str | None:
         """Why `turn_id` has no score ("" when scoring never finished), or None when it has
         one or it is on its way."""
-        if self._scorer is None or turn_id in self._scores or self._scoring(turn_id):
+        if turn_id not in self.unscored:
             return None
         return self._score_failures.get(turn_id, "")
 

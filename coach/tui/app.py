@@ -114,9 +114,9 @@ class CoachApp(App[None]):
 
     def key(self, binding_id: str) -> str:
         """The key for `binding_id` as a message names it ("Ctrl+R"), keymap included."""
-        from coach.tui.keys import shown_key
+        from coach.tui.keys import app_key
 
-        return shown_key(binding_id, self.user_keymap)
+        return app_key(self, binding_id)
 
     # ---- settings (validated after the first frame when the CLI opens the app)
 

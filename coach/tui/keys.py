@@ -63,13 +63,10 @@ _NAMES = {
 def key_label(keys: str) -> str:
     """The first of Textual's `keys` as a person writes it: "ctrl+s,ctrl+enter" -> "Ctrl+S"."""
     first = keys.split(",")[0].strip()
-    parts = first.split("+")
-    named = [_NAMES.get(p, p.upper() if len(p) == 1 else p.capitalize()) for p in parts]
-    if len(named) > 1 and len(parts[-1]) == 1:
-        named[-1] = parts[-1].upper()
-    if len(parts) == 1 and len(first) == 1:
+    if len(first) == 1:
         return first  # a plain letter key stays as typed: "h", "B"
-    return "+".join(named)
+    parts = first.split("+")
+    return "+".join(_NAMES.get(p, p.upper() if len(p) == 1 else p.capitalize()) for p in parts)
 
 
 def keys_of(binding_id: str, keymap: Mapping[str, str]) -> str:
@@ -79,6 +76,12 @@ def keys_of(binding_id: str, keymap: Mapping[str, str]) -> str:
 def shown_key(binding_id: str, keymap: Mapping[str, str]) -> str:
     """How a message names the key of `binding_id` under `keymap`."""
     return key_label(keys_of(binding_id, keymap))
+
+
+def app_key(app: object, binding_id: str) -> str:
+    """`shown_key` under the keymap `app` uses (CoachApp's `user_keymap`; none in a test app
+    that shows a single screen)."""
+    return shown_key(binding_id, getattr(app, "user_keymap", {}))
 
 
 def _split(keys: str) -> list[str]:

@@ -482,16 +482,15 @@ class ConversationScreen(Screen[None]):
         queue = self.session.score_events
         while True:
             event = await queue.get()
+            view = self.views.get(event.turn_id)
+            # The cost (an LLM judge's call) and Retry (a failed score) change with either.
+            self.update_status()
             if isinstance(event, Scored):
-                view = self.views.get(event.turn_id)
                 if view is not None:
                     view.set_score(event.score)
-                self.update_status()  # an LLM judge's call is in the cost
             else:
-                view = self.views.get(event.turn_id)
                 if view is not None:
                     view.set_unscored(True)
-                self.update_status()  # Retry has something to do now
                 label = view.label if view is not None else "a turn"
                 self.notify(
                     f"Scoring {label} failed: {one_line(event.message, 200)}. "

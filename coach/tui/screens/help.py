@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -21,7 +22,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
-from coach.tui.keys import shown_key
+from coach.tui.keys import app_key
 from coach.tui.literal import lit
 
 # (module, class, title) of every screen, in the order a learner meets them.
@@ -36,10 +37,6 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("replay_viewer", "ReplayViewerScreen", "Replay viewer"),
     ("settings_screen", "SettingsScreen", "Settings"),
 )
-
-
-def shown_key_default(binding_id: str) -> str:
-    return shown_key(binding_id, {})
 
 
 def sending(key: Callable[[str], str]) -> str:
@@ -166,8 +163,7 @@ class HelpScreen(ModalScreen[None]):
 
     def _sending(self) -> Text:
         out = heading("Sending and new lines")
-        key = getattr(self.app, "key", None)  # CoachApp's, with the keymap
-        out.append(sending(key if callable(key) else shown_key_default))
+        out.append(sending(partial(app_key, self.app)))
         return out
 
     def _all_screens(self, below: Screen[Any] | None) -> Text:

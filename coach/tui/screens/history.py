@@ -38,7 +38,7 @@ from coach.progress_store import (
 from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.sessions_store import SessionInfo
 from coach.settings import Settings
-from coach.tui.keys import shown_key
+from coach.tui.keys import app_key
 from coach.tui.literal import lit, one_line
 from coach.tui.widgets.scored_turn import score_style
 
@@ -200,7 +200,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
         with Horizontal(id="history-top"):
             with Vertical(id="gap-panel"):
                 yield Static(Text("Loading…", style="dim"), id="gap-text")
-                play = f"Play ▸ ({shown_key('history.play', getattr(self.app, 'user_keymap', {}))})"
+                play = f"Play ▸ ({app_key(self.app, 'history.play')})"
                 yield Button(play, id="play-recommended", variant="primary", compact=True)
             with Vertical(id="progress-panel"):
                 for skill in SKILLS:

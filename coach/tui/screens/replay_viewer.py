@@ -180,16 +180,12 @@ class ReplayViewerScreen(Screen[None]):
             learner.append_text(score_line(score, hidden=hidden))
             parts["learner"] = learner
             if hidden:
-                parts["feedback"] = Text(
-                    "Scores and feedback are hidden until the debrief (exam mode).",
-                    style="dim italic",
-                )
+                why = "Scores and feedback are hidden until the debrief (exam mode)."
+                parts["feedback"] = Text(why, style="dim italic")
+            elif score is not None:
+                parts["feedback"] = feedback_text(turn.learner.text, score)
             else:
-                parts["feedback"] = (
-                    feedback_text(turn.learner.text, score)
-                    if score
-                    else Text("Not scored.", style="dim italic")
-                )
+                parts["feedback"] = Text("Not scored.", style="dim italic")
             parts["state"] = self._state(turn)
             parts["reply"] = self._reply(turn)
         return parts

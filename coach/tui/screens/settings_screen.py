@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, Switch
 
 from coach.settings import ENV_VARS, LoadedSettings, Settings, SettingsError
-from coach.tui.keys import shown_key
+from coach.tui.keys import app_key
 from coach.tui.literal import lit, one_line
 
 EDITABLE = ("model", "base_url", "scorer", "theme", "exam_mode")
@@ -186,7 +186,7 @@ class SettingsScreen(Screen[LoadedSettings | None]):
             yield Static(self._key_text(), id="settings-key")
             yield Static(Text(""), id="settings-error")
             with Horizontal(id="settings-buttons"):
-                save = f"Save ({shown_key('settings.save', getattr(self.app, 'user_keymap', {}))})"
+                save = f"Save ({app_key(self.app, 'settings.save')})"
                 yield Button(save, id="settings-save", variant="primary", compact=True)
                 yield Button("Cancel (Esc)", id="settings-cancel", compact=True)
             table: DataTable[Text] = DataTable(id="settings-table", cursor_type="row")

@@ -18,6 +18,7 @@ from textual.widgets import Collapsible, Static
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.types import SKILL_LABELS, SKILLS, Evidence, Skill, TurnScore
 from coach.tui.hanging import hanging
+from coach.tui.keys import app_key
 from coach.tui.literal import lit, visible
 
 GAIN_STYLE = "bold green underline"
@@ -180,8 +181,7 @@ class ScoredTurnView(Vertical):
             yield Static(self._feedback(), classes="turn-feedback", markup=False)
 
     def _score_line(self) -> Text:
-        key = getattr(self.app, "key", None)  # CoachApp's: the keymap's key for Retry
-        retry = key("retry") if callable(key) else "Ctrl+R"
+        retry = app_key(self.app, "retry")
         return score_line(self.score, hidden=self.hidden, unscored=self.unscored, retry_key=retry)
 
     def _body(self) -> Text:
