@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from coach.scenario_loader import ScenarioError
@@ -35,6 +35,15 @@ def warn(message: str) -> None:
     from coach.printable import visible
 
     print(visible(message), file=sys.stderr)
+
+
+def stdin_bytes(instead: str) -> IO[bytes] | None:
+    """Standard input as bytes, or None after saying it is closed: a command started with
+    `<&-` gets `sys.stdin is None` from Python. `instead` says what to give instead."""
+    if sys.stdin is None:
+        error(f"standard input is closed; {instead}")
+        return None
+    return sys.stdin.buffer
 
 
 def scenario_failed(exc: ScenarioError) -> int:

@@ -112,13 +112,11 @@ def _load_scenario(ref: str, settings: Settings) -> tuple[Scenario, Path | None]
 
 
 def _open_script(ref: str | None) -> ScriptLines | None:
-    from coach.commands._common import error
+    from coach.commands._common import error, stdin_bytes
 
     if ref is None or ref == "-":
-        if sys.stdin is None:
-            error("stdin is closed: give learner lines on stdin or with --script FILE")
-            return None
-        return ScriptLines(sys.stdin.buffer, "stdin", owned=False)
+        stdin = stdin_bytes("give learner lines on stdin or with --script FILE")
+        return None if stdin is None else ScriptLines(stdin, "stdin", owned=False)
     try:
         return ScriptLines(Path(ref).expanduser().open("rb"), ref, owned=True)
     except OSError as exc:

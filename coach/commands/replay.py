@@ -176,7 +176,7 @@ def _umask() -> int:
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from coach.commands._common import error, settings_from_args, warn
+    from coach.commands._common import error, settings_from_args, stdin_bytes, warn
     from coach.exitcodes import ExitCode
     from coach.progress import Progress
     from coach.replay import ReplayRun, replay_files
@@ -214,12 +214,11 @@ def _run(args: argparse.Namespace) -> int:
         if args.files.count("-") > 1:
             error("standard input (-) can be read only once")
             return ExitCode.USAGE
-        if sys.stdin is None:
-            # Started with stdin closed (`coach replay - <&-`): Python leaves sys.stdin None.
-            error("standard input is closed; give FILES or pipe a transcript in")
+        source = stdin_bytes("give FILES or pipe a transcript in")
+        if source is None:
             return ExitCode.USAGE
         try:
-            stdin = sys.stdin.buffer.read()
+            stdin = source.read()
         except OSError as exc:
             error(f"cannot read standard input: {exc.strerror or exc}")
             return ExitCode.USAGE

@@ -68,7 +68,7 @@ def _run(args: argparse.Namespace) -> int:
     import asyncio
     import sys
 
-    from coach.commands._common import error, settings_from_args
+    from coach.commands._common import error, settings_from_args, stdin_bytes
     from coach.exitcodes import ExitCode
     from coach.scoring.factory import make_scorer
     from coach.scoring.types import ScoringError
@@ -80,12 +80,11 @@ def _run(args: argparse.Namespace) -> int:
     except ScoringError as exc:
         error(str(exc))
         return ExitCode.CONFIG
-    if args.input == "-" and sys.stdin is None:
-        # Started with stdin closed (`coach score <&-`): Python leaves sys.stdin as None.
-        error("standard input is closed; give IN.jsonl or pipe the lines in")
+    stdin = stdin_bytes("give IN.jsonl or pipe the lines in") if args.input == "-" else None
+    if args.input == "-" and stdin is None:
         return ExitCode.USAGE
     try:
-        source: IO[bytes] = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
+        source: IO[bytes] = stdin if stdin is not None else open(args.input, "rb")  # noqa: SIM115
     except OSError as exc:
         error(f"cannot read {args.input}: {exc.strerror or exc}")
         return ExitCode.USAGE
