@@ -453,40 +453,51 @@ def render_table(run: ReplayRun) -> str:
 
 
 def _cohort_lines(cohort_data: dict[str, Any]) -> list[str]:
+    """The cohort summary as the Markdown report has it (both distributions, the weakest
+    skills, per scenario), in tables a terminal shows in 80 columns."""
     out: list[str] = []
     for scorer, c in cohort_data.items():
         if not c["sessions"]:
             continue
         sessions, turns = counted(c["sessions"], "session"), counted(c["turns"], "turn")
         out += ["", f"Cohort ({scorer}): {sessions}, {turns}"]
-        rows = []
-        for skill in SKILLS:
-            d = c["skills"][skill]["turns"]
-            rows.append(
-                [
-                    SKILL_LABELS[skill],
-                    d.get("mean"),
-                    d.get("sd"),
-                    d.get("p25"),
-                    d.get("median"),
-                    d.get("p75"),
-                    " ".join(str(h) for h in d["histogram"]),
-                ]
+        for unit, heading in (("turns", "turn scores"), ("sessions", "session means")):
+            rows = []
+            for skill in SKILLS:
+                d = c["skills"][skill][unit]
+                stats = [d.get(k) for k in ("mean", "sd", "min", "p25", "median", "p75", "max")]
+                hist = " ".join(str(h) for h in d["histogram"])
+                rows.append([SKILL_LABELS[skill], d["n"], *stats, hist])
+            out.append("")
+            out += _ascii_table(
+                [heading, "n", "mean", "sd", "min", "p25", "med", "p75", "max", "1..5 counts"],
+                rows,
             )
-        out += _ascii_table(["skill", "mean", "sd", "p25", "median", "p75", "1..5 counts"], rows)
         if c["weakest_skills"]:
-            parts = [
-                f"{SKILL_LABELS[w['skill']]} (session mean {w['mean']:.2f}, the weakest in "
-                f"{w['weakest_in_share']:.0%} of sessions, below 3 in "
-                f"{w['below_3_share']:.0%} of sessions)"
+            # Ranked by session mean: the skill-gap view a trainer asks for.
+            rows = [
+                [
+                    SKILL_LABELS[w["skill"]],
+                    w["mean"],
+                    f"{w['weakest_in_share']:.0%}",
+                    f"{w['below_3_share']:.0%}",
+                ]
                 for w in c["weakest_skills"]
             ]
-            out.append("Weakest skills: " + "; ".join(parts))
+            out.append("")
+            out += _ascii_table(
+                ["weakest skills", "session mean", "weakest in", "below 3 in"], rows
+            )
+            out.append(f"(shares of the {sessions})")
         if len(c["scenarios"]) > 1:
-            out.append("Per scenario:")
-            for sid, e in c["scenarios"].items():
-                vals = ", ".join(f"{SKILL_LABELS[s]} {_fmt(e[s])}" for s in SKILLS)
-                out.append(f"  {sid}: {counted(e['sessions'], 'session')}; {vals}")
+            rows = [
+                [_clip(sid, 28), e["sessions"], e["turns"], *(e[skill] for skill in SKILLS)]
+                for sid, e in c["scenarios"].items()
+            ]
+            out.append("")
+            out += _ascii_table(
+                ["per scenario", "sessions", "turns", "emp", "listen", "clarity"], rows
+            )
     return out
 
 

@@ -164,19 +164,12 @@ def _cohort(data: dict[str, Any]) -> list[str]:
                 f"<figure style='margin:0'>{chart}"
                 f"<figcaption>{e(SKILL_LABELS[skill])}</figcaption></figure>"
             )
+        out.append("</div>")
+        out += _distribution_table(c, "turns")
+        out.append("<h3>Distribution of session means</h3>")
+        out += _distribution_table(c, "sessions")
         out.append(
-            "</div><table><tr><th>skill</th><th>n</th><th>mean</th><th>sd</th><th>min</th>"
-            "<th>p25</th><th>median</th><th>p75</th><th>max</th></tr>"
-        )
-        for skill in SKILLS:
-            d = c["skills"][skill]["turns"]
-            cells = "".join(
-                f"<td class=n>{_num(d.get(k))}</td>"
-                for k in ("n", "mean", "sd", "min", "p25", "median", "p75", "max")
-            )
-            out.append(f"<tr><td>{e(SKILL_LABELS[skill])}</td>{cells}</tr>")
-        out.append(
-            "</table><h3>Per scenario</h3><table><tr><th>scenario</th><th>sessions</th>"
+            "<h3>Per scenario</h3><table><tr><th>scenario</th><th>sessions</th>"
             "<th>turns</th>" + "".join(f"<th>{e(SKILL_LABELS[s])}</th>" for s in SKILLS) + "</tr>"
         )
         for sid, entry in c["scenarios"].items():
@@ -187,6 +180,27 @@ def _cohort(data: dict[str, Any]) -> list[str]:
                 f"<td class=n>{entry['turns']}</td>{cells}</tr>"
             )
         out.append("</table>")
+    return out
+
+
+def _distribution_table(cohort: dict[str, Any], unit: str) -> list[str]:
+    """One row per skill: n, mean, sd, five-number summary and counts at levels 1-5 of the
+    cohort's `unit` ("turns" or "sessions")."""
+    out = [
+        "<table><tr><th>skill</th><th>n</th><th>mean</th><th>sd</th><th>min</th><th>p25</th>"
+        "<th>median</th><th>p75</th><th>max</th>"
+        + "".join(f"<th>at {level}</th>" for level in range(1, 6))
+        + "</tr>"
+    ]
+    for skill in SKILLS:
+        d = cohort["skills"][skill][unit]
+        cells = "".join(
+            f"<td class=n>{_num(d.get(k))}</td>"
+            for k in ("n", "mean", "sd", "min", "p25", "median", "p75", "max")
+        )
+        counts = "".join(f"<td class=n>{n}</td>" for n in d["histogram"])
+        out.append(f"<tr><td>{e(SKILL_LABELS[skill])}</td>{cells}{counts}</tr>")
+    out.append("</table>")
     return out
 
 

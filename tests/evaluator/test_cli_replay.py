@@ -103,7 +103,8 @@ def test_the_weakest_skills_line_says_which_mean_it_is(
     # The cohort table's mean is over turns; the weakest-skills ranking is over sessions.
     assert main(["replay", *map(str, files), "--quiet"]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert "(session mean " in out and "of sessions, below 3 in " in out
+    assert "session mean  weakest in  below 3 in" in out
+    assert "(shares of the 2 sessions)" in out
     assert main(["replay", *map(str, files), "--quiet", "--format", "md"]) == ExitCode.OK
     md = capsys.readouterr().out
     assert "(session mean " in md
@@ -113,6 +114,38 @@ def test_the_weakest_skills_line_says_which_mean_it_is(
     assert all(
         row.endswith(("| Empathy |", "| Active listening |", "| Clarity |")) for row in sessions
     )
+
+
+def test_the_terminal_cohort_summary_has_both_distributions_and_each_scenario(
+    files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The table used to show only the turn distribution's middle, and per scenario or the
+    # weakest skills as one long line each: a trainer at a terminal saw less than the md.
+    main(["replay", *map(str, files), "--format", "json", "--quiet"])
+    cohort = json.loads(capsys.readouterr().out)["cohort"]["heuristic"]
+    main(["replay", *map(str, files), "--quiet"])
+    out = capsys.readouterr().out
+    for unit, heading in (("turns", "turn scores"), ("sessions", "session means")):
+        table = out.split(f"\n{heading} ", 1)[1]
+        row = next(line for line in table.splitlines() if line.startswith("Clarity "))
+        d = cohort["skills"]["clarity"][unit]
+        cells = row.split()
+        assert cells[1] == str(d["n"])
+        assert cells[2:9] == [
+            f"{d[k]:.2f}" for k in ("mean", "sd", "min", "p25", "median", "p75", "max")
+        ]
+        assert cells[9:] == [str(h) for h in d["histogram"]]
+    weakest = cohort["weakest_skills"][0]
+    ranked = out.split("\nweakest skills ", 1)[1].splitlines()[2]
+    assert (
+        ranked.split("  ")[0]
+        == {"empathy": "Empathy", "active_listening": "Active listening", "clarity": "Clarity"}[
+            weakest["skill"]
+        ]
+    )
+    assert f"{weakest['weakest_in_share']:.0%}" in ranked
+    scenarios = out.split("\nper scenario ", 1)[1].splitlines()[2:4]
+    assert [line.split()[0] for line in scenarios] == ["angry-customer", "status-update"]
 
 
 def test_json_and_csv_have_a_row_per_turn_and_per_session(

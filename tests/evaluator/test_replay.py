@@ -328,3 +328,24 @@ async def test_the_markdown_cohort_summary_has_the_whole_distribution(tmp_path: 
         assert cells[9:] == [str(h) for h in d["histogram"]]
     weakest = cohort["weakest_skills"][0]
     assert f"the weakest in {weakest['weakest_in_share']:.0%} of sessions" in md
+
+
+async def test_the_html_cohort_summary_has_the_session_means_too(tmp_path: Path) -> None:
+    # The page showed only the turn distribution; a trainer comparing learners needs the
+    # spread of session means (one learner's bad turns weigh less there).
+    from coach.report import report_data
+    from coach.report_html import render_html
+
+    paths = [write_transcript(tmp_path / f"s{i}.jsonl", session_id=f"s{i}") for i in range(3)]
+    run = await replay_files(paths, [AnalyticScorer()])
+    data = report_data(run)
+    page = render_html(data)
+    table = page.split("<h3>Distribution of session means</h3>", 1)[1].split("</table>", 1)[0]
+    d = data["cohort"]["heuristic"]["skills"]["clarity"]["sessions"]
+    row = table.split("<tr><td>Clarity</td>", 1)[1].split("</tr>", 1)[0]
+    cells = [c.split(">", 1)[1] for c in row.split("</td>") if c]
+    assert cells[0] == str(d["n"]) == "3"
+    assert cells[1:8] == [
+        f"{d[k]:.2f}" for k in ("mean", "sd", "min", "p25", "median", "p75", "max")
+    ]
+    assert cells[8:] == [str(n) for n in d["histogram"]]
