@@ -207,11 +207,7 @@ class BatchJudgeRunner:
         """One line for an endpoint's refusal: its error sentence, not the SDK's repr of a
         whole HTTP body (an HTML error page once filled 13 lines per turn)."""
         status = getattr(exc, "status_code", None)
-        said = " ".join(endpoint_message(exc).split())
-        if said.startswith("Error code:"):
-            said = said.partition(" - ")[2]  # the SDK's prefix around a body it could not read
-        if said.startswith("<") or not said:
-            said = ""
+        said = endpoint_message(exc)
         if status in {404, 405, 501}:
             head = f"the endpoint has no Batch API here (HTTP {status})"
         else:

@@ -21,11 +21,16 @@ def redact(text: str, *secrets: str | None) -> str:
     return _KEY_PATTERN.sub("***", text)
 
 
+# An error page's title ("502 Bad Gateway") is its sentence; the rest is markup.
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
 def endpoint_message(exc: BaseException) -> str:
-    """What an endpoint said in its error reply, not the SDK's wrapper around it.
+    """What an endpoint said in its error reply, on one line, not the SDK's wrapper around it.
 
     The openai SDK's text is `Error code: 400 - {'error': {'message': ...}}`, a Python dict
-    repr; its `body` holds the error object, whose `message` is the sentence to show.
+    repr; its `body` holds the error object, whose `message` is the sentence to show. A body
+    it could not read as JSON (a proxy's HTML error page) gives the page's title or nothing.
     """
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -33,7 +38,13 @@ def endpoint_message(exc: BaseException) -> str:
         message = inner.get("message") if isinstance(inner, dict) else None
         if isinstance(message, str) and message.strip():
             return " ".join(message.split())
-    return str(getattr(exc, "message", None) or exc)
+    said = str(getattr(exc, "message", None) or exc)
+    if said.startswith("Error code:"):
+        said = said.partition(" - ")[2]  # the SDK's prefix around a body it could not read
+    if said.lstrip().startswith("<"):
+        title = _HTML_TITLE.search(said)
+        said = title.group(1) if title else ""
+    return " ".join(said.split())
 
 
 class LLMError(Exception):

@@ -291,6 +291,24 @@ async def test_a_refused_request_says_what_the_endpoint_said(
 
 
 @respx.mock
+async def test_a_proxy_error_page_is_named_by_its_title_on_one_line(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    # A gateway in front of the model answers with HTML: the notice showed
+    # "Error code: 403 - <html>\n<head>..." cut at 200 characters, markup and all.
+    page = (
+        "<html>\n<head><title>413 Request Entity Too Large</title></head>\n"
+        "<body><center><h1>413 Request Entity Too Large</h1></center>\n<hr>nginx</body>\n"
+        "</html>\n"
+    )
+    respx.post(URL).mock(return_value=httpx.Response(413, text=page))
+    session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
+    fail = failed(events)
+    assert fail.message == "The endpoint answered 413: 413 Request Entity Too Large"
+    assert_intact(session.path, complete=False)
+
+
+@respx.mock
 async def test_server_rejecting_stream_options_falls_back(salary: Scenario, tmp_path: Path) -> None:
     route = respx.post(URL).mock(
         side_effect=[
