@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.sessions_store import parse_date
-from coach.transcript import Exchange, Transcript, TranscriptError, read_transcript
+from coach.transcript import Exchange, Transcript, TranscriptError, is_blank, read_transcript
 from coach.tui.hanging import hanging
 from coach.tui.literal import lit, one_line
 from coach.tui.outcomes import outcome_label
@@ -177,7 +177,7 @@ class ReplayViewerScreen(Screen[None]):
             learner.append("You\n", style="bold")
             learner.append_text(highlight_evidence(turn.learner.text, score))
             learner.append("\n")
-            learner.append_text(score_line(score, hidden=hidden))
+            learner.append_text(score_line(score, hidden=hidden, empty=is_blank(turn.learner.text)))
             parts["learner"] = learner
             if hidden:
                 why = "Scores and feedback are hidden until the debrief (exam mode)."
