@@ -23,7 +23,7 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
 from coach.library import load_library
@@ -40,6 +40,7 @@ from coach.sessions_store import SessionInfo
 from coach.settings import Settings
 from coach.tui.keys import app_key
 from coach.tui.literal import lit, one_line
+from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.scored_turn import score_style
 
 OUTCOME_LABELS = {
@@ -263,7 +264,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
         yield table
         yield Static(Text(""), id="history-empty")
         yield Static(Text(""), id="history-warnings")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         try:

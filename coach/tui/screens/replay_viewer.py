@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.sessions_store import parse_date
@@ -27,6 +27,7 @@ from coach.transcript import Exchange, Transcript, TranscriptError, is_blank, re
 from coach.tui.hanging import hanging
 from coach.tui.literal import lit, one_line
 from coach.tui.outcomes import outcome_label
+from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.scored_turn import feedback_text, highlight_evidence, score_line
 
 
@@ -99,7 +100,7 @@ class ReplayViewerScreen(Screen[None]):
                 part = Static("" if value is None else value, id=f"replay-{name}")
                 part.display = value is not None
                 yield part
-        yield Footer()
+        yield KeyFooter()
 
     # ---- text
 
