@@ -156,7 +156,7 @@ def _first_json_line(text: str) -> Any:
 
 def _from_coach(path: Path, text: str, digest: str) -> Conversation:
     """Our JSONL transcript, read by the engine's own reader (one reader, one truth)."""
-    from coach.transcript import TranscriptError, parse_transcript
+    from coach.transcript import TranscriptError, is_blank, parse_transcript
 
     try:
         transcript = parse_transcript(text, path)
@@ -188,7 +188,13 @@ def _from_coach(path: Path, text: str, digest: str) -> Conversation:
             recorded=ex.score,
         )
         for i, ex in enumerate(transcript.active_path(), 1)
+        if not is_blank(ex.learner.text)
     )
+    blank = [
+        f"{path}: learner turn {ex.learner.turn_id} is empty; skipped"
+        for ex in transcript.active_path()
+        if is_blank(ex.learner.text)
+    ]
     header = transcript.header
 
     def opt(key: str) -> str | None:
@@ -209,7 +215,7 @@ def _from_coach(path: Path, text: str, digest: str) -> Conversation:
         learner=opt("learner"),
         outcome=transcript.outcome,
         skill_weights=transcript.skill_weights,
-        warnings=tuple(transcript.warnings),
+        warnings=(*transcript.warnings, *blank),
     )
 
 
@@ -248,10 +254,15 @@ def _from_messages(
         text = _content_text(content)
         if text is None:
             raise ImportFailure(path, f"{where}message {i}: content must be text")
-        if role in LEARNER_ROLES and (content is None or (isinstance(content, list) and not text)):
-            # `"content": null` (or only an image) is not a reply of '' to be scored 1/5;
-            # the assistant's words before it stay the context of the next user message.
-            shown = "null content" if content is None else "no text part"
+        if role in LEARNER_ROLES and not text.strip():
+            # `"content": null`, `""` (or only an image) is not a reply of '' to be scored
+            # 1/5; the assistant's words before it stay the context of the next user message.
+            if content is None:
+                shown = "null content"
+            elif isinstance(content, list) and not text:
+                shown = "no text part"
+            else:
+                shown = "empty content"
             warnings.append(f"{path}: {where}message {i}: `user` message with {shown}; skipped")
             continue
         if role in LEARNER_ROLES:
@@ -347,8 +358,13 @@ def _from_text(path: Path, text: str, digest: str, learner: str | None) -> Conve
         raise ImportFailure(path, f"no speaker named {learner!r} (speakers: {', '.join(speakers)})")
     turns: list[Turn] = []
     pending: list[str] = []
+    warnings: list[str] = []
     for name, lines in utterances:
         said = "\n".join(x for x in lines if x)
+        if _speaker_key(name) == wanted and not said:
+            # `Sam:` and nothing else: not a reply of '' to be scored 1/5.
+            warnings.append(f"{path}: an empty line from {name!r}; skipped")
+            continue
         if _speaker_key(name) == wanted:
             n = len(turns) + 1
             turns.append(Turn(f"L{n}", n, "\n".join(pending), said))
@@ -364,4 +380,5 @@ def _from_text(path: Path, text: str, digest: str, learner: str | None) -> Conve
         turns=tuple(turns),
         digest=digest,
         learner=learner,
+        warnings=tuple(warnings),
     )

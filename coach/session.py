@@ -60,6 +60,7 @@ from coach.transcript import (
     StateRecord,
     Transcript,
     TranscriptWriter,
+    is_blank,
     utc_now,
 )
 
@@ -1107,7 +1108,7 @@ class Session:
     # ---- scoring
 
     def _start_scoring(self, turn: LearnerTurn) -> None:
-        if self._scorer is None:
+        if self._scorer is None or is_blank(turn.text):
             return
         context = self._context_of(turn)
         task = asyncio.get_running_loop().create_task(
@@ -1147,10 +1148,16 @@ class Session:
     def unscored(self) -> list[str]:
         """Learner turns on the active path with no score and none on its way: their scoring
         failed (a judge that timed out), or the app closed before it finished. `rescore`
-        asks again."""
+        asks again. An empty turn is never scored, so it is never listed."""
         if self._scorer is None:
             return []
-        return [t for t in self._path_ids if t not in self._scores and not self._scoring(t)]
+        return [
+            t
+            for t in self._path_ids
+            if t not in self._scores
+            and not self._scoring(t)
+            and not is_blank(self._learners[t].text)
+        ]
 
     def score_failure(self, turn_id: str) -> str | None:
         """Why `turn_id` has no score ("" when scoring never finished), or None when it has
@@ -1210,7 +1217,8 @@ class Session:
                 rewriter = None  # e.g. an unreadable prompts/debrief.md: the offline rewrite
         try:
             debrief = await build_debrief(items, weights, rewriter=rewriter, scorer=self._scorer)
-            return dataclasses.replace(debrief, unscored=len(self.turns) - len(items))
+            failed = [ex for ex in self.turns if ex.score is None and not is_blank(ex.learner.text)]
+            return dataclasses.replace(debrief, unscored=len(failed))
         finally:
             if rewriter is not None:
                 await rewriter.aclose()

@@ -292,6 +292,16 @@ class Transcript:
         return max((int(e.get("seq", 0)) for e in self.events), default=0)
 
 
+def is_blank(text: str) -> bool:
+    """An empty or whitespace-only learner turn: nothing was said, so nothing is scored.
+
+    `Session.send` refuses one, but a hand-edited transcript or an imported chat may hold
+    it, and a reply of '' scored 1/5 on every skill dragged the learner's means down for a
+    turn they never took.
+    """
+    return not text.strip()
+
+
 def _learner(e: Mapping[str, Any]) -> LearnerTurn:
     return LearnerTurn(
         turn_id=str(e["turn_id"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from coach.llm.base import ChatMessage, ReplyResult, Usage
 from coach.llm.offline import OfflineBackend
 from coach.scenario import Outcome, Scenario
 from coach.scoring.analytic import AnalyticScorer
+from coach.scoring.types import TurnScore
 from coach.session import (
     EndMarkerFilter,
     Phase,
@@ -336,3 +338,40 @@ async def test_a_turn_whose_scoring_failed_can_be_scored_again(
     await session.aclose()
     # The score is on disk: a resumed session has it.
     assert read_transcript(tmp_path / "t.jsonl").scores().keys() == {"L1"}
+
+
+async def test_an_empty_learner_turn_in_a_transcript_is_never_scored(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    # `send` refuses empty text, but a hand-edited transcript may hold an empty turn: resuming
+    # it scored '' (1/5 on every skill), or listed it as a failed score to retry.
+    path = tmp_path / "blank.jsonl"
+    first = Session(salary, OfflineBackend(salary, seed=5), AnalyticScorer(), path, seed=5)
+    await first.start()
+    for line in EMPATHETIC[:2]:
+        await first.send(line).run()
+    await first.aclose()
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    kept = []
+    for row in rows:
+        if row.get("type") == "learner" and row["turn_id"] == "L1":
+            row["text"] = "  "
+        if not (row.get("type") == "score" and row["turn_id"] == "L1"):
+            kept.append(row)
+    path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+
+    scored: list[str] = []
+
+    class Recording(AnalyticScorer):
+        async def score(self, context: str, response: str) -> TurnScore:
+            scored.append(response)
+            return await super().score(context, response)
+
+    resumed = Session.resume(path, OfflineBackend(salary, seed=5), Recording())
+    await resumed.wait_scores()
+    assert scored == []
+    assert resumed.unscored == [] and resumed.score_failure("L1") is None
+    assert resumed.rescore("L1") is False
+    debrief = await resumed.debrief()
+    assert debrief.unscored == 0
+    await resumed.aclose()

@@ -287,3 +287,42 @@ def test_a_transcript_line_nested_too_deeply_is_an_unreadable_line(tmp_path: Pat
     [conv] = load_conversations(path)
     assert len(conv.turns) == 3
     assert conv.warnings == (f"{path}:4: unreadable line skipped (nested too deeply)",)
+
+
+def test_an_empty_or_blank_user_message_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    # `"content": ""` (and whitespace) was scored as a reply: 1/5 on every skill.
+    path = tmp_path / "chat.json"
+    messages = [
+        {"role": "assistant", "content": "I'm exhausted."},
+        {"role": "user", "content": ""},
+        {"role": "assistant", "content": "Hello?"},
+        {"role": "user", "content": " \n\t"},
+        {"role": "user", "content": [{"type": "text", "text": "  "}]},
+        {"role": "user", "content": "Sorry, what would help?"},
+    ]
+    path.write_text(json.dumps(messages), encoding="utf-8")
+    [conv] = load_conversations(path)
+    assert [(t.turn_id, t.context, t.response) for t in conv.turns] == [
+        ("L1", "I'm exhausted.\nHello?", "Sorry, what would help?")
+    ]
+    assert conv.warnings == tuple(
+        f"{path}: message {i}: `user` message with empty content; skipped" for i in (2, 4, 5)
+    )
+
+
+def test_an_empty_line_of_the_learner_in_plain_text_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text("Kai: I'm tired.\nSam:\nKai: Hello?\nSam: What would help?\n", "utf-8")
+    [conv] = load_conversations(path, learner="Sam")
+    assert [(t.turn_id, t.context, t.response) for t in conv.turns] == [
+        ("L1", "I'm tired.\nHello?", "What would help?")
+    ]
+    assert conv.warnings == (f"{path}: an empty line from 'Sam'; skipped",)
+
+
+def test_an_empty_learner_turn_in_our_transcript_is_not_scored(tmp_path: Path) -> None:
+    (first_other, _), *rest = EXCHANGES
+    path = write_transcript(tmp_path / "t.jsonl", [(first_other, "   "), *rest])
+    [conv] = load_conversations(path)
+    assert [t.turn_id for t in conv.turns] == [f"L{i}" for i in range(2, len(EXCHANGES) + 1)]
+    assert conv.warnings == (f"{path}: learner turn L1 is empty; skipped",)

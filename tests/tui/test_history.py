@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.errors import NoWidget
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from coach.tui.screens.history import HistoryScreen, ScoreStrip
 from coach.tui.screens.replay_viewer import ReplayViewerScreen
@@ -215,3 +219,73 @@ def test_the_progress_arrow_compares_with_the_previous_session() -> None:
     assert HistoryScreen._trend_text([2.2, 3.2, 2.8]).plain == "2.8 ▼0.4"
     assert HistoryScreen._trend_text([2.0, 3.0]).plain == "3.0 ▲1.0"
     assert HistoryScreen._trend_text([3.0]).plain == "3.0"
+
+
+def _on_screen(screen: HistoryScreen, widget: Widget) -> bool:
+    """The widget is displayed and the screen really shows it (not clipped by a parent)."""
+    region = widget.region
+    if not widget.display or not region or not screen.region.contains_region(region):
+        return False
+    try:
+        shown, _ = screen.get_widget_at(region.x, region.y)
+    except NoWidget:
+        return False
+    return shown is widget
+
+
+async def test_a_default_terminal_shows_the_play_button_and_every_score_column() -> None:
+    # At 80x24 the Play button fell below the skill-gap panel's edge and the Clarity
+    # column past the table's right edge.
+    s = settings()
+    await standard_history(s)
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot, screen)
+        button = screen.query_one("#play-recommended", Button)
+        assert _on_screen(screen, button)
+        await pilot.click("#play-recommended")
+        await pilot.pause()
+        assert isinstance(app.result, tuple) and app.result[0] == "play"
+
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot, screen)
+        table = screen.query_one("#sessions", DataTable)
+        keys = [column.key.value for column in table.ordered_columns]
+        assert {"scenario", "outcome", "empathy", "active_listening", "clarity"} <= set(keys)
+        # Room is kept for the scrollbar of a long history.
+        used = sum(column.get_render_width(table) for column in table.ordered_columns)
+        assert used + 2 <= table.size.width
+        assert screen.region.contains_region(table.region)
+
+
+async def test_the_table_follows_the_terminal_width() -> None:
+    s = settings()
+    paths = await standard_history(s)
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot, screen)
+        table = screen.query_one("#sessions", DataTable)
+        assert "gap" not in table.columns
+        await pilot.press("down")
+        await pilot.resize_terminal(160, 50)
+        await wait_until_columns(pilot, table, "gap")
+        assert table.row_count == len(paths)
+        assert table.columns[ColumnKey("scenario")].width == 60
+        assert screen.selected_path() == paths[3]  # the selection survives the new layout
+        await pilot.resize_terminal(80, 24)
+        await wait_until_columns(pilot, table, "gap", present=False)
+        assert screen.selected_path() == paths[3]
+
+
+async def wait_until_columns(
+    pilot: Any, table: DataTable[Any], key: str, *, present: bool = True
+) -> None:
+    for _ in range(200):
+        await pilot.pause()
+        if (key in table.columns) == present:
+            return
+    raise AssertionError(f"column {key} never {'appeared' if present else 'went'}")

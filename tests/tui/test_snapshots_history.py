@@ -1,4 +1,4 @@
-"""Snapshots of the history screen at 100x30 and 160x50 on fixed, real session data."""
+"""Snapshots of the history screen at 80x24, 100x30 and 160x50 on fixed, real session data."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ except ImportError:  # tests/tui without __init__.py
     )
 
 
-@pytest.mark.parametrize("size", [(100, 30), (160, 50)])
+@pytest.mark.parametrize("size", [(100, 30), (160, 50), (80, 24)])
 def test_history_snapshot(snap_compare: Any, size: tuple[int, int]) -> None:
     s = settings()
     asyncio.run(standard_history(s))

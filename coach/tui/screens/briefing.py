@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.types import SKILL_LABELS
 from coach.tui.hanging import hanging
 from coach.tui.literal import lit
+from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.title import TitleBar
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class BriefingScreen(Screen[None]):
                 ),
                 id="briefing-hint",
             )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#briefing", VerticalScroll).focus()

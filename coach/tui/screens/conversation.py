@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, OptionList, Static, TextArea
+from textual.widgets import Button, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from coach.drafts import clear_draft, load_draft, save_draft
@@ -42,6 +42,7 @@ from coach.tui import gc_pause
 from coach.tui.hanging import hanging
 from coach.tui.literal import join, lit, one_line, visible
 from coach.tui.outcomes import outcome_label
+from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.messages import CounterpartMessage, ReplyStream, TitleBar, next_refresh
 from coach.tui.widgets.scored_turn import ScoredTurnView
 
@@ -75,7 +76,7 @@ class RewindScreen(ModalScreen[str | None]):
             yield Static("Rewind to before which turn? Its text comes back for you to edit.")
             yield _StopAtEnds(*options, id="rewind-list")
             yield Static("", id="rewind-effect", markup=False)
-        yield Footer()  # this dialog's keys, not the conversation's behind it
+        yield KeyFooter()  # this dialog's keys, not the conversation's behind it
 
     def on_mount(self) -> None:
         lst = self.query_one(OptionList)
@@ -161,7 +162,7 @@ class ConversationScreen(Screen[None]):
             placeholder=f"Your reply…  Enter = new line · {self.coach.key('send')} = send",
         )
         yield Static("", id="status", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.query_one("#notice").display = False

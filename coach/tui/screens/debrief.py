@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from coach.printable import markdown_literal
 from coach.scoring.debrief import render_markdown
@@ -29,6 +29,7 @@ from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 from coach.tui.hanging import aligned
 from coach.tui.literal import lit, visible
 from coach.tui.outcomes import outcome_label
+from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.scored_turn import score_style
 from coach.tui.widgets.title import TitleBar
 from coach.tui.widgets.turn_chart import TurnChart
@@ -278,7 +279,7 @@ class DebriefScreen(Screen[None]):
                 yield Button("Export HTML  x", id="export-html")
                 yield Button("Retry scenario  r", id="retry-scenario", variant="primary")
                 yield Button("Home  Esc", id="home")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#debrief", VerticalScroll).focus()

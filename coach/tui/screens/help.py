@@ -20,10 +20,11 @@ from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from coach.tui.keys import app_key
 from coach.tui.literal import lit
+from coach.tui.widgets.footer import KeyFooter
 
 # (module, class, title) of every screen, in the order a learner meets them.
 SCREENS: tuple[tuple[str, str, str], ...] = (
@@ -119,7 +120,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(""), id="help-app")
             yield Static(Text(""), id="help-screens")
             yield Static(Text(""), id="help-files")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         try:

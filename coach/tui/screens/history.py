@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -23,7 +23,7 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
 from coach.library import load_library
@@ -40,6 +40,7 @@ from coach.sessions_store import SessionInfo
 from coach.settings import Settings
 from coach.tui.keys import app_key
 from coach.tui.literal import lit, one_line
+from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.scored_turn import score_style
 
 OUTCOME_LABELS = {
@@ -52,6 +53,41 @@ OUTCOME_LABELS = {
 SHORT = {"empathy": "Empathy", "active_listening": "Listening", "clarity": "Clarity"}
 # A history of thousands of sessions is still shown; the chart and gap need the newest only.
 MAX_SESSIONS = 500
+
+# The sessions table's columns: (header, key, width). The scenario's width is computed.
+# Below WIDE columns (a default 80x24 terminal), the short headers and fewer columns keep
+# every score on screen; the replay viewer has the turns, the progress chart the self-gap.
+WIDE = 95
+Column = tuple[str, str, int]
+FULL_COLUMNS: tuple[Column, ...] = (
+    ("Date (UTC)", "date", 16),
+    ("Scenario", "scenario", 0),
+    ("Outcome", "outcome", 12),
+    ("Turns", "turns", 5),
+    ("Empathy", "empathy", 7),
+    ("Listening", "active_listening", 9),
+    ("Clarity", "clarity", 7),
+    ("Self-gap", "gap", 8),
+)
+COMPACT_COLUMNS: tuple[Column, ...] = (
+    ("Date (UTC)", "date", 16),
+    ("Scenario", "scenario", 0),
+    ("Outcome", "outcome", 12),
+    ("Emp.", "empathy", 5),
+    ("List.", "active_listening", 5),
+    ("Clar.", "clarity", 5),
+)
+CELL_PADDING = 2  # one cell on each side of every column
+SCROLLBAR = 2  # the vertical scrollbar a long history brings
+
+
+def table_columns(width: int) -> list[Column]:
+    """The columns for a terminal `width` wide, the scenario taking what the others leave."""
+    columns = FULL_COLUMNS if width >= WIDE else COMPACT_COLUMNS
+    fixed = sum(w + CELL_PADDING for _, _, w in columns) + SCROLLBAR
+    title = max(14, min(60, width - fixed))
+    return [(label, key, w or title) for label, key, w in columns]
+
 
 # What `HistoryScreen` dismisses with when the learner asks to play a scenario.
 PlayRequest = tuple[str, str]
@@ -174,7 +210,8 @@ class HistoryScreen(Screen[PlayRequest | None]):
         width: 3fr; height: auto; max-height: 14; border: round $accent; padding: 0 1;
         border-title-color: $accent;
     }
-    HistoryScreen #gap-panel Button { margin-top: 1; }
+    HistoryScreen.-narrow #gap-panel { width: 1fr; }
+    HistoryScreen.-narrow #progress-panel { width: 1fr; }
     HistoryScreen #progress-panel {
         width: 4fr; height: auto; border: round $primary; padding: 0 1;
         border-title-color: $primary;
@@ -187,6 +224,13 @@ class HistoryScreen(Screen[PlayRequest | None]):
     HistoryScreen #history-warnings { height: auto; max-height: 3; color: $warning; padding: 0 1; }
     """
 
+    # At 80 columns the skill gap needs half the width to fit its text and the Play button.
+    # (Textual types this `ClassVar[...] | None`, which mypy reads as an instance variable.)
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-narrow"),
+        (WIDE, "-wide"),
+    ]
+
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
@@ -194,14 +238,18 @@ class HistoryScreen(Screen[PlayRequest | None]):
         self.loaded = False
         self._paths: dict[str, Path] = {}
         self._sorted_by: tuple[str | None, bool] = (None, False)
+        self._columns: list[Column] = []
 
     def compose(self) -> ComposeResult:
         yield Static(Text("History & progress"), id="history-title")
         with Horizontal(id="history-top"):
             with Vertical(id="gap-panel"):
                 yield Static(Text("Loading…", style="dim"), id="gap-text")
+                # Right under the scenario it plays, above the reason: if a small terminal
+                # cuts the panel, it cuts the explanation, not the button.
                 play = f"Play ▸ ({app_key(self.app, 'history.play')})"
                 yield Button(play, id="play-recommended", variant="primary", compact=True)
+                yield Static(Text(""), id="gap-reason")
             with Vertical(id="progress-panel"):
                 for skill in SKILLS:
                     with Horizontal(classes="chart-row"):
@@ -216,7 +264,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
         yield table
         yield Static(Text(""), id="history-empty")
         yield Static(Text(""), id="history-warnings")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         try:
@@ -227,25 +275,47 @@ class HistoryScreen(Screen[PlayRequest | None]):
 
     def _setup(self) -> None:
         self.query_one("#gap-panel").border_title = "Skill gap"
-        self.query_one("#progress-panel").border_title = "Progress (one mark per session, 1-5)"
         self.query_one("#play-recommended", Button).display = False
         self.query_one("#history-empty").display = False
         self.query_one("#history-warnings").display = False
+        self.query_one("#gap-reason").display = False
+        self._lay_out(self.app.size.width)
+
+    def _lay_out(self, width: int) -> bool:
+        """Fit the panel title and the table's columns to `width`; False when the columns
+        already fit it."""
+        self.query_one("#progress-panel").border_title = (
+            "Progress (one mark per session, 1-5)" if width >= WIDE else "Progress per session, 1-5"
+        )
+        columns = table_columns(width)
+        if columns == self._columns:
+            return False
+        self._columns = columns
         table = self.query_one("#sessions", DataTable)
-        # The scenario column takes what the fixed columns leave: they and the cell padding
-        # need 79, plus 2 for the scrollbar a long history brings.
-        title_width = max(14, min(60, self.app.size.width - 81))
-        for label, key, width in (
-            ("Date (UTC)", "date", 16),
-            ("Scenario", "scenario", title_width),
-            ("Outcome", "outcome", 12),
-            ("Turns", "turns", 5),
-            ("Empathy", "empathy", 7),
-            ("Listening", "active_listening", 9),
-            ("Clarity", "clarity", 7),
-            ("Self-gap", "gap", 8),
-        ):
-            table.add_column(label, key=key, width=width)
+        table.clear(columns=True)
+        for label, key, column_width in columns:
+            table.add_column(label, key=key, width=column_width)
+        return True
+
+    def on_resize(self, event: events.Resize) -> None:
+        try:
+            selected = self.selected_path()
+            changed = self._lay_out(event.size.width)
+        except NoMatches:  # not composed yet, or torn down
+            return
+        if changed and self.data is not None:
+            self._refill_table(selected)
+
+    def _refill_table(self, selected: Path | None) -> None:
+        """Fill the table again (new columns), keeping the order and the selected session."""
+        assert self.data is not None
+        table = self.query_one("#sessions", DataTable)
+        self._fill_table(self.data.history.records, focus=False)
+        key, reverse = self._sorted_by
+        if key is not None and key in table.columns:
+            table.sort(key, key=_sort_key, reverse=reverse)
+        if selected is not None and str(selected) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(selected)))
 
     # ---- loading
 
@@ -284,7 +354,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
             )
             warnings.update(lit("\n".join(one_line(p, 200) for p in shown)))
 
-    def _fill_table(self, records: list[SessionInfo]) -> None:
+    def _fill_table(self, records: list[SessionInfo], *, focus: bool = True) -> None:
         table = self.query_one("#sessions", DataTable)
         title_width = table.columns[ColumnKey("scenario")].width
         table.clear()
@@ -293,15 +363,15 @@ class HistoryScreen(Screen[PlayRequest | None]):
             key = str(record.path)
             self._paths[key] = record.path
             title = record.scenario_title or record.scenario_id or record.session_id
-            table.add_row(
-                Text(record.date_label),
-                lit(one_line(title, title_width)),  # cut with "…", not mid-word
-                outcome_text(record.outcome),
-                Text(str(record.turns), justify="right"),
-                *(score_cell(record.mean_scores.get(skill)) for skill in SKILLS),
-                gap_cell(record.self_gap),
-                key=key,
-            )
+            cells: dict[str, Text] = {
+                "date": Text(record.date_label),
+                "scenario": lit(one_line(title, title_width)),  # cut with "…", not mid-word
+                "outcome": outcome_text(record.outcome),
+                "turns": Text(str(record.turns), justify="right"),
+                **{skill: score_cell(record.mean_scores.get(skill)) for skill in SKILLS},
+                "gap": gap_cell(record.self_gap),
+            }
+            table.add_row(*(cells[column] for _, column, _ in self._columns), key=key)
         empty = self.query_one("#history-empty", Static)
         empty.display = not records
         table.display = bool(records)
@@ -311,7 +381,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
                     "No sessions yet. Play a scenario and it will show up here with its scores.",
                 )
             )
-        else:
+        elif focus:
             table.focus()
 
     def _fill_charts(self, history: History) -> None:
@@ -356,15 +426,17 @@ class HistoryScreen(Screen[PlayRequest | None]):
             text.append("\n")
             text.append_text(self._means_line(gap.means, skip=gap.skill))
             text.append(f" (last {gap.sessions}, newest weigh most)\n", style="dim")
+        reason = self.query_one("#gap-reason", Static)
         if choice is None:
             text.append("No scenario to recommend (the library is empty).", style="dim")
         else:
             text.append("Next: ", style="bold")
             text.append_text(lit(one_line(choice.title, 80), "bold"))
-            text.append(f" ({choice.difficulty})\n", style="dim")
-            text.append_text(lit(one_line(choice.reason, 200), "italic dim"))
+            text.append(f" ({choice.difficulty})", style="dim")
+            reason.update(lit(one_line(choice.reason, 200), "italic dim"))
         self.query_one("#gap-text", Static).update(text)
         self.query_one("#play-recommended", Button).display = choice is not None
+        reason.display = choice is not None
 
     @staticmethod
     def _means_line(means: dict[Skill, float], skip: Skill | None = None) -> Text:

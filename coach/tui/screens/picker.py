@@ -18,12 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.tui.hanging import aligned, hanging
 from coach.tui.literal import lit, one_line
+from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.title import TitleBar
 from coach.wording import counted
 
@@ -112,7 +113,7 @@ class PickerScreen(Screen[None]):
                 yield OptionList(id="recent")
             with VerticalScroll(id="preview"):
                 yield Static("Loading the library…", id="preview-body", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#scenarios", OptionList).focus()

@@ -19,14 +19,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.sessions_store import parse_date
-from coach.transcript import Exchange, Transcript, TranscriptError, read_transcript
+from coach.transcript import Exchange, Transcript, TranscriptError, is_blank, read_transcript
 from coach.tui.hanging import hanging
 from coach.tui.literal import lit, one_line
 from coach.tui.outcomes import outcome_label
+from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.scored_turn import feedback_text, highlight_evidence, score_line
 
 
@@ -99,7 +100,7 @@ class ReplayViewerScreen(Screen[None]):
                 part = Static("" if value is None else value, id=f"replay-{name}")
                 part.display = value is not None
                 yield part
-        yield Footer()
+        yield KeyFooter()
 
     # ---- text
 
@@ -177,7 +178,7 @@ class ReplayViewerScreen(Screen[None]):
             learner.append("You\n", style="bold")
             learner.append_text(highlight_evidence(turn.learner.text, score))
             learner.append("\n")
-            learner.append_text(score_line(score, hidden=hidden))
+            learner.append_text(score_line(score, hidden=hidden, empty=is_blank(turn.learner.text)))
             parts["learner"] = learner
             if hidden:
                 why = "Scores and feedback are hidden until the debrief (exam mode)."

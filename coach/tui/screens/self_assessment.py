@@ -19,11 +19,12 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.types import SKILL_LABELS, SKILLS
 from coach.tui.literal import one_line
+from coach.tui.widgets.footer import KeyFooter
 
 SCALE = (1, 2, 3, 4, 5)
 
@@ -127,7 +128,7 @@ class SelfAssessmentScreen(ModalScreen[dict[str, int] | None]):
             with Horizontal(id="sa-buttons"):
                 yield Button("Skip", id="sa-skip", compact=True)
                 yield Button("Submit", id="sa-submit", variant="primary", compact=True)
-        yield Footer()  # this dialog's keys, not the conversation's behind it
+        yield KeyFooter()  # this dialog's keys, not the conversation's behind it
 
     def on_mount(self) -> None:
         rows = self.rows

@@ -24,11 +24,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, Switch
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, Switch
 
 from coach.settings import ENV_VARS, LoadedSettings, Settings, SettingsError
 from coach.tui.keys import app_key
 from coach.tui.literal import lit, one_line
+from coach.tui.widgets.footer import KeyFooter
 
 EDITABLE = ("model", "base_url", "scorer", "theme", "exam_mode")
 SCORERS = (("Analytic (offline)", "heuristic"), ("LLM judge", "llm"))
@@ -191,7 +192,7 @@ class SettingsScreen(Screen[LoadedSettings | None]):
                 yield Button("Cancel (Esc)", id="settings-cancel", compact=True)
             table: DataTable[Text] = DataTable(id="settings-table", cursor_type="row")
             yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._theme_before = self.app.theme

@@ -17,6 +17,7 @@ from textual.widgets import Collapsible, Static
 
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.types import SKILL_LABELS, SKILLS, Evidence, Skill, TurnScore
+from coach.transcript import is_blank
 from coach.tui.hanging import hanging
 from coach.tui.keys import app_key
 from coach.tui.literal import lit, visible
@@ -83,9 +84,13 @@ def score_line(
     hidden: bool = False,
     unscored: bool = False,
     retry_key: str = "Ctrl+R",
+    empty: bool = False,
 ) -> Text:
     """`Empathy 3.8  Listening 4.1  Clarity 3.5`, coloured; placeholders while pending, and
-    dashes with what to do when scoring failed (`unscored`): "…" would wait forever."""
+    dashes with what to do when scoring failed (`unscored`): "…" would wait forever. An
+    `empty` turn (no text) is never scored: dashes and why."""
+    if empty and score is None:
+        return Text("empty reply · not scored", style="dim italic", end="")
     out = Text(end="")
     for i, skill in enumerate(SKILLS):
         if i:
@@ -182,7 +187,13 @@ class ScoredTurnView(Vertical):
 
     def _score_line(self) -> Text:
         retry = app_key(self.app, "retry")
-        return score_line(self.score, hidden=self.hidden, unscored=self.unscored, retry_key=retry)
+        return score_line(
+            self.score,
+            hidden=self.hidden,
+            unscored=self.unscored,
+            retry_key=retry,
+            empty=is_blank(self.text),
+        )
 
     def _body(self) -> Text:
         return highlight_evidence(self.text, None if self.hidden else self.score)
