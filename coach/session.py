@@ -1129,9 +1129,13 @@ class Session:
             event = ScoreFailed(turn_id, message[:300])
             self._score_failures[turn_id] = event.message
         else:
+            # The session holds what the transcript keeps (two places): the live view, the
+            # debrief, History and the replay viewer then show one number for the turn.
+            recorded = result.to_dict()
+            result = TurnScore.from_dict(recorded)
             writer = self._writer
             if writer is not None and not writer.closed:
-                writer.write("score", turn_id=turn_id, context=context, result=result.to_dict())
+                writer.write("score", turn_id=turn_id, context=context, result=recorded)
             self._scores[turn_id] = result
             self._score_failures.pop(turn_id, None)
             event = Scored(turn_id, result)

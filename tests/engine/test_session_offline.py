@@ -375,3 +375,34 @@ async def test_an_empty_learner_turn_in_a_transcript_is_never_scored(
     debrief = await resumed.debrief()
     assert debrief.unscored == 0
     await resumed.aclose()
+
+
+class _ThirdsScorer:
+    """Scores with more places than a transcript keeps (4.6466...), as a judge's average may."""
+
+    name = "heuristic"
+
+    def __init__(self) -> None:
+        self.inner = AnalyticScorer()
+        self.rubric_version = self.inner.rubric_version
+
+    async def score(self, context: str, response: str) -> TurnScore:
+        result = self.inner.score_sync(context, response)
+        listening = result.active_listening._replace(score=4.6466)
+        return result._replace(active_listening=listening)
+
+
+async def test_the_live_score_is_the_one_the_transcript_keeps(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    # The conversation showed listening 4.6 (from 4.6466) while History and the replay viewer,
+    # reading the transcript's 4.65, showed 4.7 for the same turn.
+    path = tmp_path / "t.jsonl"
+    session = Session(salary, OfflineBackend(salary, seed=1), _ThirdsScorer(), path)
+    await session.start()
+    await session.send(EMPATHETIC[0]).run()
+    await session.wait_scores()
+    live = session.turns[0].score
+    assert live is not None and live.active_listening.score == 4.65
+    await session.aclose()
+    assert read_transcript(path).scores()["L1"] == live
