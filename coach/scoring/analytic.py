@@ -774,7 +774,6 @@ class AnalyticScorer:
         # --- sentence-level questions and reflections
         open_q = closed_q = refl = complex_refl = 0
         q_spans: list[tuple[int, int]] = []
-        last_kind = ""
         n_content_sent = other_sent = 0
         reflected: set[str] = set()
         # Dates, times and amounts offered rather than reported ("by Friday", not "since
@@ -923,28 +922,29 @@ class AnalyticScorer:
                     "complex reflection" if is_complex else "simple reflection",
                     "+",
                 )
-            if kind:
-                last_kind = kind
-            elif repeated or (
-                _COURTESY.match(core) is None
-                and _AGENDA.match(core) is None
-                and within("er_strong", s, e) is None
-                and within("er_weak", s, e) is None
-                and within("ip_weak", s, e) is None
-                and not (
-                    # An offer that takes up what they asked for ("cards by Friday") answers
-                    # them; it is not a lecture.
-                    (
-                        within("proposal", s, e) is not None
-                        or (
-                            _COMMITS.search(low, s, e) is not None
-                            and any(s <= sp[0] and sp[1] <= e for sp in offered)
+            if not kind and (
+                repeated
+                or (
+                    _COURTESY.match(core) is None
+                    and _AGENDA.match(core) is None
+                    and within("er_strong", s, e) is None
+                    and within("er_weak", s, e) is None
+                    and within("ip_weak", s, e) is None
+                    and not (
+                        # An offer that takes up what they asked for ("cards by Friday") answers
+                        # them; it is not a lecture.
+                        (
+                            within("proposal", s, e) is not None
+                            or (
+                                _COMMITS.search(low, s, e) is not None
+                                and any(s <= sp[0] and sp[1] <= e for sp in offered)
+                            )
                         )
-                    )
-                    and not ctx.content.isdisjoint(
-                        core_content
-                        if core_content is not None
-                        else _content_of(_WORD.findall(low[s + off : e]))
+                        and not ctx.content.isdisjoint(
+                            core_content
+                            if core_content is not None
+                            else _content_of(_WORD.findall(low[s + off : e]))
+                        )
                     )
                 )
             ):
@@ -1157,7 +1157,10 @@ class AnalyticScorer:
             and refl < n_content_sent
         ):
             main: MainBehaviour = "other"
-        elif open_q + closed_q and (last_kind in ("open", "closed") or not refl):
+        elif open_q + closed_q:
+            # A question with a reflection after it ("How do your evenings go? You said the
+            # gym keeps slipping.") is still what they will answer: the reflection is its
+            # context. AnnoMI codes such turns as questions, whichever comes first.
             main = "question"
         elif refl:
             main = "reflection"

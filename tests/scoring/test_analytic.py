@@ -585,3 +585,23 @@ def test_first_within_finds_the_span_a_scan_would(steps: list[int], s: int, e: i
     spans = [sp for i, sp in enumerate(spans) if i == 0 or sp[1] > spans[i - 1][1]]
     scan = next((sp for sp in spans if sp[0] >= s and sp[1] <= e), None)
     assert _first_within(spans, s, e) == scan
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        (
+            "Most weeks I only drink on Saturdays, with my brother.",
+            "What happens on the other days? You mentioned Saturdays are with your brother.",
+        ),
+        (
+            "I keep skipping the gym after work.",
+            "How do your evenings usually go? You said the gym keeps slipping.",
+        ),
+    ],
+)
+def test_a_question_followed_by_its_context_is_a_question(context: str, reply: str) -> None:
+    # The reflection after the question explains why it is asked; what they answer is the
+    # question (AnnoMI codes such turns as questions, as it does a reflection then a question).
+    sig = S.analyse(context, reply)
+    assert (sig.main_behaviour, sig.reflections, sig.open_questions) == ("question", 1, 1)
