@@ -844,7 +844,10 @@ class AnalyticScorer:
                 kind = "reflection"
                 overlap_only = refl_m is None and core[:3] != "you"
             elif (
-                ctx.content
+                # After a bare "Yeah." or "Mm-hmm." there are no words of theirs to take up: a
+                # short statement about them ("And the evenings are when it gets to you.")
+                # goes on with the reflection they are nodding along to.
+                (ctx.content or (second and ctx.flat != ""))
                 and not _FIRST_PERSON_START.match(core)
                 and not _BARE_VERB_START.match(core)
                 and _SHORT_REFLECTION_WORDS[0] <= core.count(" ") + 1 <= _SHORT_REFLECTION_WORDS[1]

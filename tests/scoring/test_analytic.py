@@ -605,3 +605,24 @@ def test_a_question_followed_by_its_context_is_a_question(context: str, reply: s
     # question (AnnoMI codes such turns as questions, as it does a reflection then a question).
     sig = S.analyse(context, reply)
     assert (sig.main_behaviour, sig.reflections, sig.open_questions) == ("question", 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("context", "reply", "main"),
+    [
+        ("Mm-hmm.", "And the evenings are when that worry gets to you.", "reflection"),
+        ("Yeah.", "-and that keeps your mind busy at night.", "reflection"),
+        ("Right.", "Which leaves your weekends pretty empty.", "reflection"),
+        # Not about them, or the speaker's own plan: no reflection, nod or not.
+        ("Yeah.", "The clinic opens at nine on weekdays.", "other"),
+        ("Yeah.", "I'll send you the form tomorrow.", "other"),
+        # No nod at all (the session opens): a greeting, not a reflection.
+        ("", "Thanks for coming in to see us today, you made it.", "other"),
+    ],
+)
+def test_a_statement_about_them_after_a_nod_goes_on_reflecting(
+    context: str, reply: str, main: str
+) -> None:
+    # After "Yeah." there are no words of theirs to overlap with; a short statement about
+    # them carries on the reflection they are nodding along to (AnnoMI codes it so).
+    assert S.analyse(context, reply).main_behaviour == main
