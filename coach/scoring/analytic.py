@@ -275,7 +275,13 @@ _ASKS_ABOUT = re.compile(
 _HABITUAL = re.compile(r"\W*(?:when|whenever|every time|each time)(?![\w'])")
 # A question asked as a statement: "I'd like to understand where it comes from".
 _INDIRECT_QUESTION = re.compile(
-    r"(?:i'd|i would) (?:like|love) to (?:understand|know|hear) (?:what|why|how|where|more)"
+    r"(?:(?:i'd|i would) (?:like|love) to (?:understand|know|hear) (?:what|why|how|where|more)"
+    # "I'm wondering what happens after your second drink": wondering aloud about them
+    # asks them (MITI). Not "I wonder why they bother with me", musing about oneself.
+    r"|i(?:'m| am| was)? (?:just )?wonder(?:ing|ed)? (?:if|whether|what|how|why|where|when|who)"
+    r"(?=.*(?<![\w'])(?:you|your|you're|you've|you'd|we|we'd)(?![\w']))"
+    # "So, um, tell me a bit about the move": a request to say more, wherever it starts.
+    r"|tell me (?:a (?:little |tiny )?bit |some |more )?(?:more|about|why|what|how|when|where))"
     r"(?![\w'])"
 )
 # Saying what the conversation is for ("I wanted to talk about the last two deadlines")

@@ -626,3 +626,34 @@ def test_a_statement_about_them_after_a_nod_goes_on_reflecting(
     # After "Yeah." there are no words of theirs to overlap with; a short statement about
     # them carries on the reflection they are nodding along to (AnnoMI codes it so).
     assert S.analyse(context, reply).main_behaviour == main
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        ("I stopped going to the choir.", "I'm wondering what changed for you around then."),
+        (
+            "Work has been a lot lately.",
+            "So I wonder if you've noticed what helps on the good days.",
+        ),
+        (
+            "My sister moved out last spring.",
+            "Since you brought it up, tell me a bit about the move.",
+        ),
+        (
+            "I don't know where to start.",
+            "Maybe a good place to begin is, tell me what a normal day looks like.",
+        ),
+    ],
+)
+def test_wondering_aloud_about_them_or_asking_to_hear_more_is_a_question(
+    context: str, reply: str
+) -> None:
+    # MITI codes statements that function as questions as questions.
+    sig = S.analyse(context, reply)
+    assert (sig.main_behaviour, sig.question) == ("question", "open")
+
+
+def test_wondering_about_oneself_asks_them_nothing() -> None:
+    sig = S.analyse("It was a rough week.", "I wonder why they never call me back.")
+    assert (sig.main_behaviour, sig.question, sig.explorations) == ("other", "none", 0)
