@@ -342,6 +342,9 @@ _DECLARATIVE_YOU = re.compile(
     r"you(?:'re|'ve)?\s+(?!(?:know|will|would|can|could|should|shall|might|must|may)\b)"
 )
 _RISING_REFLECTION_WORDS = 10
+# "So you've lived there for how long?", "And about how many a day?": asks for a number or a
+# length wherever the "how" sits (a closed question in MITI), not a reflection asked back.
+_ASKS_AMOUNT = re.compile(r"(?<![\w'])how (?:much|many|often|long|far|old)(?![\w'])")
 # Bare verbs that open an instruction ("Ship it anyway."), never a short reflection.
 _BARE_VERB_START = re.compile(
     r"^(?:ship|send|call|write|give|put|move|cut|push|pull|check|wait|finish|start|drop|fix|use|"
@@ -820,10 +823,13 @@ class AnalyticScorer:
             if is_q or imperative_open:
                 if is_open_start or imperative_open or _OPEN_ANY.search(core):
                     kind = "open"
-                elif is_closed_start and not (
-                    _DECLARATIVE_YOU.match(core) is not None
-                    and core.count(" ") + 1 >= _RISING_REFLECTION_WORDS
-                ):
+                elif (
+                    is_closed_start
+                    and not (
+                        _DECLARATIVE_YOU.match(core) is not None
+                        and core.count(" ") + 1 >= _RISING_REFLECTION_WORDS
+                    )
+                ) or _ASKS_AMOUNT.search(core) is not None:
                     kind = "closed"
                 elif refl_m is not None or (second and len(core) > 12):
                     kind = "reflection"  # a statement with rising intonation ("So you're ...?")

@@ -657,3 +657,24 @@ def test_wondering_aloud_about_them_or_asking_to_hear_more_is_a_question(
 def test_wondering_about_oneself_asks_them_nothing() -> None:
     sig = S.analyse("It was a rough week.", "I wonder why they never call me back.")
     assert (sig.main_behaviour, sig.question, sig.explorations) == ("other", "none", 0)
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        (
+            "We moved in together after the wedding.",
+            "So you've been living with your partner for how long?",
+        ),
+        (
+            "I smoke when I'm stressed, mostly at work.",
+            "And at work you'd smoke about how many in a shift?",
+        ),
+    ],
+)
+def test_asking_how_long_or_how_many_mid_sentence_is_a_closed_question(
+    context: str, reply: str
+) -> None:
+    # Not a reflection asked back: it asks them for a number, wherever the "how" sits.
+    sig = S.analyse(context, reply)
+    assert (sig.main_behaviour, sig.question, sig.reflections) == ("question", "closed", 0)
