@@ -300,7 +300,11 @@ _COURTESY = re.compile(
     r"(?:thanks|thank you|many thanks|i (?:really )?appreciate|good to see|nice to see|"
     r"great to see|good morning|good afternoon|hi|hello)(?![\w'])"
 )
-_FIRST_PERSON_START = re.compile(r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?![\w'])")
+# The speaker's own line, including a plan for the two of them ("We'll get you a referral",
+# "Let's look at the week"): structuring, not a reflection of theirs.
+_FIRST_PERSON_START = re.compile(
+    r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|we'll|we've|we'd|our|let's|let me)(?![\w'])"
+)
 # Sentences that open with an instruction or a lecture marker are advice or information, not
 # a reflection, even when they reuse the other person's words.
 _IMPERATIVE_START = re.compile(

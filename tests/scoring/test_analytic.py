@@ -678,3 +678,16 @@ def test_asking_how_long_or_how_many_mid_sentence_is_a_closed_question(
     # Not a reflection asked back: it asks them for a number, wherever the "how" sits.
     sig = S.analyse(context, reply)
     assert (sig.main_behaviour, sig.question, sig.reflections) == ("question", "closed", 0)
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        ("Sure.", "Great. So, let's look at how your week went with the new routine."),
+        ("Could someone check on me?", "We'll get you set up with a nurse visit."),
+    ],
+)
+def test_a_plan_for_the_two_of_you_is_not_a_reflection(context: str, reply: str) -> None:
+    # "Let's ..." and "We'll ..." structure the session or promise something: the speaker's
+    # own line, as "I'll ..." already was, however much it says "you".
+    assert S.analyse(context, reply).main_behaviour == "other"
