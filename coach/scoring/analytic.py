@@ -275,7 +275,13 @@ _ASKS_ABOUT = re.compile(
 _HABITUAL = re.compile(r"\W*(?:when|whenever|every time|each time)(?![\w'])")
 # A question asked as a statement: "I'd like to understand where it comes from".
 _INDIRECT_QUESTION = re.compile(
-    r"(?:i'd|i would) (?:like|love) to (?:understand|know|hear) (?:what|why|how|where|more)"
+    r"(?:(?:i'd|i would) (?:like|love) to (?:understand|know|hear) (?:what|why|how|where|more)"
+    # "I'm wondering what happens after your second drink": wondering aloud about them
+    # asks them (MITI). Not "I wonder why they bother with me", musing about oneself.
+    r"|i(?:'m| am| was)? (?:just )?wonder(?:ing|ed)? (?:if|whether|what|how|why|where|when|who)"
+    r"(?=.*(?<![\w'])(?:you|your|you're|you've|you'd|we|we'd)(?![\w']))"
+    # "So, um, tell me a bit about the move": a request to say more, wherever it starts.
+    r"|tell me (?:a (?:little |tiny )?bit |some |more )?(?:more|about|why|what|how|when|where))"
     r"(?![\w'])"
 )
 # Saying what the conversation is for ("I wanted to talk about the last two deadlines")
@@ -294,7 +300,11 @@ _COURTESY = re.compile(
     r"(?:thanks|thank you|many thanks|i (?:really )?appreciate|good to see|nice to see|"
     r"great to see|good morning|good afternoon|hi|hello)(?![\w'])"
 )
-_FIRST_PERSON_START = re.compile(r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|our)(?![\w'])")
+# The speaker's own line, including a plan for the two of them ("We'll get you a referral",
+# "Let's look at the week"): structuring, not a reflection of theirs.
+_FIRST_PERSON_START = re.compile(
+    r"^(?:i|i'm|i've|i'd|i'll|my|me|we|we're|we'll|we've|we'd|our|let's|let me)(?![\w'])"
+)
 # Sentences that open with an instruction or a lecture marker are advice or information, not
 # a reflection, even when they reuse the other person's words.
 _IMPERATIVE_START = re.compile(
@@ -336,6 +346,9 @@ _DECLARATIVE_YOU = re.compile(
     r"you(?:'re|'ve)?\s+(?!(?:know|will|would|can|could|should|shall|might|must|may)\b)"
 )
 _RISING_REFLECTION_WORDS = 10
+# "So you've lived there for how long?", "And about how many a day?": asks for a number or a
+# length wherever the "how" sits (a closed question in MITI), not a reflection asked back.
+_ASKS_AMOUNT = re.compile(r"(?<![\w'])how (?:much|many|often|long|far|old)(?![\w'])")
 # Bare verbs that open an instruction ("Ship it anyway."), never a short reflection.
 _BARE_VERB_START = re.compile(
     r"^(?:ship|send|call|write|give|put|move|cut|push|pull|check|wait|finish|start|drop|fix|use|"
@@ -774,7 +787,6 @@ class AnalyticScorer:
         # --- sentence-level questions and reflections
         open_q = closed_q = refl = complex_refl = 0
         q_spans: list[tuple[int, int]] = []
-        last_kind = ""
         n_content_sent = other_sent = 0
         reflected: set[str] = set()
         # Dates, times and amounts offered rather than reported ("by Friday", not "since
@@ -815,10 +827,13 @@ class AnalyticScorer:
             if is_q or imperative_open:
                 if is_open_start or imperative_open or _OPEN_ANY.search(core):
                     kind = "open"
-                elif is_closed_start and not (
-                    _DECLARATIVE_YOU.match(core) is not None
-                    and core.count(" ") + 1 >= _RISING_REFLECTION_WORDS
-                ):
+                elif (
+                    is_closed_start
+                    and not (
+                        _DECLARATIVE_YOU.match(core) is not None
+                        and core.count(" ") + 1 >= _RISING_REFLECTION_WORDS
+                    )
+                ) or _ASKS_AMOUNT.search(core) is not None:
                     kind = "closed"
                 elif refl_m is not None or (second and len(core) > 12):
                     kind = "reflection"  # a statement with rising intonation ("So you're ...?")
@@ -845,7 +860,10 @@ class AnalyticScorer:
                 kind = "reflection"
                 overlap_only = refl_m is None and core[:3] != "you"
             elif (
-                ctx.content
+                # After a bare "Yeah." or "Mm-hmm." there are no words of theirs to take up: a
+                # short statement about them ("And the evenings are when it gets to you.")
+                # goes on with the reflection they are nodding along to.
+                (ctx.content or (second and ctx.flat != ""))
                 and not _FIRST_PERSON_START.match(core)
                 and not _BARE_VERB_START.match(core)
                 and _SHORT_REFLECTION_WORDS[0] <= core.count(" ") + 1 <= _SHORT_REFLECTION_WORDS[1]
@@ -923,28 +941,29 @@ class AnalyticScorer:
                     "complex reflection" if is_complex else "simple reflection",
                     "+",
                 )
-            if kind:
-                last_kind = kind
-            elif repeated or (
-                _COURTESY.match(core) is None
-                and _AGENDA.match(core) is None
-                and within("er_strong", s, e) is None
-                and within("er_weak", s, e) is None
-                and within("ip_weak", s, e) is None
-                and not (
-                    # An offer that takes up what they asked for ("cards by Friday") answers
-                    # them; it is not a lecture.
-                    (
-                        within("proposal", s, e) is not None
-                        or (
-                            _COMMITS.search(low, s, e) is not None
-                            and any(s <= sp[0] and sp[1] <= e for sp in offered)
+            if not kind and (
+                repeated
+                or (
+                    _COURTESY.match(core) is None
+                    and _AGENDA.match(core) is None
+                    and within("er_strong", s, e) is None
+                    and within("er_weak", s, e) is None
+                    and within("ip_weak", s, e) is None
+                    and not (
+                        # An offer that takes up what they asked for ("cards by Friday") answers
+                        # them; it is not a lecture.
+                        (
+                            within("proposal", s, e) is not None
+                            or (
+                                _COMMITS.search(low, s, e) is not None
+                                and any(s <= sp[0] and sp[1] <= e for sp in offered)
+                            )
                         )
-                    )
-                    and not ctx.content.isdisjoint(
-                        core_content
-                        if core_content is not None
-                        else _content_of(_WORD.findall(low[s + off : e]))
+                        and not ctx.content.isdisjoint(
+                            core_content
+                            if core_content is not None
+                            else _content_of(_WORD.findall(low[s + off : e]))
+                        )
                     )
                 )
             ):
@@ -1157,7 +1176,10 @@ class AnalyticScorer:
             and refl < n_content_sent
         ):
             main: MainBehaviour = "other"
-        elif open_q + closed_q and (last_kind in ("open", "closed") or not refl):
+        elif open_q + closed_q:
+            # A question with a reflection after it ("How do your evenings go? You said the
+            # gym keeps slipping.") is still what they will answer: the reflection is its
+            # context. AnnoMI codes such turns as questions, whichever comes first.
             main = "question"
         elif refl:
             main = "reflection"

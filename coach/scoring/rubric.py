@@ -20,7 +20,7 @@ from coach.scoring.types import SKILL_LABELS, SKILLS, Skill
 
 # Bumped when the rubric or the analytic scorer's rules change what a level means, so a
 # replay can tell a score recorded under older rules from a failure to reproduce it.
-RUBRIC_VERSION = "2026.11-30"
+RUBRIC_VERSION = "2026.11-31"
 
 
 @dataclass(frozen=True, slots=True)

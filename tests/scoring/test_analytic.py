@@ -585,3 +585,109 @@ def test_first_within_finds_the_span_a_scan_would(steps: list[int], s: int, e: i
     spans = [sp for i, sp in enumerate(spans) if i == 0 or sp[1] > spans[i - 1][1]]
     scan = next((sp for sp in spans if sp[0] >= s and sp[1] <= e), None)
     assert _first_within(spans, s, e) == scan
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        (
+            "Most weeks I only drink on Saturdays, with my brother.",
+            "What happens on the other days? You mentioned Saturdays are with your brother.",
+        ),
+        (
+            "I keep skipping the gym after work.",
+            "How do your evenings usually go? You said the gym keeps slipping.",
+        ),
+    ],
+)
+def test_a_question_followed_by_its_context_is_a_question(context: str, reply: str) -> None:
+    # The reflection after the question explains why it is asked; what they answer is the
+    # question (AnnoMI codes such turns as questions, as it does a reflection then a question).
+    sig = S.analyse(context, reply)
+    assert (sig.main_behaviour, sig.reflections, sig.open_questions) == ("question", 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("context", "reply", "main"),
+    [
+        ("Mm-hmm.", "And the evenings are when that worry gets to you.", "reflection"),
+        ("Yeah.", "-and that keeps your mind busy at night.", "reflection"),
+        ("Right.", "Which leaves your weekends pretty empty.", "reflection"),
+        # Not about them, or the speaker's own plan: no reflection, nod or not.
+        ("Yeah.", "The clinic opens at nine on weekdays.", "other"),
+        ("Yeah.", "I'll send you the form tomorrow.", "other"),
+        # No nod at all (the session opens): a greeting, not a reflection.
+        ("", "Thanks for coming in to see us today, you made it.", "other"),
+    ],
+)
+def test_a_statement_about_them_after_a_nod_goes_on_reflecting(
+    context: str, reply: str, main: str
+) -> None:
+    # After "Yeah." there are no words of theirs to overlap with; a short statement about
+    # them carries on the reflection they are nodding along to (AnnoMI codes it so).
+    assert S.analyse(context, reply).main_behaviour == main
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        ("I stopped going to the choir.", "I'm wondering what changed for you around then."),
+        (
+            "Work has been a lot lately.",
+            "So I wonder if you've noticed what helps on the good days.",
+        ),
+        (
+            "My sister moved out last spring.",
+            "Since you brought it up, tell me a bit about the move.",
+        ),
+        (
+            "I don't know where to start.",
+            "Maybe a good place to begin is, tell me what a normal day looks like.",
+        ),
+    ],
+)
+def test_wondering_aloud_about_them_or_asking_to_hear_more_is_a_question(
+    context: str, reply: str
+) -> None:
+    # MITI codes statements that function as questions as questions.
+    sig = S.analyse(context, reply)
+    assert (sig.main_behaviour, sig.question) == ("question", "open")
+
+
+def test_wondering_about_oneself_asks_them_nothing() -> None:
+    sig = S.analyse("It was a rough week.", "I wonder why they never call me back.")
+    assert (sig.main_behaviour, sig.question, sig.explorations) == ("other", "none", 0)
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        (
+            "We moved in together after the wedding.",
+            "So you've been living with your partner for how long?",
+        ),
+        (
+            "I smoke when I'm stressed, mostly at work.",
+            "And at work you'd smoke about how many in a shift?",
+        ),
+    ],
+)
+def test_asking_how_long_or_how_many_mid_sentence_is_a_closed_question(
+    context: str, reply: str
+) -> None:
+    # Not a reflection asked back: it asks them for a number, wherever the "how" sits.
+    sig = S.analyse(context, reply)
+    assert (sig.main_behaviour, sig.question, sig.reflections) == ("question", "closed", 0)
+
+
+@pytest.mark.parametrize(
+    ("context", "reply"),
+    [
+        ("Sure.", "Great. So, let's look at how your week went with the new routine."),
+        ("Could someone check on me?", "We'll get you set up with a nurse visit."),
+    ],
+)
+def test_a_plan_for_the_two_of_you_is_not_a_reflection(context: str, reply: str) -> None:
+    # "Let's ..." and "We'll ..." structure the session or promise something: the speaker's
+    # own line, as "I'll ..." already was, however much it says "you".
+    assert S.analyse(context, reply).main_behaviour == "other"
