@@ -229,6 +229,9 @@ EXPLORE_GENERIC: tuple[str, ...] = (
     r"what(?:'s| has) been going on",
     r"care to (?:share|elaborate)",
     r"(?:can|could) you (?:say|tell me) more",
+    # "What's been the hardest part?": about their experience, though it names nothing of it.
+    r"what(?:'s| is| was| has been) (?:been )?the (?:hardest|toughest|worst|most difficult) "
+    r"(?:part|thing|bit)",
 )
 
 # --- Listening: reflections (MITI) ----------------------------------------------------------

@@ -90,6 +90,8 @@ def test_epitome_levels() -> None:
         # A stock opener only invites more.
         ("What makes you feel like this?", 1),
         ("What's been going on lately?", 1),
+        # Asking what has been hardest is about them, though it names nothing they said.
+        ("What has been the hardest part?", 1),
         # Questions about oneself, offers to talk and agreement tags explore nothing.
         ("Why am I even awake at this hour?", 0),
         ("Do you want to talk about it?", 0),
