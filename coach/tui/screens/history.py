@@ -42,6 +42,7 @@ from coach.tui.keys import app_key
 from coach.tui.literal import lit, one_line
 from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.scored_turn import score_style
+from coach.tui.workers import hand_back
 
 OUTCOME_LABELS = {
     "agreement": "agreement",
@@ -329,7 +330,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
             data = compute(self.settings, exam_mode=bool(getattr(self.app, "exam_mode", False)))
         except Exception as exc:  # never crash the app over a history problem
             data = HistoryData(History(), SkillGap(None, {}, 0), None, [one_line(str(exc))])
-        self.app.call_from_thread(self._show, data)
+        hand_back(self, self._show, data)
 
     def _show(self, data: HistoryData) -> None:
         if not self.is_attached:  # dismissed while loading

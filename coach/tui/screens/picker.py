@@ -26,6 +26,7 @@ from coach.tui.hanging import aligned, hanging
 from coach.tui.literal import lit, one_line
 from coach.tui.widgets.footer import KeyFooter
 from coach.tui.widgets.title import TitleBar
+from coach.tui.workers import hand_back
 from coach.wording import counted
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class PickerScreen(Screen[None]):
         from coach.library import load_library
 
         library = load_library(self.coach.settings.user_scenarios_dir)
-        self.app.call_from_thread(self._library_loaded, library, reloaded)
+        hand_back(self, self._library_loaded, library, reloaded)
 
     def _library_loaded(self, library: Library, reloaded: bool = False) -> None:
         self.library = library
@@ -169,7 +170,7 @@ class PickerScreen(Screen[None]):
         from coach.sessions_store import list_sessions
 
         sessions = list_sessions(self.coach.settings.sessions_dir)
-        self.app.call_from_thread(self._recent_loaded, sessions)
+        hand_back(self, self._recent_loaded, sessions)
 
     def _recent_loaded(self, sessions: list[SessionInfo]) -> None:
         self.recent = [s for s in sessions if s.problem is None][:8]
