@@ -386,7 +386,7 @@ class Session:
         header = transcript.header
         try:
             if scenario is None:
-                scenario = _scenario_from_header(header, settings)
+                scenario = scenario_of_transcript(header, settings)
             seed = header.get("seed")
             raw_path = header.get("scenario_path")
             session = cls(
@@ -1258,7 +1258,10 @@ def _usage_from(raw: Mapping[str, Any]) -> Usage:
     )
 
 
-def _scenario_from_header(header: Mapping[str, Any], settings: Settings | None) -> Scenario:
+def scenario_of_transcript(header: Mapping[str, Any], settings: Settings | None) -> Scenario:
+    """The scenario a transcript continues with: the file it was played from when that
+    still exists (a draft outside the library, or one whose id a built-in shares), else
+    its id in the library. Raises `ScenarioNotFound`/`ScenarioError` when neither is there."""
     from coach.library import resolve_scenario
 
     raw_path = header.get("scenario_path")

@@ -25,6 +25,9 @@ class SessionInfo:
     path: Path
     scenario_id: str = ""
     scenario_title: str = ""
+    # The file it was played from, when played by path (a trainer's draft outside the
+    # library): it, not the id, says which scenario continues it.
+    scenario_path: str | None = None
     created_at: str = ""
     backend: str = ""
     model: str = ""
@@ -105,6 +108,7 @@ def summarise(transcript: Transcript) -> SessionInfo:
         path=transcript.path,
         scenario_id=str(header.get("scenario_id", "")),
         scenario_title=str(header.get("scenario_title", "")),
+        scenario_path=str(header["scenario_path"]) if header.get("scenario_path") else None,
         created_at=str(header.get("created_at", "")),
         backend=str(header.get("backend", "")),
         model=str(header.get("model", "")),

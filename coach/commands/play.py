@@ -325,12 +325,12 @@ def _resume(
     force_offline: bool,
 ) -> Session:
     from coach.llm.factory import make_backend
-    from coach.session import Session, _scenario_from_header
+    from coach.session import Session, scenario_of_transcript
     from coach.transcript import read_transcript
 
     header = read_transcript(path).header
     if scenario is None:
-        scenario = _scenario_from_header(header, settings)
+        scenario = scenario_of_transcript(header, settings)
     offline = force_offline or header.get("backend") == "offline" or not settings.use_llm
     seed = header.get("seed") if isinstance(header.get("seed"), int) else None
     backend = make_backend(settings, scenario, seed=seed, offline=offline)

@@ -324,21 +324,20 @@ class PickerScreen(Screen[None]):
         self.continue_session(playable)
 
     def _has_scenario(self, info: SessionInfo) -> bool:
+        if info.scenario_path and Path(info.scenario_path).is_file():
+            return True  # played from its file, as `coach play FILE` resumes it
         return self.library is None or self.library.get(info.scenario_id) is not None
 
     @work(exclusive=True, group="open")
     async def continue_session(self, info: SessionInfo) -> None:
-        from coach.session import Session
-        from coach.transcript import TranscriptError, read_transcript
+        from coach.session import Session, scenario_of_transcript
+        from coach.transcript import read_transcript
         from coach.tui.screens.conversation import ConversationScreen
 
         try:
             header = read_transcript(info.path).header
-            scenario = self.library.get(str(header.get("scenario_id"))) if self.library else None
-            if scenario is None:
-                raise TranscriptError(
-                    f"scenario {header.get('scenario_id')!r} is not in the library"
-                )
+            # The file it was played from first: a trainer's draft may share a built-in's id.
+            scenario = scenario_of_transcript(header, self.coach.settings)
             seed = header.get("seed")
             backend = self.coach.make_backend(scenario, seed if isinstance(seed, int) else 0)
             session = Session.resume(
