@@ -138,9 +138,12 @@ async def test_c_skips_an_interrupted_session_whose_scenario_is_gone(
             await send_and_wait_for_reply(pilot, screen, "What matters most to you here?")
             paths.append(screen.session.path)
     older, newer = paths
-    # The newer session's scenario file was removed from the library since.
+    # The newer session's scenario file was removed from the library since: neither its id
+    # nor the file it was played from is there.
     lines = newer.read_text(encoding="utf-8").splitlines()
     lines[0] = lines[0].replace('"upset-customer-wrong-order"', '"a-removed-scenario"', 1)
+    lines[0] = lines[0].replace("upset-customer-wrong-order.yaml", "a-removed-scenario.yaml", 1)
+    assert "a-removed-scenario.yaml" in lines[0]
     newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     app = make_app()
