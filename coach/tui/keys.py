@@ -5,7 +5,9 @@ Messages, buttons and palette entries say which key to press ("Ctrl+R asks again
 `[keymap]` in the config those texts named keys that no longer did anything, and a keymap that
 gave Ctrl+S to Hint silently left Send on Ctrl+Enter alone, which many terminals cannot send.
 The table below mirrors the screens' BINDINGS (a test keeps the two in step), so checking a
-keymap needs no screen imported at start-up.
+keymap needs no screen imported at start-up. It also says how a narrow terminal's footer names
+a key (`short`), or that it leaves the key out (`wide_only`: it stays in F1 help and the
+command palette).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class Rebindable:
     keys: str  # Textual's form: "ctrl+s,ctrl+enter"
     what: str
     where: str  # "app" bindings work on every screen
+    short: str = ""  # the footer's name for it below 100 columns; "" = `what`
+    wide_only: bool = False  # left out of the footer below 100 columns
 
 
 BINDINGS: dict[str, Rebindable] = {
@@ -33,15 +37,15 @@ BINDINGS: dict[str, Rebindable] = {
     "continue": Rebindable("c", "Continue", "picker"),
     "picker.reload": Rebindable("f5,ctrl+r", "Reload scenarios", "picker"),
     "send": Rebindable("ctrl+s,ctrl+enter", "Send", "conversation"),
-    "cancel": Rebindable("escape", "Stop reply", "conversation"),
+    "cancel": Rebindable("escape", "Stop reply", "conversation", short="Stop"),
     "hint": Rebindable("ctrl+t", "Hint", "conversation"),
     "retry": Rebindable("ctrl+r", "Retry", "conversation"),
     "rewind": Rebindable("ctrl+b", "Rewind", "conversation"),
-    "exam": Rebindable("ctrl+o", "Exam mode", "conversation"),
+    "exam": Rebindable("ctrl+o", "Exam mode", "conversation", wide_only=True),
     "finish": Rebindable("ctrl+g", "Finish", "conversation"),
-    "export_md": Rebindable("m", "Export Markdown", "debrief"),
-    "export_html": Rebindable("x", "Export HTML", "debrief"),
-    "retry_scenario": Rebindable("r", "Retry scenario", "debrief"),
+    "export_md": Rebindable("m", "Export Markdown", "debrief", short="Markdown"),
+    "export_html": Rebindable("x", "Export HTML", "debrief", short="HTML"),
+    "retry_scenario": Rebindable("r", "Retry scenario", "debrief", short="Retry"),
     "home": Rebindable("escape,q", "Home", "debrief"),
     "history.play": Rebindable("p", "Play recommended", "history"),
     "history.reload": Rebindable("r", "Reload", "history"),
@@ -67,6 +71,18 @@ def key_label(keys: str) -> str:
         return first  # a plain letter key stays as typed: "h", "B"
     parts = first.split("+")
     return "+".join(_NAMES.get(p, p.upper() if len(p) == 1 else p.capitalize()) for p in parts)
+
+
+def footer_name(binding_id: str | None, description: str, *, narrow: bool) -> str | None:
+    """How the footer names the key of `binding_id` (its binding's `description` otherwise):
+    at 80 columns the conversation's keys ran past the edge while a reply streamed, so a
+    narrow footer says "Stop" for "Stop reply" and leaves out Exam mode (None)."""
+    rebindable = BINDINGS.get(binding_id or "")
+    if not narrow or rebindable is None:
+        return description
+    if rebindable.wide_only:
+        return None
+    return rebindable.short or description
 
 
 def keys_of(binding_id: str, keymap: Mapping[str, str]) -> str:

@@ -15,6 +15,7 @@ from coach.tui.screens.history import HistoryScreen, ScoreStrip
 from coach.tui.screens.replay_viewer import ReplayViewerScreen
 
 try:
+    from ._footer import cut_keys, footer_keys
     from ._history_helpers import (
         ScreenApp,
         plain,
@@ -25,6 +26,7 @@ try:
         write_transcript,
     )
 except ImportError:  # tests/tui without __init__.py
+    from _footer import cut_keys, footer_keys  # type: ignore[no-redef]
     from _history_helpers import (  # type: ignore[no-redef]
         ScreenApp,
         plain,
@@ -112,6 +114,25 @@ async def test_enter_opens_the_replay_viewer_on_the_selected_session() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
+
+
+async def test_the_footer_names_the_replay_key_and_it_opens_the_replay_viewer() -> None:
+    # The focused table's own, hidden Enter binding shadowed the screen's: the footer never
+    # said which key opens a session.
+    s = settings()
+    paths = await standard_history(s)
+    screen = HistoryScreen(s)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot, screen)
+        await pilot.pause()
+        assert ("⏎", "Replay") in footer_keys(app)
+        assert cut_keys(app) == []
+        await pilot.press("enter")
+        await pilot.pause()
+        viewer = app.screen
+        assert isinstance(viewer, ReplayViewerScreen)
+        assert viewer.path == paths[4]  # the newest, where the cursor starts
 
 
 async def test_empty_history_explains_itself_and_still_recommends() -> None:

@@ -13,12 +13,18 @@ from textual.widgets import Static
 
 from coach.settings import Settings
 from coach.tui.screens.help import HelpScreen, class_bindings
+from coach.tui.screens.history import HistoryScreen
 from coach.tui.screens.replay_viewer import ReplayViewerScreen
 
 try:
-    from ._history_helpers import plain
+    from ._history_helpers import plain, settings, standard_history, wait_loaded
 except ImportError:  # tests/tui without __init__.py
-    from _history_helpers import plain  # type: ignore[no-redef]
+    from _history_helpers import (  # type: ignore[no-redef]
+        plain,
+        settings,
+        standard_history,
+        wait_loaded,
+    )
 
 
 class KeysApp(App[None]):
@@ -67,3 +73,22 @@ async def test_help_lists_current_screen_all_screens_keymap_and_files(tmp_path: 
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ReplayViewerScreen)
+
+
+async def test_a_key_the_screen_and_its_focused_field_both_bind_is_listed_once(
+    tmp_path: Path,
+) -> None:
+    # History's table binds Enter (Replay) itself so that its footer names it.
+    s = settings()
+    await standard_history(s)
+    app = KeysApp(tmp_path, {})
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = HistoryScreen(s)
+        app.push_screen(screen)
+        await wait_loaded(pilot, screen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        current = plain(app.screen.query_one("#help-current", Static))
+        assert current.startswith("This screen: History & progress")
+        assert current.count("Replay") == 1

@@ -404,8 +404,8 @@ class ConversationScreen(Screen[None]):
         # Retry with nothing to stop or retry pushed Finish and Quit off the line.
         if action == "cancel_reply":
             return self.streaming
-        if action == "retry":
-            return self.session.needs_retry or bool(self.session.unscored)
+        if action == "retry":  # while a reply streams there is nothing to retry yet
+            return not self.streaming and (self.session.needs_retry or bool(self.session.unscored))
         return True
 
     def action_cancel_reply(self) -> None:

@@ -131,14 +131,22 @@ class HelpScreen(ModalScreen[None]):
     def _fill(self) -> None:
         below = self._screen_below()
         current = Text(end="")
-        if below is not None and class_bindings(type(below), own_only=True):
+        screen_rows = class_bindings(type(below), own_only=True) if below is not None else []
+        if below is not None and screen_rows:
             title = self._title_of(type(below))
             current.append(f"This screen: {title}\n", style="bold underline")
-            current.append_text(self._rows(class_bindings(type(below), own_only=True)))
+            current.append_text(self._rows(screen_rows))
             focused = below.focused
-            if focused is not None and class_bindings(type(focused), own_only=True):
+            # Not twice: History's table binds Enter (Replay) itself, for its footer.
+            said = {(self.keys_of(b), b.description) for b in screen_rows}
+            field_rows = [
+                b
+                for b in (class_bindings(type(focused), own_only=True) if focused else [])
+                if (self.keys_of(b), b.description) not in said
+            ]
+            if field_rows:
                 current.append("\nIn the focused field\n", style="bold")
-                current.append_text(self._rows(class_bindings(type(focused), own_only=True)))
+                current.append_text(self._rows(field_rows))
         self.query_one("#help-current", Static).update(current)
         app_keys = heading("Everywhere")
         app_keys.append_text(self._rows(class_bindings(type(self.app))))

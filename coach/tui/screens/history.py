@@ -182,6 +182,14 @@ def _sort_key(cell: object) -> tuple[int, float, str]:
         return (1, 0.0, text.casefold())
 
 
+class SessionTable(DataTable[Text]):
+    """The sessions, one a row, whose Enter the footer names: DataTable's own Enter binding is
+    hidden, and as the focused widget's it shadowed the screen's, so "Replay" never showed.
+    Enter selects the row, and the screen opens it in the replay viewer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Replay")]
+
+
 class HistoryScreen(Screen[PlayRequest | None]):
     """Past sessions, progress per skill, the skill gap and the recommended next scenario.
 
@@ -261,8 +269,7 @@ class HistoryScreen(Screen[PlayRequest | None]):
                     yield Static(Text("Self-gap"), classes="chart-label")
                     yield ScoreStrip(signed=True, id="spark-gap")
                     yield Static(Text(""), id="last-gap", classes="chart-value")
-        table: DataTable[Text] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield SessionTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(Text(""), id="history-empty")
         yield Static(Text(""), id="history-warnings")
         yield KeyFooter()
