@@ -67,6 +67,10 @@ async def test_learner_path(
         # The turn and the counterpart's state come first: a narrow terminal cuts the end
         # (at 80 columns it cut "trust 40 · tension" before its number).
         assert status.startswith("turn 0/") and status.index("tension") < status.index("offline")
+        # The counterpart's mood, never the trainer's stage id.
+        assert f"· {session.state.mood} │" in status
+        stages = session.scenario.offline_script.stages
+        assert all(f" {stage.id} " not in status for stage in stages)
 
         # Five turns; Enter in the input is a newline, Ctrl+S sends.
         for n, line in enumerate(LINES, start=1):

@@ -609,7 +609,9 @@ class ConversationScreen(Screen[None]):
         if s.scenario.show_state:
             st = s.state
             parts.append(f" │ trust {st.trust} · tension {st.tension} · ")
-            parts.append((one_line(st.stage, 30), ""))
+            # Their mood ("guarded", "warm"), not the stage id: stages are the trainer's
+            # script ("needs", "deal"), which the guide keeps from the learner.
+            parts.append((one_line(st.mood, 30), ""))
         if self.streaming:
             parts.append((f" │ replying… {self.coach.key('cancel')} stops", "italic"))
         if self.coach.exam_mode:
