@@ -601,6 +601,12 @@ def duplicate_id_problems(loaded: Iterable[LoadedScenario]) -> list[Problem]:
     return problems
 
 
+_YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+
+
 def scenario_files(folder: Path) -> Iterator[Path]:
     if folder.is_dir():
-        yield from sorted(p for p in folder.glob("*.y*ml") if p.is_file())
+        # "Shift Swap.YAML" from a Windows editor counts; so does ".yml".
+        yield from sorted(
+            p for p in folder.iterdir() if p.suffix.lower() in _YAML_SUFFIXES and p.is_file()
+        )

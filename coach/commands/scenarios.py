@@ -118,7 +118,7 @@ def _list(args: argparse.Namespace) -> int:
             origin = "" if library.is_builtin(s.id) else "  (yours)"
             print(
                 f"{s.id:<{width}}  {s.difficulty.value:<12}  {s.category.value:<22}  "
-                f"{s.title}{origin}"
+                f"{' '.join(s.title.split())}{origin}"  # a `title: |` block is one row
             )
         print(counted(len(rows), "scenario"), file=sys.stderr)
     for problem in library.problems:

@@ -54,6 +54,22 @@ def test_users_own_scenarios_join_the_library(coach_home: Path) -> None:
     assert any("broken.yaml" in m and "YAML syntax error" in m for m in messages)
 
 
+def test_windows_style_names_and_a_folded_title_list_as_one_row_each(
+    coach_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "Shift Swap.YAML" from a Windows editor was silently ignored, and a `title: |` block
+    # broke the list's table (its second line started at column 0).
+    user_dir = coach_home / "scenarios"
+    user_dir.mkdir()
+    text = next(builtin_dir("scenarios").glob("*.yaml")).read_text()
+    text = re.sub(r"(?m)^id: .*$", "id: shift-swap", text, count=1)
+    text = re.sub(r"(?m)^title: .*$", "title: |\n  Asking a colleague\n  to swap a shift", text)
+    (user_dir / "Shift Swap.YAML").write_text(text)
+    assert main(["scenarios", "list"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "shift-swap" in line]
+    assert len(rows) == 1 and rows[0].endswith("Asking a colleague to swap a shift  (yours)")
+
+
 def test_resolve_by_id_path_and_misspelling(tmp_path: Path) -> None:
     first = sorted(builtin_dir("scenarios").glob("*.yaml"))[0]
     by_path = resolve_scenario(str(shutil.copy(first, tmp_path / "x.yaml")))
