@@ -138,7 +138,12 @@ _LEAD = re.compile(
 # not being offered.
 _REPORTING = re.compile(
     r"(?<![\w'])(?:has been|have been|had|was|were|'ve been|haven't|hasn't|hadn't|didn't|since|"
-    r"ago|last|sounds? like|you're|you've|you are|you have|you said|you mentioned|you told)"
+    r"ago|last|sounds? like|you're|you've|you are|you have|you said|you mentioned|you told|"
+    # "That sounds exhausting, three extra shifts this month": a feeling named about the
+    # figure, not a figure offered.
+    r"(?:sounds?|seems?|must be|must have been) (?:so |really |very |pretty )?(?:exhausting|"
+    r"hard|tough|difficult|frustrating|stressful|awful|draining|overwhelming|unfair|rough|"
+    r"brutal|a lot))"
     r"(?![\w'])"
 )
 

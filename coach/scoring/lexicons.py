@@ -595,6 +595,9 @@ CONFRONT: tuple[str, ...] = (
     r"grow up",
     r"man up",
     r"how (?:could|can) you (?:not|be so)",
+    # A label given as an order: "Don't be selfish", "Stop being so difficult".
+    r"(?:don'?t|do not|stop) (?:be|being) (?:so )?(?:selfish|ridiculous|silly|stupid|"
+    r"unreasonable|dramatic|difficult|childish|lazy|petty|like that)",
     r"don'?t you know",
     r"excuses?",
     r"told you so",
@@ -652,6 +655,12 @@ PRESSURE: tuple[str, ...] = (
     r"like it or not",
     r"end of (?:story|discussion)",
     r"not up for (?:debate|discussion)",
+    # A demand for the speaker's own sake, not advice: "You have to take my Saturday",
+    # "You need to cover for me".
+    r"you (?:have to|need to|must|'ve got to|gotta) (?:\w+ ){1,3}(?:my|me|for me|for us|our)",
+    r"just say yes",
+    r"you owe me",
+    r"(?:i )?do(?:n'?t| not) have time for (?:this|that|it)",
 )
 
 # A concrete offer or next step (negotiation and feedback scenarios reward these).

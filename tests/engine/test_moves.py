@@ -85,3 +85,32 @@ def test_blame_and_apology_read_as_the_scenario_docs_say() -> None:
     assert [m is Move.blame for m in moves.values()] == [True] * 4 + [False] * 4, moves
     assert moves["I apologise, you should have been told what was happening."] is Move.acknowledge
     assert moves["Two hours with no word, that must have really hurt."] is Move.acknowledge
+
+
+def test_demands_for_oneself_push_and_advice_for_them_does_not() -> None:
+    # "You have to take my Saturday" read as neutral advice, "don't be selfish" as nothing:
+    # the trainer guide's pushy learner never made the counterpart walk out.
+    classifier = MoveClassifier()
+    context = "Hi. If this is another shift swap, I'm telling you now, I'm shattered."
+    assert classifier.classify(context, "You have to take my Saturday.") is Move.pressure
+    assert classifier.classify(context, "You need to cover for me.") is Move.pressure
+    assert classifier.classify(context, "Just say yes, I don't have time for this.") is (
+        Move.pressure
+    )
+    assert classifier.classify(context, "You owe me, I covered for you last year.") is (
+        Move.pressure
+    )
+    assert classifier.classify(context, "Come on, don't be selfish.") is Move.blame
+    # Telling them to look after themselves is advice, not a demand on them.
+    assert classifier.classify(context, "You have to look after yourself.") is not Move.pressure
+
+
+def test_a_figure_inside_a_named_feeling_is_reported_not_offered() -> None:
+    # "three extra shifts this month" read as terms on offer: "Straight to the ask, then."
+    classifier = MoveClassifier()
+    context = "Hi. If this is another shift swap, I'm telling you now, I'm shattered."
+    reply = "That sounds exhausting, three extra shifts this month."
+    assert classifier.classify(context, reply) is not Move.proposal
+    assert classifier.classify(context, "I can take your Sunday shift this month.") is (
+        Move.proposal
+    )
