@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from coach.llm.offline import OfflineBackend
+from coach.scenario import Scenario
+from coach.scoring.analytic import AnalyticScorer
+from coach.session import Phase, Session
+
 SSE_DIR = Path(__file__).parent / "sse"
 FAKE_KEY = "sk-test-FAKEKEY-0123456789abcdefXYZ"
 BASE_URL = "http://llm.test/v1"
@@ -44,3 +49,20 @@ DISMISSIVE = [
 def sse(name: str) -> bytes:
     """A recorded SSE stream from tests/engine/sse/."""
     return (SSE_DIR / name).read_bytes()
+
+
+async def play(scenario: Scenario, lines: list[str], tmp_path: Path, seed: int = 1) -> Session:
+    """Play `lines` offline with `seed` until the session ends (or end it after them)."""
+    path = tmp_path / f"{scenario.id}-{seed}-{lines[0][:8]}.jsonl"
+    session = Session(
+        scenario, OfflineBackend(scenario, seed=seed), AnalyticScorer(), path, seed=seed
+    )
+    await session.start()
+    for line in lines:
+        if session.phase is Phase.ended:
+            break
+        await session.send(line).run()
+    if session.phase is not Phase.ended:
+        await session.end()
+    await session.aclose()
+    return session

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from coach.llm.offline import OfflineBackend
 from coach.scenario import Outcome
 from coach.scenario_loader import load_file
-from coach.scoring.analytic import AnalyticScorer
-from coach.session import Phase, Session
+from coach.session import Phase
+
+from .helpers import play
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "scenarios.md"
 
@@ -48,29 +48,13 @@ def _example(tmp_path: Path) -> Path:
     return path
 
 
-async def _play(path: Path, lines: list[str], tmp_path: Path, seed: int) -> Session:
-    scenario = load_file(path).scenario
-    session = Session(
-        scenario,
-        OfflineBackend(scenario, seed=seed),
-        AnalyticScorer(),
-        tmp_path / f"{seed}-{lines[0][:6]}.jsonl",
-        seed=seed,
-    )
-    await session.start()
-    for line in lines:
-        if session.phase is Phase.ended:
-            break
-        await session.send(line).run()
-    await session.aclose()
-    return session
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_listening_then_proposing_agrees_in_four_to_seven_turns(
     tmp_path: Path, seed: int
 ) -> None:
-    session = await _play(_example(tmp_path), LISTENS_THEN_PROPOSES, tmp_path, seed)
+    session = await play(
+        load_file(_example(tmp_path)).scenario, LISTENS_THEN_PROPOSES, tmp_path, seed
+    )
     assert session.phase is Phase.ended and session.outcome is Outcome.agreement
     assert 4 <= session.turn_count <= 7
 
@@ -79,6 +63,6 @@ async def test_listening_then_proposing_agrees_in_four_to_seven_turns(
 async def test_demanding_then_guilt_tripping_walks_out_within_four(
     tmp_path: Path, seed: int
 ) -> None:
-    session = await _play(_example(tmp_path), PUSHES, tmp_path, seed)
+    session = await play(load_file(_example(tmp_path)).scenario, PUSHES, tmp_path, seed)
     assert session.phase is Phase.ended and session.outcome is Outcome.walk_out
     assert session.turn_count <= 4

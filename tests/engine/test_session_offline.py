@@ -25,7 +25,7 @@ from coach.session import (
 from coach.transcript import read_transcript
 from tests.fake_scorers import FlakyScorer
 
-from .helpers import DISMISSIVE, EMPATHETIC
+from .helpers import DISMISSIVE, EMPATHETIC, play
 
 RANK = {
     Outcome.agreement: 4,
@@ -34,22 +34,6 @@ RANK = {
     Outcome.learner_ended: 1,
     Outcome.walk_out: 0,
 }
-
-
-async def play(scenario: Scenario, lines: list[str], tmp_path: Path, seed: int = 1) -> Session:
-    path = tmp_path / f"{scenario.id}-{seed}-{lines[0][:8]}.jsonl"
-    session = Session(
-        scenario, OfflineBackend(scenario, seed=seed), AnalyticScorer(), path, seed=seed
-    )
-    await session.start()
-    for line in lines:
-        if session.phase is Phase.ended:
-            break
-        await session.send(line).run()
-    if session.phase is not Phase.ended:
-        await session.end()
-    await session.aclose()
-    return session
 
 
 async def test_library_has_ten_scenarios(scenarios: list[Scenario]) -> None:
