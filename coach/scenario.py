@@ -65,19 +65,22 @@ class Outcome(StrEnum):
 
 
 Percent = Annotated[int, Field(ge=0, le=100)]
-Lines = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+# Text a person reads or the engine uses: after stripping, it must not be empty (a blank
+# counterpart name validated, then crashed every session that named them).
+Text = Annotated[str, Field(min_length=1)]
+Lines = Annotated[list[Text], Field(min_length=1)]
 
 
 class LearnerBrief(_Strict):
-    role: str = Field(description="Who the learner plays, e.g. 'Team lead at a logistics firm'.")
-    goal: str = Field(description="What the learner is trying to achieve in the conversation.")
-    brief: str = Field(description="What the learner knows going in (facts, constraints).")
+    role: Text = Field(description="Who the learner plays, e.g. 'Team lead at a logistics firm'.")
+    goal: Text = Field(description="What the learner is trying to achieve in the conversation.")
+    brief: Text = Field(description="What the learner knows going in (facts, constraints).")
 
 
 class HiddenInfo(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id used by the script.")
-    fact: str = Field(description="What the counterpart knows but does not say at first.")
-    reveal_when: str = Field(
+    fact: Text = Field(description="What the counterpart knows but does not say at first.")
+    reveal_when: Text = Field(
         description="When the counterpart would reveal it (read by the LLM persona), "
         "e.g. 'the learner asks about their workload without blaming them'."
     )
@@ -86,25 +89,25 @@ class HiddenInfo(_Strict):
 class CounterpartState(_Strict):
     trust: Percent = Field(50, description="0 = none, 100 = complete trust in the learner.")
     tension: Percent = Field(50, description="0 = calm, 100 = about to walk out.")
-    mood: str = Field("neutral", description="A word for the starting emotion, e.g. 'angry'.")
+    mood: Text = Field("neutral", description="A word for the starting emotion, e.g. 'angry'.")
 
 
 class Counterpart(_Strict):
-    name: str
-    role: str
-    personality: str
-    speaking_style: str = Field(description="How they talk: sentence length, tone, idioms.")
-    background: str = Field(description="Their situation and history, as they see it.")
-    interests: list[str] = Field(
+    name: Text
+    role: Text
+    personality: Text
+    speaking_style: Text = Field(description="How they talk: sentence length, tone, idioms.")
+    background: Text = Field(description="Their situation and history, as they see it.")
+    interests: list[Text] = Field(
         default_factory=list, description="What they really care about (may be unstated)."
     )
     hidden_information: list[HiddenInfo] = Field(default_factory=list)
     initial_state: CounterpartState = Field(default_factory=CounterpartState)
-    moved_by: list[str] = Field(
+    moved_by: list[Text] = Field(
         default_factory=list,
         description="What lowers tension and builds trust, in plain words (for the LLM persona).",
     )
-    triggered_by: list[str] = Field(
+    triggered_by: list[Text] = Field(
         default_factory=list,
         description="What raises tension and costs trust, in plain words (for the LLM persona).",
     )
@@ -112,8 +115,8 @@ class Counterpart(_Strict):
 
 class Objective(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    description: str
-    reached_at_stage: str | None = Field(
+    description: Text
+    reached_at_stage: Text | None = Field(
         None,
         description="Offline script: the objective counts as met when this stage is reached.",
     )
@@ -216,10 +219,10 @@ class Replies(_Strict):
 class Stage(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str = Field("", description="What happens in this stage (for trainers).")
-    on_enter: str | None = Field(
+    on_enter: Text | None = Field(
         None, description="Said once when the conversation enters this stage."
     )
-    reveals: list[str] = Field(
+    reveals: list[Text] = Field(
         default_factory=list, description="Hidden-information ids revealed on entering."
     )
     replies: Replies
@@ -231,9 +234,9 @@ class Stage(_Strict):
 
 
 class Endings(_Strict):
-    agreement: str = Field(description="The counterpart's last line when the goal is reached.")
-    walk_out: str = Field(description="The counterpart's last line when they walk out.")
-    impasse: str = Field(description="The counterpart's last line when turns run out.")
+    agreement: Text = Field(description="The counterpart's last line when the goal is reached.")
+    walk_out: Text = Field(description="The counterpart's last line when they walk out.")
+    impasse: Text = Field(description="The counterpart's last line when turns run out.")
 
 
 class OfflineScript(_Strict):
@@ -265,7 +268,7 @@ class Scenario(_Strict):
         description="Skills in focus: empathy, active_listening, clarity."
     )
     difficulty: Difficulty
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Text] = Field(default_factory=list)
     learner: LearnerBrief
     counterpart: Counterpart
     opening_line: str = Field(min_length=1, description="The counterpart's first words.")

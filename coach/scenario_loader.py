@@ -372,6 +372,23 @@ def _scalar_hint(value: Any) -> str:
     return ""
 
 
+def _is_blank(err: Any) -> bool:
+    """Text that is empty or only spaces (stripped before the length is checked)."""
+    ctx = err.get("ctx") or {}
+    return bool(err["type"] == "string_too_short" and ctx.get("min_length") == 1)
+
+
+def _empty_text(loc: Loc) -> str:
+    """What to do about an empty value at `loc`."""
+    if loc and isinstance(loc[-1], int):
+        return "this item is empty; write some text, or remove the item"
+    model = _model_at(loc[:-1])
+    info = model.model_fields.get(str(loc[-1])) if model and loc else None
+    if info is not None and not info.is_required():
+        return "the value is empty; write some text after the colon, or leave the key out"
+    return "the value is empty; write some text after the colon"
+
+
 def _validation_problems(
     path: str, exc: ValidationError, marks: _Marks, data: Any
 ) -> list[Problem]:
@@ -406,10 +423,8 @@ def _validation_problems(
                 # offending value, which the message quotes.
                 line, col = _position_of_quoted(text, marks, data) or (line, col)
             message = f"{_where(loc, data)}: {text}" if loc else text
-            if kind == "string_type" and err.get("input") is None:
-                message = (
-                    f"{_where(loc, data)}: the value is empty; write some text after the colon"
-                )
+            if (kind == "string_type" and err.get("input") is None) or _is_blank(err):
+                message = f"{_where(loc, data)}: {_empty_text(loc)}"
             elif kind == "string_type":
                 message += _scalar_hint(err.get("input"))
             if kind in ("enum", "literal_error") and isinstance(err.get("input"), str):

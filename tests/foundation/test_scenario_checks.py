@@ -1,0 +1,144 @@
+"""Checks a QA pass found missing: files that validated and then crashed or misbehaved.
+
+Every message is asserted whole, as `FILE:LINE:COL: message`, because trainers act on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from coach.cli import main
+from coach.llm.offline import OfflineBackend
+from coach.scenario_loader import ScenarioError, load_file
+from coach.scoring.analytic import AnalyticScorer
+from coach.session import Phase, Session
+
+HERE = Path(__file__).parent
+STARTER = HERE / "valid_starter.yaml"
+
+
+def _edited(tmp_path: Path, *changes: tuple[str, str], name: str = "edited.yaml") -> Path:
+    text = STARTER.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _validate(capsys: pytest.CaptureFixture[str], *paths: Path) -> tuple[int, list[str]]:
+    code = main(["scenarios", "validate", *map(str, paths)])
+    return code, capsys.readouterr().out.splitlines()
+
+
+# ---- 1. empty or blank text
+
+EMPTY = "the value is empty; write some text after the colon"
+EMPTY_OPTIONAL = EMPTY + ", or leave the key out"
+EMPTY_ITEM = "this item is empty; write some text, or remove the item"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("name: Sam", 'name: " "', f"24:9: counterpart.name: {EMPTY}"),
+        ("name: Sam", 'name: ""', f"24:9: counterpart.name: {EMPTY}"),
+        ("title: Ask a colleague to swap a shift", 'title: "  "', f"8:8: title: {EMPTY}"),
+        ("mood: irritated", "mood: ''", f"36:49: counterpart.initial_state.mood: {EMPTY_OPTIONAL}"),
+        (
+            "description: Understand why Sam is reluctant.",
+            'description: " "',
+            f"44:18: objectives[understand].description: {EMPTY}",
+        ),
+        (
+            'on_enter: "Look, I am not saying no. I just need something back for once."',
+            'on_enter: ""',
+            f"68:17: offline_script.stages[needs].on_enter: {EMPTY_OPTIONAL}",
+        ),
+        (
+            'default: ["What are you offering, then?"]',
+            'default: [" "]',
+            f"70:19: offline_script.stages[needs].replies.default.0: {EMPTY_ITEM}",
+        ),
+        (
+            'walk_out: "You know what, ask someone else."',
+            'walk_out: " "',
+            f"81:15: offline_script.endings.walk_out: {EMPTY}",
+        ),
+        ("guilt trips]", '""]', f"38:48: counterpart.triggered_by.1: {EMPTY_ITEM}"),
+    ],
+    ids=["blank-name", "empty", "title", "mood", "objective", "on-enter", "reply", "end", "item"],
+)  # fmt: skip
+def test_empty_or_blank_text_is_refused_where_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, said: str
+) -> None:
+    # A blank counterpart name validated, then every session crashed naming them.
+    path = _edited(tmp_path, (old, new))
+    assert _validate(capsys, path) == (1, [f"{path}:{said}"])
+
+
+def test_every_required_text_field_refuses_blank_text(tmp_path: Path) -> None:
+    # Each human-text field the engine, the prompts or a screen use: one problem each.
+    fields = {
+        "summary: >-": "summary",
+        "  role: Nurse on": "learner.role",
+        "  goal:": "learner.goal",
+        "  brief: >-": "learner.brief",
+        "  role: Nurse,": "counterpart.role",
+        "  personality:": "counterpart.personality",
+        "  speaking_style:": "counterpart.speaking_style",
+        "  background:": "counterpart.background",
+        "      fact:": "counterpart.hidden_information[wants-next-weekend].fact",
+        "      reveal_when:": "counterpart.hidden_information[wants-next-weekend].reveal_when",
+        "opening_line:": "opening_line",
+        "    agreement:": "offline_script.endings.agreement",
+        "    impasse:": "offline_script.endings.impasse",
+    }
+    lines = STARTER.read_text(encoding="utf-8").splitlines()
+    for start in fields:
+        (index,) = [i for i, line in enumerate(lines) if line.startswith(start)]
+        key = start.split(":")[0]
+        lines[index] = f'{key}: "  "'
+        # The folded text under `>-` goes too.
+        continued = {"summary: >-": 2, "  brief: >-": 1}.get(start, 0)
+        del lines[index + 1 : index + 1 + continued]
+    path = tmp_path / "blank.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_file(path)
+    assert [p.message for p in info.value.problems] == [f"{w}: {EMPTY}" for w in fields.values()]
+
+
+def test_a_blank_name_in_a_scenario_built_in_code_does_not_crash_a_session(
+    tmp_path: Path,
+) -> None:
+    # Defence in depth: model_copy skips validation, as code building a scenario might.
+    scenario = load_file(STARTER).scenario
+    nameless = scenario.model_copy(
+        update={"counterpart": scenario.counterpart.model_copy(update={"name": " "})}
+    )
+
+    async def walk_out() -> tuple[Session, str]:
+        session = Session(
+            nameless,
+            OfflineBackend(nameless, seed=1),
+            AnalyticScorer(),
+            tmp_path / "t.jsonl",
+            seed=1,
+        )
+        await session.start()
+        hint = session.offline_hint()
+        for line in ["Calm down, it's not a big deal.", "This is your fault."] * 4:
+            if session.phase is Phase.ended:
+                break
+            await session.send(line).run()
+        return session, hint
+
+    session, hint = asyncio.run(walk_out())
+    assert hint
+    assert session.phase is Phase.ended
+    assert session.end_reason.endswith("the other person walked out"), session.end_reason
