@@ -6,6 +6,7 @@ or duplicate user file never hides the rest of the library; it is kept as a prob
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,31 @@ class Library:
         return scenario_id in self.builtin_ids
 
 
+def builtin_id_problem(item: LoadedScenario, builtin: Iterable[LoadedScenario]) -> Problem | None:
+    """A file that is not itself built in but reuses a built-in scenario's id: the library
+    would skip it, so `validate` must not pass it silently."""
+    for other in builtin:
+        if other.scenario.id == item.scenario.id and other.path.resolve() != item.path.resolve():
+            return Problem(
+                str(item.path),
+                *item.id_position,
+                f"id {item.scenario.id!r} is already a built-in scenario's id; choose another "
+                "id (in your scenarios folder this file would be skipped)",
+            )
+    return None
+
+
+def builtin_scenarios() -> list[LoadedScenario]:
+    """The scenarios that ship with coach (all valid: a test checks them)."""
+    found = []
+    for path in scenario_files(builtin_dir("scenarios")):
+        try:
+            found.append(load_file(path))
+        except ScenarioError:
+            continue
+    return found
+
+
 def load_library(user_dir: Path | None = None) -> Library:
     """Built-in scenarios first, then the user's; a user file reusing an id is skipped."""
     library = Library()
@@ -64,7 +90,8 @@ def load_library(user_dir: Path | None = None) -> Library:
     user_entries = library.entries
     library.entries = []
     for entry in [*builtin, *user_entries]:
-        duplicates = duplicate_id_problems([*library.entries, entry])
+        clash = builtin_id_problem(entry, builtin) if entry not in builtin else None
+        duplicates = [clash] if clash else duplicate_id_problems([*library.entries, entry])
         if duplicates:
             library.problems.extend(duplicates)
         else:

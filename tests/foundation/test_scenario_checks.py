@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from coach.cli import main
+from coach.library import load_library
 from coach.llm.offline import OfflineBackend
+from coach.resources import builtin_dir
 from coach.scenario_loader import ScenarioError, load_file
 from coach.scoring.analytic import AnalyticScorer
 from coach.session import Phase, Session
@@ -142,3 +144,25 @@ def test_a_blank_name_in_a_scenario_built_in_code_does_not_crash_a_session(
     assert hint
     assert session.phase is Phase.ended
     assert session.end_reason.endswith("the other person walked out"), session.end_reason
+
+
+# ---- 2. an id a built-in scenario already uses
+
+
+def test_validate_refuses_the_id_of_a_built_in_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], coach_home: Path
+) -> None:
+    # It validated, and copied into the user's folder it was then skipped without a word.
+    path = _edited(tmp_path, ("id: my-scenario", "id: peer-missed-deadlines"))
+    said = (
+        f"{path}:7:5: id 'peer-missed-deadlines' is already a built-in scenario's id; choose "
+        "another id (in your scenarios folder this file would be skipped)"
+    )
+    assert _validate(capsys, path) == (1, [said])
+    # The built-in file itself is fine, and the library says the same of the copy.
+    assert _validate(capsys, builtin_dir("scenarios") / "peer-missed-deadlines.yaml") == (0, [])
+    user_dir = coach_home / "scenarios"
+    user_dir.mkdir()
+    copy = user_dir / "mine.yaml"
+    copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert [str(p) for p in load_library(user_dir).problems] == [said.replace(str(path), str(copy))]
