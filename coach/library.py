@@ -22,11 +22,21 @@ from coach.scenario_loader import (
 )
 
 
+@dataclass(frozen=True)
+class BrokenFile:
+    """A scenario file in the library that did not load, and why."""
+
+    path: Path
+    scenario_id: str | None  # the id it declares, if it got that far
+    problems: list[Problem]
+
+
 @dataclass
 class Library:
     entries: list[LoadedScenario] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     builtin_ids: frozenset[str] = frozenset()
+    broken: list[BrokenFile] = field(default_factory=list)
 
     @property
     def scenarios(self) -> list[Scenario]:
@@ -85,6 +95,7 @@ def load_library(user_dir: Path | None = None) -> Library:
                 loaded = load_file(path)
             except ScenarioError as exc:
                 library.problems.extend(exc.problems)
+                library.broken.append(BrokenFile(path, exc.scenario_id, exc.problems))
                 continue
             (target if target is not None else library.entries).append(loaded)
     user_entries = library.entries
@@ -104,6 +115,11 @@ class ScenarioNotFound(Exception):
     pass
 
 
+class BrokenScenario(ScenarioError, ScenarioNotFound):
+    """The id asked for is in a library file that does not load: its problems, not "no
+    scenario with id". Either handler catches it; the ScenarioError one prints it best."""
+
+
 def resolve_scenario(ref: str, user_dir: Path | None = None) -> LoadedScenario:
     """A scenario by id from the library, or by path to a YAML file.
 
@@ -116,6 +132,14 @@ def resolve_scenario(ref: str, user_dir: Path | None = None) -> LoadedScenario:
     for entry in library.entries:
         if entry.scenario.id == ref:
             return entry
+    for broken in library.broken:
+        if ref in (broken.scenario_id, broken.path.stem):
+            raise BrokenScenario(
+                broken.problems,
+                scenario_id=broken.scenario_id,
+                summary=f"scenario {ref!r} is in {broken.path}, which has these problems; "
+                "fix them and try again",
+            )
     import difflib
 
     close = difflib.get_close_matches(ref, [s.id for s in library.scenarios], n=1)

@@ -57,11 +57,25 @@ class Problem:
 
 
 class ScenarioError(Exception):
-    """A scenario could not be loaded; `problems` says every reason, with positions."""
+    """A scenario could not be loaded; `problems` says every reason, with positions.
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
+    `scenario_id` is the id the file declares, when it got as far as saying one (so that
+    `coach play ID` can point at a broken file instead of saying there is no such id);
+    `summary` is a line to print before the problems.
+    """
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        *,
+        scenario_id: str | None = None,
+        summary: str | None = None,
+    ) -> None:
+        lines = [summary] if summary else []
+        super().__init__("\n".join([*lines, *(str(p) for p in problems)]))
         self.problems = problems
+        self.scenario_id = scenario_id
+        self.summary = summary
 
 
 @dataclass
@@ -552,7 +566,11 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
     except ValidationError as exc:
         problems.extend(_validation_problems(path, exc, marks, data))
     if problems:
-        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.col)))
+        declared = data.get("id")
+        raise ScenarioError(
+            sorted(problems, key=lambda p: (p.line, p.col)),
+            scenario_id=declared if isinstance(declared, str) else None,
+        )
     notes = tuple(_style_notes(path, data, marks))
     return LoadedScenario(scenario, Path(path), marks.value_at(("id",)), notes)
 

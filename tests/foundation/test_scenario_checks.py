@@ -166,3 +166,86 @@ def test_validate_refuses_the_id_of_a_built_in_scenario(
     copy = user_dir / "mine.yaml"
     copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     assert [str(p) for p in load_library(user_dir).problems] == [said.replace(str(path), str(copy))]
+
+
+# ---- 3. a broken file in the user's library, asked for by id
+
+
+@pytest.fixture
+def no_app(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`CoachApp.run` records that the app would have opened, instead of opening it."""
+    from coach.tui.app import CoachApp
+
+    opened: list[str] = []
+
+    def record(self: CoachApp) -> None:
+        opened.append(str(self.scenario_ref))
+
+    monkeypatch.setattr(CoachApp, "run", record)
+    return opened
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "said"),
+    [
+        (
+            "new-one.yaml",
+            "difficulty: beginner",
+            "difficulty: expert",
+            "14:13: difficulty: Input should be 'beginner', 'intermediate' or 'advanced'",
+        ),
+        # Named otherwise, but it says it is 'new-one'.
+        ("other.yaml", "title: Ask", "titel: Ask", "8:1: unknown key 'titel' in the top level"),
+        # Too broken to say its id, but named after it.
+        (
+            "new-one.yaml",
+            "tags: [workplace, favours]",
+            "tags: [workplace",
+            "17:8: YAML syntax error",
+        ),
+    ],
+    ids=["invalid-value", "declared-id", "yaml-error"],
+)
+@pytest.mark.parametrize(
+    "command",
+    [["play", "--offline", "--script", "-"], ["scenarios", "show"], ["run"]],
+    ids=["play", "show", "run"],
+)
+def test_an_id_whose_library_file_is_broken_shows_that_files_problems(
+    coach_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_app: list[str],
+    name: str,
+    old: str,
+    new: str,
+    said: str,
+    command: list[str],
+) -> None:
+    # `coach play new-one` said "no scenario with id 'new-one'" with new-one.yaml right there.
+    user_dir = coach_home / "scenarios"
+    user_dir.mkdir()
+    path = _edited(user_dir, ("id: my-scenario", "id: new-one"), (old, new), name=name)
+    assert main([*command, "new-one"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"coach: error: scenario 'new-one' is in {path}, which has these problems; "
+        "fix them and try again"
+    )
+    assert len(err) == 2 and err[1].startswith(f"{path}:{said}"), err
+    assert no_app == []
+
+
+def test_run_with_an_unknown_id_says_so_as_play_does(
+    capsys: pytest.CaptureFixture[str], no_app: list[str]
+) -> None:
+    # It opened the picker with a notice that fades; `coach play` exits with the message.
+    said = [
+        "coach: error: no scenario with id 'peer-missed-deadline' (did you mean "
+        "'peer-missed-deadlines'?); see `coach scenarios list`"
+    ]
+    for command in (["run"], ["play", "--offline", "--script", "-"]):
+        assert main([*command, "peer-missed-deadline"]) == 1
+        assert capsys.readouterr().err.splitlines() == said, command
+    assert no_app == []
+    assert main(["run", "peer-missed-deadlines"]) == 0
+    assert no_app == ["peer-missed-deadlines"]
