@@ -253,6 +253,14 @@ class OfflineScript(_Strict):
         return self.effects.get(move, DEFAULT_EFFECTS[move])
 
 
+class ReferenceProblems(ValueError):
+    """Every cross-reference problem of a scenario, each as (path to the value, message)."""
+
+    def __init__(self, found: list[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(message for _, message in found))
+        self.found = found
+
+
 class Scenario(_Strict):
     """A role-play scenario as authored by a trainer."""
 
@@ -280,39 +288,69 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _references_exist(self) -> Scenario:
+        found = self.reference_problems()
+        if found:
+            raise ReferenceProblems(found)
+        return self
+
+    def reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every cross-reference problem, each with the path to the value at fault (so that
+        the loader points at that value, not at the first place its text appears)."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        script = self.offline_script
         hidden = {h.id for h in self.counterpart.hidden_information}
-        stage_ids = [s.id for s in self.offline_script.stages]
+        stage_ids = [s.id for s in script.stages]
         for index, stage_id in enumerate(stage_ids):
             if stage_id in stage_ids[:index]:
-                raise ValueError(f"stage id {stage_id!r} is used twice; stage ids must be unique")
-        for stage in self.offline_script.stages:
-            for ref in stage.reveals:
-                if ref not in hidden:
-                    raise ValueError(
-                        f"stage {stage.id!r} reveals {ref!r}, which is not a "
-                        "counterpart.hidden_information id"
+                found.append(
+                    (
+                        ("offline_script", "stages", index, "id"),
+                        f"stage id {stage_id!r} is used twice; stage ids must be unique",
                     )
-        script = self.offline_script
-        for stage in script.stages:
+                )
+        for index, stage in enumerate(script.stages):
+            where: tuple[str | int, ...] = ("offline_script", "stages", index)
+            for item, ref in enumerate(stage.reveals):
+                if ref not in hidden:
+                    found.append(
+                        (
+                            (*where, "reveals", item),
+                            f"stage {stage.id!r} reveals {ref!r}, which is not a "
+                            "counterpart.hidden_information id",
+                        )
+                    )
             cond = stage.advance_when
             if cond.min_turns_in_stage > self.max_turns:
-                raise ValueError(
-                    f"stage {stage.id!r} waits for {cond.min_turns_in_stage} turns in it, but "
-                    f"the conversation ends after max_turns {self.max_turns}"
+                found.append(
+                    (
+                        (*where, "advance_when", "min_turns_in_stage"),
+                        f"stage {stage.id!r} waits for {cond.min_turns_in_stage} turns in it, "
+                        f"but the conversation ends after max_turns {self.max_turns}",
+                    )
                 )
-            if (cond.tension_at_least or 0) >= script.walk_out_at_tension:
-                raise ValueError(
-                    f"stage {stage.id!r} waits for tension {cond.tension_at_least}, but the "
-                    f"counterpart walks out at {script.walk_out_at_tension} "
-                    "(walk_out_at_tension)"
+            if (
+                cond.tension_at_least is not None
+                and cond.tension_at_least >= script.walk_out_at_tension
+            ):
+                found.append(
+                    (
+                        (*where, "advance_when", "tension_at_least"),
+                        f"stage {stage.id!r} waits for tension {cond.tension_at_least}, but the "
+                        f"counterpart walks out at {script.walk_out_at_tension} "
+                        "(walk_out_at_tension)",
+                    )
                 )
-        for objective in self.objectives:
+        for index, objective in enumerate(self.objectives):
             if objective.reached_at_stage and objective.reached_at_stage not in stage_ids:
-                raise ValueError(
-                    f"objective {objective.id!r} names stage {objective.reached_at_stage!r}, "
-                    f"which is not one of {', '.join(stage_ids)}"
+                found.append(
+                    (
+                        ("objectives", index, "reached_at_stage"),
+                        f"objective {objective.id!r} names stage "
+                        f"{objective.reached_at_stage!r}, which is not one of "
+                        f"{', '.join(dict.fromkeys(stage_ids))}",
+                    )
                 )
-        return self
+        return found
 
     def content_hash(self) -> str:
         """A stable hash of the scenario's content, recorded in transcripts."""

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from coach.scenario import Scenario
+from coach.scenario import ReferenceProblems, Scenario
 
 # libyaml's parser is ~10x faster than pure Python and gives the same marks; the library is
 # parsed at every start-up, so it matters.
@@ -429,13 +429,15 @@ def _validation_problems(
             parent, key = loc[:-1], str(loc[-1])
             line, col = marks.key_at(parent) if parent else marks.value_at(())
             message = f"missing required key {key!r} in {_where(parent, data)}"
+        elif isinstance((err.get("ctx") or {}).get("error"), ReferenceProblems):
+            # Cross-reference errors are raised for the whole scenario, all of them at once,
+            # each with the path to the value at fault.
+            for at, text in err["ctx"]["error"].found:
+                problems.append(Problem(path, *marks.value_at(at), text))
+            continue
         else:
             text = str(err["msg"]).removeprefix("Value error, ")
             line, col = marks.value_at(loc)
-            if not loc:
-                # Cross-reference errors are raised for the whole scenario; point at the
-                # offending value, which the message quotes.
-                line, col = _position_of_quoted(text, marks, data) or (line, col)
             message = f"{_where(loc, data)}: {text}" if loc else text
             if (kind == "string_type" and err.get("input") is None) or _is_blank(err):
                 message = f"{_where(loc, data)}: {_empty_text(loc)}"
@@ -448,26 +450,6 @@ def _validation_problems(
         problems.append(Problem(path, line, col, message))
     problems.sort(key=lambda p: (p.line, p.col))
     return problems
-
-
-def _position_of_quoted(message: str, marks: _Marks, data: Any) -> tuple[int, int] | None:
-    """Where the first value quoted in `message` last appears in the document."""
-    for token in re.findall(r"'([^']+)'", message):
-        found = [loc for loc, value in _scalars(data, ()) if value == token]
-        if found:
-            return marks.value_at(found[-1])
-    return None
-
-
-def _scalars(data: Any, loc: Loc) -> Iterator[tuple[Loc, Any]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _scalars(value, (*loc, str(key)))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _scalars(value, (*loc, index))
-    else:
-        yield loc, data
 
 
 def _keys_at(data: Any, loc: Loc) -> set[str]:

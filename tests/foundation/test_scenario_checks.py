@@ -249,3 +249,45 @@ def test_run_with_an_unknown_id_says_so_as_play_does(
     assert no_app == []
     assert main(["run", "peer-missed-deadlines"]) == 0
     assert no_app == ["peer-missed-deadlines"]
+
+
+# ---- 6 and 7. every cross-reference problem at once, each at the value at fault
+
+
+def test_every_cross_reference_problem_in_one_run_at_its_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The first problem used to hide the rest, and each pointed at its stage's `- id:` line.
+    path = _edited(
+        tmp_path,
+        ("reached_at_stage: deal", "reached_at_stage: dael"),
+        ("reveals: [wants-next-weekend]", "reveals: [wants-next-weekend, secret]"),
+        ("max_turns: 8", "max_turns: 3"),
+        ("advance_when: {moves_any: [proposal]}", "advance_when: {min_turns_in_stage: 5}"),
+        ("    - id: deal", "    - id: guarded"),
+    )
+    assert _validate(capsys, path) == (
+        1,
+        [
+            f"{path}:48:23: objective 'agree' names stage 'dael', which is not one of "
+            "guarded, needs",
+            f"{path}:67:37: stage 'needs' reveals 'secret', which is not a "
+            "counterpart.hidden_information id",
+            f"{path}:73:11: stage id 'guarded' is used twice; stage ids must be unique",
+            f"{path}:78:42: stage 'guarded' waits for 5 turns in it, but the conversation "
+            "ends after max_turns 3",
+        ],
+    )
+
+
+def test_a_bad_reference_is_not_placed_where_the_same_word_appears_elsewhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `reveals: [needs]` was reported at a later `description: needs`, the last 'needs' seen.
+    path = _edited(
+        tmp_path,
+        ("reveals: [wants-next-weekend]", "reveals: [needs]"),
+        ("description: Sam agrees if the swap is fair.", "description: needs"),
+    )
+    said = "stage 'needs' reveals 'needs', which is not a counterpart.hidden_information id"
+    assert _validate(capsys, path) == (1, [f"{path}:67:17: {said}"])
