@@ -340,6 +340,23 @@ class Scenario(_Strict):
                         "(walk_out_at_tension)",
                     )
                 )
+        start = self.counterpart.initial_state
+        if start.tension >= script.walk_out_at_tension:
+            # They walked out at the learner's first reply unless it calmed them at once.
+            at: tuple[str | int, ...] = (
+                ("offline_script", "walk_out_at_tension")
+                if "walk_out_at_tension" in script.model_fields_set
+                else ("counterpart", "initial_state", "tension")
+            )
+            found.append(
+                (
+                    at,
+                    f"the counterpart starts at tension {start.tension}, already at or above "
+                    f"walk_out_at_tension {script.walk_out_at_tension}, so any reply that does "
+                    "not calm them at once ends the conversation; start at a lower "
+                    "initial_state tension or raise walk_out_at_tension",
+                )
+            )
         for index, objective in enumerate(self.objectives):
             if objective.reached_at_stage and objective.reached_at_stage not in stage_ids:
                 found.append(

@@ -291,3 +291,37 @@ def test_a_bad_reference_is_not_placed_where_the_same_word_appears_elsewhere(
     )
     said = "stage 'needs' reveals 'needs', which is not a counterpart.hidden_information id"
     assert _validate(capsys, path) == (1, [f"{path}:67:17: {said}"])
+
+
+# ---- 4. walk_out_at_tension
+
+STARTS_ABOVE = (
+    "the counterpart starts at tension {0}, already at or above walk_out_at_tension {1}, so "
+    "any reply that does not calm them at once ends the conversation; start at a lower "
+    "initial_state tension or raise walk_out_at_tension"
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        # Stages without a tension condition were said to "wait for tension None".
+        ([("tension: 95", "tension: 0")], "55:24: " + STARTS_ABOVE.format(55, 0)),
+        # Validated, and the counterpart walked out at the first "Okay.".
+        ([("tension: 95", "tension: 50")], "55:24: " + STARTS_ABOVE.format(55, 50)),
+        # The default walk-out level: the starting tension is the value to point at.
+        (
+            [("  walk_out_at_tension: 95\n", ""), ("tension: 55", "tension: 95")],
+            "36:39: " + STARTS_ABOVE.format(95, 95),
+        ),
+    ],
+    ids=["zero", "below-start", "default-level"],
+)  # fmt: skip
+def test_a_counterpart_who_starts_past_their_walk_out_level_is_refused(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    changes: list[tuple[str, str]],
+    said: str,
+) -> None:
+    path = _edited(tmp_path, *changes)
+    assert _validate(capsys, path) == (1, [f"{path}:{said}"])
