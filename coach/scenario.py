@@ -13,7 +13,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from coach.scoring.types import Skill
 
@@ -253,6 +253,9 @@ class OfflineScript(_Strict):
         return self.effects.get(move, DEFAULT_EFFECTS[move])
 
 
+_HIDDEN = ("counterpart", "hidden_information")
+
+
 class ReferenceProblems(ValueError):
     """Every cross-reference problem of a scenario, each as (path to the value, message)."""
 
@@ -286,6 +289,12 @@ class Scenario(_Strict):
     show_state: bool = Field(True, description="Show trust/tension to the learner.")
     offline_script: OfflineScript
 
+    @field_validator("skills")
+    @classmethod
+    def _skills_once(cls, skills: list[Skill]) -> list[Skill]:
+        # `skills: [clarity, clarity]` means clarity; `validate` adds a note.
+        return list(dict.fromkeys(skills))
+
     @model_validator(mode="after")
     def _references_exist(self) -> Scenario:
         found = self.reference_problems()
@@ -300,6 +309,19 @@ class Scenario(_Strict):
         script = self.offline_script
         hidden = {h.id for h in self.counterpart.hidden_information}
         stage_ids = [s.id for s in script.stages]
+        for kind, items, parent in (
+            ("objective", self.objectives, ("objectives",)),
+            ("hidden_information", self.counterpart.hidden_information, _HIDDEN),
+        ):
+            ids = [item.id for item in items]
+            for index, item_id in enumerate(ids):
+                if item_id in ids[:index]:
+                    found.append(
+                        (
+                            (*parent, index, "id"),
+                            f"{kind} id {item_id!r} is used twice; give each {kind} its own id",
+                        )
+                    )
         for index, stage_id in enumerate(stage_ids):
             if stage_id in stage_ids[:index]:
                 found.append(

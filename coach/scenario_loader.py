@@ -499,6 +499,18 @@ def _style_notes(path: str, data: dict[str, Any], marks: _Marks) -> list[Problem
                             "(docs/scenarios.md, design tips)",
                         )
                     )
+    raw_skills = data.get("skills")
+    skills: list[Any] = raw_skills if isinstance(raw_skills, list) else []
+    for i, skill in enumerate(skills):
+        if skill in skills[:i]:
+            notes.append(
+                Problem(
+                    path,
+                    *marks.value_at(("skills", i)),
+                    f"note: {skill!r} is listed twice in skills; once is enough (the repeat "
+                    "is ignored)",
+                )
+            )
     # An objective reached at the first stage is met before the learner says anything.
     stages = script.get("stages") or []
     first = stages[0].get("id") if stages and isinstance(stages[0], dict) else None

@@ -214,7 +214,9 @@ def _new(args: argparse.Namespace) -> int:
     from coach.commands._common import error
     from coach.scenario_template import starter_scenario
 
-    text = starter_scenario(args.id, args.skill or ["empathy", "active_listening"])
+    # `--skill clarity --skill clarity` means clarity, once.
+    skills = list(dict.fromkeys(args.skill or ["empathy", "active_listening"]))
+    text = starter_scenario(args.id, skills)
     if args.out:
         try:
             # "x": never overwrite a trainer's file, even one created since we looked.

@@ -325,3 +325,53 @@ def test_a_counterpart_who_starts_past_their_walk_out_level_is_refused(
 ) -> None:
     path = _edited(tmp_path, *changes)
     assert _validate(capsys, path) == (1, [f"{path}:{said}"])
+
+
+# ---- 5. repeats
+
+
+def test_repeated_objective_and_hidden_information_ids_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Both validated silently; the second objective could never be told apart from the first.
+    path = _edited(
+        tmp_path,
+        ("  - id: agree", "  - id: understand"),
+        (
+            "      reveal_when: The learner asks what would work for Sam.\n",
+            "      reveal_when: The learner asks what would work for Sam.\n"
+            "    - id: wants-next-weekend\n"
+            "      fact: Sam is tired.\n"
+            "      reveal_when: The learner asks how Sam is.\n",
+        ),
+    )
+    assert _validate(capsys, path) == (
+        1,
+        [
+            f"{path}:36:11: hidden_information id 'wants-next-weekend' is used twice; give "
+            "each hidden_information its own id",
+            f"{path}:49:9: objective id 'understand' is used twice; give each objective its own id",
+        ],
+    )
+
+
+def test_a_repeated_skill_counts_once_with_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _edited(
+        tmp_path, ('skills: ["empathy", "active_listening"]', "skills: [clarity, empathy, clarity]")
+    )
+    said = f"{path}:13:28: note: 'clarity' is listed twice in skills; once is enough (the repeat is ignored)"  # noqa: E501
+    assert _validate(capsys, path) == (0, [said])
+    assert load_file(path).scenario.skills == ["clarity", "empathy"]
+
+
+def test_new_writes_a_repeated_skill_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "mine.yaml"
+    argv = ["scenarios", "new", "--id", "mine", "--skill", "clarity", "--skill", "clarity"]
+    assert main([*argv, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert _validate(capsys, out) == (0, [])
+    assert 'skills: ["clarity"]' in out.read_text(encoding="utf-8")
