@@ -13,7 +13,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from coach.scoring.types import Skill
 
@@ -65,19 +65,22 @@ class Outcome(StrEnum):
 
 
 Percent = Annotated[int, Field(ge=0, le=100)]
-Lines = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+# Text a person reads or the engine uses: after stripping, it must not be empty (a blank
+# counterpart name validated, then crashed every session that named them).
+Text = Annotated[str, Field(min_length=1)]
+Lines = Annotated[list[Text], Field(min_length=1)]
 
 
 class LearnerBrief(_Strict):
-    role: str = Field(description="Who the learner plays, e.g. 'Team lead at a logistics firm'.")
-    goal: str = Field(description="What the learner is trying to achieve in the conversation.")
-    brief: str = Field(description="What the learner knows going in (facts, constraints).")
+    role: Text = Field(description="Who the learner plays, e.g. 'Team lead at a logistics firm'.")
+    goal: Text = Field(description="What the learner is trying to achieve in the conversation.")
+    brief: Text = Field(description="What the learner knows going in (facts, constraints).")
 
 
 class HiddenInfo(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id used by the script.")
-    fact: str = Field(description="What the counterpart knows but does not say at first.")
-    reveal_when: str = Field(
+    fact: Text = Field(description="What the counterpart knows but does not say at first.")
+    reveal_when: Text = Field(
         description="When the counterpart would reveal it (read by the LLM persona), "
         "e.g. 'the learner asks about their workload without blaming them'."
     )
@@ -86,25 +89,25 @@ class HiddenInfo(_Strict):
 class CounterpartState(_Strict):
     trust: Percent = Field(50, description="0 = none, 100 = complete trust in the learner.")
     tension: Percent = Field(50, description="0 = calm, 100 = about to walk out.")
-    mood: str = Field("neutral", description="A word for the starting emotion, e.g. 'angry'.")
+    mood: Text = Field("neutral", description="A word for the starting emotion, e.g. 'angry'.")
 
 
 class Counterpart(_Strict):
-    name: str
-    role: str
-    personality: str
-    speaking_style: str = Field(description="How they talk: sentence length, tone, idioms.")
-    background: str = Field(description="Their situation and history, as they see it.")
-    interests: list[str] = Field(
+    name: Text
+    role: Text
+    personality: Text
+    speaking_style: Text = Field(description="How they talk: sentence length, tone, idioms.")
+    background: Text = Field(description="Their situation and history, as they see it.")
+    interests: list[Text] = Field(
         default_factory=list, description="What they really care about (may be unstated)."
     )
     hidden_information: list[HiddenInfo] = Field(default_factory=list)
     initial_state: CounterpartState = Field(default_factory=CounterpartState)
-    moved_by: list[str] = Field(
+    moved_by: list[Text] = Field(
         default_factory=list,
         description="What lowers tension and builds trust, in plain words (for the LLM persona).",
     )
-    triggered_by: list[str] = Field(
+    triggered_by: list[Text] = Field(
         default_factory=list,
         description="What raises tension and costs trust, in plain words (for the LLM persona).",
     )
@@ -112,8 +115,8 @@ class Counterpart(_Strict):
 
 class Objective(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    description: str
-    reached_at_stage: str | None = Field(
+    description: Text
+    reached_at_stage: Text | None = Field(
         None,
         description="Offline script: the objective counts as met when this stage is reached.",
     )
@@ -216,10 +219,10 @@ class Replies(_Strict):
 class Stage(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str = Field("", description="What happens in this stage (for trainers).")
-    on_enter: str | None = Field(
+    on_enter: Text | None = Field(
         None, description="Said once when the conversation enters this stage."
     )
-    reveals: list[str] = Field(
+    reveals: list[Text] = Field(
         default_factory=list, description="Hidden-information ids revealed on entering."
     )
     replies: Replies
@@ -231,9 +234,9 @@ class Stage(_Strict):
 
 
 class Endings(_Strict):
-    agreement: str = Field(description="The counterpart's last line when the goal is reached.")
-    walk_out: str = Field(description="The counterpart's last line when they walk out.")
-    impasse: str = Field(description="The counterpart's last line when turns run out.")
+    agreement: Text = Field(description="The counterpart's last line when the goal is reached.")
+    walk_out: Text = Field(description="The counterpart's last line when they walk out.")
+    impasse: Text = Field(description="The counterpart's last line when turns run out.")
 
 
 class OfflineScript(_Strict):
@@ -248,6 +251,17 @@ class OfflineScript(_Strict):
 
     def effect(self, move: Move) -> StateChange:
         return self.effects.get(move, DEFAULT_EFFECTS[move])
+
+
+_HIDDEN = ("counterpart", "hidden_information")
+
+
+class ReferenceProblems(ValueError):
+    """Every cross-reference problem of a scenario, each as (path to the value, message)."""
+
+    def __init__(self, found: list[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(message for _, message in found))
+        self.found = found
 
 
 class Scenario(_Strict):
@@ -265,7 +279,7 @@ class Scenario(_Strict):
         description="Skills in focus: empathy, active_listening, clarity."
     )
     difficulty: Difficulty
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Text] = Field(default_factory=list)
     learner: LearnerBrief
     counterpart: Counterpart
     opening_line: str = Field(min_length=1, description="The counterpart's first words.")
@@ -275,41 +289,107 @@ class Scenario(_Strict):
     show_state: bool = Field(True, description="Show trust/tension to the learner.")
     offline_script: OfflineScript
 
+    @field_validator("skills")
+    @classmethod
+    def _skills_once(cls, skills: list[Skill]) -> list[Skill]:
+        # `skills: [clarity, clarity]` means clarity; `validate` adds a note.
+        return list(dict.fromkeys(skills))
+
     @model_validator(mode="after")
     def _references_exist(self) -> Scenario:
+        found = self.reference_problems()
+        if found:
+            raise ReferenceProblems(found)
+        return self
+
+    def reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every cross-reference problem, each with the path to the value at fault (so that
+        the loader points at that value, not at the first place its text appears)."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        script = self.offline_script
         hidden = {h.id for h in self.counterpart.hidden_information}
-        stage_ids = [s.id for s in self.offline_script.stages]
+        stage_ids = [s.id for s in script.stages]
+        for kind, items, parent in (
+            ("objective", self.objectives, ("objectives",)),
+            ("hidden_information", self.counterpart.hidden_information, _HIDDEN),
+        ):
+            ids = [item.id for item in items]
+            for index, item_id in enumerate(ids):
+                if item_id in ids[:index]:
+                    found.append(
+                        (
+                            (*parent, index, "id"),
+                            f"{kind} id {item_id!r} is used twice; give each {kind} its own id",
+                        )
+                    )
         for index, stage_id in enumerate(stage_ids):
             if stage_id in stage_ids[:index]:
-                raise ValueError(f"stage id {stage_id!r} is used twice; stage ids must be unique")
-        for stage in self.offline_script.stages:
-            for ref in stage.reveals:
-                if ref not in hidden:
-                    raise ValueError(
-                        f"stage {stage.id!r} reveals {ref!r}, which is not a "
-                        "counterpart.hidden_information id"
+                found.append(
+                    (
+                        ("offline_script", "stages", index, "id"),
+                        f"stage id {stage_id!r} is used twice; stage ids must be unique",
                     )
-        script = self.offline_script
-        for stage in script.stages:
+                )
+        for index, stage in enumerate(script.stages):
+            where: tuple[str | int, ...] = ("offline_script", "stages", index)
+            for item, ref in enumerate(stage.reveals):
+                if ref not in hidden:
+                    found.append(
+                        (
+                            (*where, "reveals", item),
+                            f"stage {stage.id!r} reveals {ref!r}, which is not a "
+                            "counterpart.hidden_information id",
+                        )
+                    )
             cond = stage.advance_when
             if cond.min_turns_in_stage > self.max_turns:
-                raise ValueError(
-                    f"stage {stage.id!r} waits for {cond.min_turns_in_stage} turns in it, but "
-                    f"the conversation ends after max_turns {self.max_turns}"
+                found.append(
+                    (
+                        (*where, "advance_when", "min_turns_in_stage"),
+                        f"stage {stage.id!r} waits for {cond.min_turns_in_stage} turns in it, "
+                        f"but the conversation ends after max_turns {self.max_turns}",
+                    )
                 )
-            if (cond.tension_at_least or 0) >= script.walk_out_at_tension:
-                raise ValueError(
-                    f"stage {stage.id!r} waits for tension {cond.tension_at_least}, but the "
-                    f"counterpart walks out at {script.walk_out_at_tension} "
-                    "(walk_out_at_tension)"
+            if (
+                cond.tension_at_least is not None
+                and cond.tension_at_least >= script.walk_out_at_tension
+            ):
+                found.append(
+                    (
+                        (*where, "advance_when", "tension_at_least"),
+                        f"stage {stage.id!r} waits for tension {cond.tension_at_least}, but the "
+                        f"counterpart walks out at {script.walk_out_at_tension} "
+                        "(walk_out_at_tension)",
+                    )
                 )
-        for objective in self.objectives:
+        start = self.counterpart.initial_state
+        if start.tension >= script.walk_out_at_tension:
+            # They walked out at the learner's first reply unless it calmed them at once.
+            at: tuple[str | int, ...] = (
+                ("offline_script", "walk_out_at_tension")
+                if "walk_out_at_tension" in script.model_fields_set
+                else ("counterpart", "initial_state", "tension")
+            )
+            found.append(
+                (
+                    at,
+                    f"the counterpart starts at tension {start.tension}, already at or above "
+                    f"walk_out_at_tension {script.walk_out_at_tension}, so any reply that does "
+                    "not calm them at once ends the conversation; start at a lower "
+                    "initial_state tension or raise walk_out_at_tension",
+                )
+            )
+        for index, objective in enumerate(self.objectives):
             if objective.reached_at_stage and objective.reached_at_stage not in stage_ids:
-                raise ValueError(
-                    f"objective {objective.id!r} names stage {objective.reached_at_stage!r}, "
-                    f"which is not one of {', '.join(stage_ids)}"
+                found.append(
+                    (
+                        ("objectives", index, "reached_at_stage"),
+                        f"objective {objective.id!r} names stage "
+                        f"{objective.reached_at_stage!r}, which is not one of "
+                        f"{', '.join(dict.fromkeys(stage_ids))}",
+                    )
                 )
-        return self
+        return found
 
     def content_hash(self) -> str:
         """A stable hash of the scenario's content, recorded in transcripts."""

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from coach.scenario import Scenario
+from coach.scenario import ReferenceProblems, Scenario
 
 # libyaml's parser is ~10x faster than pure Python and gives the same marks; the library is
 # parsed at every start-up, so it matters.
@@ -57,11 +57,25 @@ class Problem:
 
 
 class ScenarioError(Exception):
-    """A scenario could not be loaded; `problems` says every reason, with positions."""
+    """A scenario could not be loaded; `problems` says every reason, with positions.
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
+    `scenario_id` is the id the file declares, when it got as far as saying one (so that
+    `coach play ID` can point at a broken file instead of saying there is no such id);
+    `summary` is a line to print before the problems.
+    """
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        *,
+        scenario_id: str | None = None,
+        summary: str | None = None,
+    ) -> None:
+        lines = [summary] if summary else []
+        super().__init__("\n".join([*lines, *(str(p) for p in problems)]))
         self.problems = problems
+        self.scenario_id = scenario_id
+        self.summary = summary
 
 
 @dataclass
@@ -372,6 +386,23 @@ def _scalar_hint(value: Any) -> str:
     return ""
 
 
+def _is_blank(err: Any) -> bool:
+    """Text that is empty or only spaces (stripped before the length is checked)."""
+    ctx = err.get("ctx") or {}
+    return bool(err["type"] == "string_too_short" and ctx.get("min_length") == 1)
+
+
+def _empty_text(loc: Loc) -> str:
+    """What to do about an empty value at `loc`."""
+    if loc and isinstance(loc[-1], int):
+        return "this item is empty; write some text, or remove the item"
+    model = _model_at(loc[:-1])
+    info = model.model_fields.get(str(loc[-1])) if model and loc else None
+    if info is not None and not info.is_required():
+        return "the value is empty; write some text after the colon, or leave the key out"
+    return "the value is empty; write some text after the colon"
+
+
 def _validation_problems(
     path: str, exc: ValidationError, marks: _Marks, data: Any
 ) -> list[Problem]:
@@ -398,18 +429,18 @@ def _validation_problems(
             parent, key = loc[:-1], str(loc[-1])
             line, col = marks.key_at(parent) if parent else marks.value_at(())
             message = f"missing required key {key!r} in {_where(parent, data)}"
+        elif isinstance((err.get("ctx") or {}).get("error"), ReferenceProblems):
+            # Cross-reference errors are raised for the whole scenario, all of them at once,
+            # each with the path to the value at fault.
+            for at, text in err["ctx"]["error"].found:
+                problems.append(Problem(path, *marks.value_at(at), text))
+            continue
         else:
             text = str(err["msg"]).removeprefix("Value error, ")
             line, col = marks.value_at(loc)
-            if not loc:
-                # Cross-reference errors are raised for the whole scenario; point at the
-                # offending value, which the message quotes.
-                line, col = _position_of_quoted(text, marks, data) or (line, col)
             message = f"{_where(loc, data)}: {text}" if loc else text
-            if kind == "string_type" and err.get("input") is None:
-                message = (
-                    f"{_where(loc, data)}: the value is empty; write some text after the colon"
-                )
+            if (kind == "string_type" and err.get("input") is None) or _is_blank(err):
+                message = f"{_where(loc, data)}: {_empty_text(loc)}"
             elif kind == "string_type":
                 message += _scalar_hint(err.get("input"))
             if kind in ("enum", "literal_error") and isinstance(err.get("input"), str):
@@ -419,26 +450,6 @@ def _validation_problems(
         problems.append(Problem(path, line, col, message))
     problems.sort(key=lambda p: (p.line, p.col))
     return problems
-
-
-def _position_of_quoted(message: str, marks: _Marks, data: Any) -> tuple[int, int] | None:
-    """Where the first value quoted in `message` last appears in the document."""
-    for token in re.findall(r"'([^']+)'", message):
-        found = [loc for loc, value in _scalars(data, ()) if value == token]
-        if found:
-            return marks.value_at(found[-1])
-    return None
-
-
-def _scalars(data: Any, loc: Loc) -> Iterator[tuple[Loc, Any]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _scalars(value, (*loc, str(key)))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _scalars(value, (*loc, index))
-    else:
-        yield loc, data
 
 
 def _keys_at(data: Any, loc: Loc) -> set[str]:
@@ -488,6 +499,18 @@ def _style_notes(path: str, data: dict[str, Any], marks: _Marks) -> list[Problem
                             "(docs/scenarios.md, design tips)",
                         )
                     )
+    raw_skills = data.get("skills")
+    skills: list[Any] = raw_skills if isinstance(raw_skills, list) else []
+    for i, skill in enumerate(skills):
+        if skill in skills[:i]:
+            notes.append(
+                Problem(
+                    path,
+                    *marks.value_at(("skills", i)),
+                    f"note: {skill!r} is listed twice in skills; once is enough (the repeat "
+                    "is ignored)",
+                )
+            )
     # An objective reached at the first stage is met before the learner says anything.
     stages = script.get("stages") or []
     first = stages[0].get("id") if stages and isinstance(stages[0], dict) else None
@@ -537,7 +560,11 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
     except ValidationError as exc:
         problems.extend(_validation_problems(path, exc, marks, data))
     if problems:
-        raise ScenarioError(sorted(problems, key=lambda p: (p.line, p.col)))
+        declared = data.get("id")
+        raise ScenarioError(
+            sorted(problems, key=lambda p: (p.line, p.col)),
+            scenario_id=declared if isinstance(declared, str) else None,
+        )
     notes = tuple(_style_notes(path, data, marks))
     return LoadedScenario(scenario, Path(path), marks.value_at(("id",)), notes)
 

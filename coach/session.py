@@ -603,8 +603,13 @@ class Session:
 
     @property
     def _first_name(self) -> str:
-        """How hints and end reasons name the counterpart ("Kai", not "Kai Lindqvist")."""
-        return self._scenario.counterpart.name.split()[0]
+        """How hints and end reasons name the counterpart ("Kai", not "Kai Lindqvist").
+
+        The loader refuses a blank name, but a scenario built in code is not checked by it:
+        an odd name must not end the session with an IndexError.
+        """
+        words = self._scenario.counterpart.name.split()
+        return words[0] if words else "the other person"
 
     def _require_writer(self) -> TranscriptWriter:
         if self._writer is None:

@@ -51,6 +51,8 @@ def scenario_failed(exc: ScenarioError) -> int:
     exit code for it."""
     from coach.exitcodes import ExitCode
 
+    if exc.summary:
+        error(exc.summary)
     for problem in exc.problems:
         warn(str(problem))
     return ExitCode.FAILURES

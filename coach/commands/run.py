@@ -35,9 +35,10 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    # A scenario file is checked before the app opens: a trainer trying a file gets its
+    # The scenario is checked before the app opens: a trainer trying a file gets its
     # problems as FILE:LINE:COL lines in the terminal (as `coach play` gives them), not a
-    # notice that fades in the picker. Ids are looked up in the app (that needs the library).
+    # notice that fades in the picker, and an unknown id, or one whose file in the library
+    # is broken, ends here with the same message and exit code as `coach play ID`.
     candidate = Path(args.scenario).expanduser()
     # Not is_file(): a named pipe or a device is a file the loader refuses, here in the terminal.
     if candidate.exists() and not candidate.is_dir():
@@ -48,7 +49,35 @@ def _run(args: argparse.Namespace) -> int:
             load_file(candidate)
         except ScenarioError as exc:
             return scenario_failed(exc)
+    else:
+        failed = _check_in_library(args)
+        if failed is not None:
+            return failed
     return open_tui(args, args.scenario)
+
+
+def _check_in_library(args: argparse.Namespace) -> int | None:
+    """The exit code when `args.scenario` cannot be opened from the library, else None."""
+    from coach.cli import global_flags
+    from coach.commands._common import error, scenario_failed
+    from coach.library import ScenarioNotFound, resolve_scenario
+    from coach.scenario_loader import ScenarioError
+    from coach.settings import SettingsError, load_settings
+
+    flags = global_flags(args)
+    flags.update(getattr(args, "settings_flags", None) or {})
+    try:
+        settings = load_settings(flags=flags).settings
+    except SettingsError:
+        return None  # the app reports a bad config, as it does for `coach` alone
+    try:
+        resolve_scenario(args.scenario, settings.user_scenarios_dir)
+    except ScenarioError as exc:
+        return scenario_failed(exc)
+    except ScenarioNotFound as exc:
+        error(str(exc))
+        return ExitCode.FAILURES
+    return None
 
 
 def open_tui(args: argparse.Namespace, scenario_ref: str | None) -> int:

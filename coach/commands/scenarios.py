@@ -158,6 +158,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from coach.library import builtin_id_problem, builtin_scenarios
     from coach.scenario_loader import (
         LoadedScenario,
         Problem,
@@ -188,6 +189,13 @@ def _validate(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem)
     duplicates = duplicate_id_problems(loaded)
+    # A trainer's copy of a built-in scenario, id unchanged, is skipped by the library.
+    repeated = {p.path for p in duplicates}
+    builtin = builtin_scenarios() if loaded else []
+    for item in loaded:
+        clash = builtin_id_problem(item, builtin) if str(item.path) not in repeated else None
+        if clash is not None:
+            duplicates.append(clash)
     for problem in duplicates:
         print(problem)
     notes = [note for item in loaded for note in item.notes]
@@ -206,7 +214,9 @@ def _new(args: argparse.Namespace) -> int:
     from coach.commands._common import error
     from coach.scenario_template import starter_scenario
 
-    text = starter_scenario(args.id, args.skill or ["empathy", "active_listening"])
+    # `--skill clarity --skill clarity` means clarity, once.
+    skills = list(dict.fromkeys(args.skill or ["empathy", "active_listening"]))
+    text = starter_scenario(args.id, skills)
     if args.out:
         try:
             # "x": never overwrite a trainer's file, even one created since we looked.

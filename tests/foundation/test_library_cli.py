@@ -50,7 +50,7 @@ def test_users_own_scenarios_join_the_library(coach_home: Path) -> None:
     assert any(i.startswith("mine-") for i in ids)
     assert not library.is_builtin(next(i for i in ids if i.startswith("mine-")))
     messages = [str(p) for p in library.problems]
-    assert any("clash.yaml" in m and "duplicate scenario id" in m for m in messages)
+    assert any("clash.yaml" in m and "is already a built-in scenario's id" in m for m in messages)
     assert any("broken.yaml" in m and "YAML syntax error" in m for m in messages)
 
 

@@ -117,7 +117,11 @@ def test_validate_notes_an_answer_that_restates_a_question(
     first = data["offline_script"]["stages"][0]["replies"]["open_question"][0]
     echoed = "What happened? " + first
     mine = tmp_path / "mine.yaml"
-    mine.write_text(text.replace(first, echoed, 1), encoding="utf-8")
+    # A new id: a copy keeping a built-in scenario's id is refused.
+    mine.write_text(
+        re.sub(r"(?m)^id: ", "id: mine-", text.replace(first, echoed, 1), count=1),
+        encoding="utf-8",
+    )
     code, lines, err = _validate(capsys, mine)
     assert code == 0  # advice, not an error
     line_no = next(n for n, ln in enumerate(mine.read_text().splitlines(), 1) if echoed in ln)
