@@ -12,6 +12,7 @@ import pytest
 from coach.cli import main
 from coach.library import ScenarioNotFound, load_library, resolve_scenario
 from coach.resources import builtin_dir
+from coach.scenario_loader import scenario_files
 
 
 def test_list_shows_all_ten_with_categories_and_levels(capsys: pytest.CaptureFixture[str]) -> None:
@@ -122,3 +123,9 @@ def test_show_and_play_report_an_unbuildable_value_at_its_position(
         assert main([*command, str(path)]) == 1
         err = capsys.readouterr().err.splitlines()
         assert len(err) == 1 and re.match(rf"{re.escape(str(path))}:\d+:\d+: ", err[0]), err
+
+
+def test_every_built_in_file_is_named_after_its_id() -> None:
+    # `coach run ID` opens a built-in at once when ID.yaml is one (no library to load first).
+    for path in scenario_files(builtin_dir("scenarios")):
+        assert load_library().path_of(path.stem) == path
