@@ -7,6 +7,7 @@ one run. Nothing here lets a traceback escape; every failure becomes a `Problem`
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import os
 import re
@@ -235,6 +236,15 @@ def _decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
         return None, [Problem(path, 1, 1, "the file is empty; start from `coach scenarios new`")]
     if len(raw) > MAX_FILE_BYTES:
         return None, [_too_large(path, len(raw))]
+    if _is_utf16(raw):
+        return None, [
+            Problem(
+                path,
+                1,
+                1,
+                'this file is saved as UTF-16 (Notepad calls it "Unicode"); save it as UTF-8',
+            )
+        ]
     if b"\x00" in raw:
         line, col = _offset_position(raw, raw.index(b"\x00"))
         return None, [Problem(path, line, col, "this is a binary file, not a YAML text file")]
@@ -245,6 +255,18 @@ def _decode(path: str, raw: bytes) -> tuple[str | None, list[Problem]]:
         return None, [
             Problem(path, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save as UTF-8")
         ]
+
+
+def _is_utf16(raw: bytes) -> bool:
+    """A UTF-16 file: a byte-order mark, or text whose every other byte is NUL."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = raw[:4096]
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return False
+    even, odd = sample[0 : pairs * 2 : 2].count(0), sample[1 : pairs * 2 : 2].count(0)
+    return max(even, odd) >= 0.9 * pairs and min(even, odd) == 0
 
 
 def _too_large(path: str, size: int) -> Problem:
@@ -258,51 +280,221 @@ def _offset_position(raw: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def _yaml_problem(path: str, exc: yaml.YAMLError) -> Problem:
+_CLOSERS = {"[": "]", "{": "}"}
+# A key at the start of a line's value: `name: `, `- name: ` (not a quoted or flow value).
+_KEY_PREFIX = re.compile(r"""[^\s#'"\[\]{},&*!|>%@`-][^#]*?:(?:\s+|$)|-(?=\s)""")
+
+
+_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*\s*(?:#.*)?$")
+
+
+def _value_start(line: str) -> int | None:
+    """Where the value on a line starts (after indentation, list dashes and a key), or None."""
+    col = len(line) - len(line.lstrip(" "))
+    while True:
+        if line.startswith("- ", col) or line.startswith("-\t", col):
+            col += 2
+            while col < len(line) and line[col] == " ":
+                col += 1
+            continue
+        match = _KEY_PREFIX.match(line, col)
+        if match is None or match.group() == "-":
+            break
+        col = match.end()
+    rest = line[col:].strip()
+    return col if rest and not rest.startswith("#") else None
+
+
+def _close_of(line: str, start: int) -> int | None:
+    """The index of what closes the quote or bracket at `line[start]` on that line, or None."""
+    opener = line[start]
+    if opener in "\"'":
+        i = start + 1
+        while i < len(line):
+            if opener == '"' and line[i] == "\\":
+                i += 2
+                continue
+            if line[i] == opener:
+                if opener == "'" and line.startswith("''", i):
+                    i += 2
+                    continue
+                return i
+            i += 1
+        return None
+    depth = 0
+    i = start
+    while i < len(line):
+        char = line[i]
+        if char in "\"'" and i > start and line[i - 1] in " [{,":
+            close = _close_of(line, i)
+            if close is None:
+                return None
+            i = close + 1
+            continue
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _starts_with_closed_opener(line: str) -> bool:
+    """`- [smiles] Thank you.` or `"Thank you" he says.`: a value that opens with a quote or
+    bracket, closes it, and goes on, so YAML reads the part in brackets or quotes alone."""
+    col = _value_start(line)
+    if col is None or line[col] not in "[{\"'":
+        return False
+    close = _close_of(line, col)
+    after = line[close + 1 :].split(" #")[0].strip() if close is not None else ""
+    return bool(after)
+
+
+def _unclosed_quote(lines: list[str], error_line: int) -> tuple[int, int] | None:
+    """The first quote opened as a value and not closed on its line, whose text then runs over
+    lines that are not indented under it (so YAML read the rest of the file as quoted text)
+    before `error_line` (0-based); its 1-based line and column."""
+    block_indent: int | None = None  # inside a `|` or `>` block, quotes are plain text
+    last = min(error_line, len(lines) - 1)
+    number = -1
+    while number < last:
+        number += 1
+        line = lines[number]
+        indent = len(line) - len(line.lstrip(" "))
+        if block_indent is not None and (not line.strip() or indent > block_indent):
+            continue
+        block_indent = None
+        col = _value_start(line)
+        if col is not None and _BLOCK_SCALAR.match(line, col):
+            block_indent = indent
+            continue
+        if col is None or line[col] not in "\"'" or _close_of(line, col) is not None:
+            continue
+        quote, opened = line[col], number
+        while number < last:
+            number += 1
+            text = lines[number]
+            if not text.strip():
+                continue
+            if len(text) - len(text.lstrip(" ")) <= indent:
+                return (opened + 1, col + 1)
+            if _close_of(quote + text.replace("\\\\", "").lstrip(), 0) is not None:
+                break  # closed on a line indented under it: a quoted text over many lines
+    return None
+
+
+# The parser's names for what it was reading, in a trainer's words.
+_NOUNS = {
+    "block mapping": "the group of keys",
+    "mapping": "the group of keys",
+    "flow mapping": "the { } mapping",
+    "block collection": "the list",
+    "block sequence": "the list",
+    "flow sequence": "the [ ] list",
+    "quoted scalar": "the quoted text",
+    "block scalar": "the block of text",
+}
+
+
+def _noun(context: str) -> str | None:
+    """'the [ ] list' from 'while parsing a flow sequence'; None for other contexts."""
+    match = re.fullmatch(r"while (?:parsing|scanning|constructing) an? (.+)", context)
+    if match is None:
+        return None
+    return _NOUNS.get(match.group(1), f"the {match.group(1)}")
+
+
+def _yaml_problem(path: str, exc: yaml.YAMLError, text: str = "") -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    text = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    lines = text.splitlines()
+    problem = str(getattr(exc, "problem", None) or exc)
+    context = str(getattr(exc, "context", None) or "")
     context_mark = getattr(exc, "context_mark", None)
-    if context_mark and mark and context_mark.line != mark.line and context:
-        # The parser notices an unclosed bracket or quote late; say where it began.
-        started = (
-            str(context)
-            .removeprefix("while parsing ")
-            .removeprefix("while scanning ")
-            .removeprefix("a ")
+    started = (
+        context_mark.line + 1 if context_mark and mark and context_mark.line != mark.line else None
+    )
+    quote = _unclosed_quote(lines, line - 1) if mark and lines else None
+    if quote is not None and quote[0] < line:
+        return Problem(
+            path,
+            *quote,
+            f"YAML syntax error: a quote opened at {quote[0]}:{quote[1]} is never closed "
+            f"(YAML read on to line {line} as part of it); end the text with "
+            f"{lines[quote[0] - 1][quote[1] - 1]} on the same line",
         )
-        text += f"; the {started} started at line {context_mark.line + 1}"
-    said = str(problem)
+    if problem == "but found another document":
+        first = f" (the first starts at line {started})" if started else ""
+        return Problem(
+            path,
+            line,
+            col,
+            "YAML syntax error: a second document starts here ('---'); a scenario file holds "
+            f"one document{first}: remove this line and what follows, or move it to its own file",
+        )
+    noun = _noun(context)
+    if noun and started:
+        message = f"YAML syntax error: {problem} in {noun} that starts at line {started}"
+    elif noun:
+        message = f"YAML syntax error: {problem} in {noun}"
+    elif context and not context.startswith("while "):
+        message = f"YAML syntax error: {problem} ({context})"
+    else:
+        message = f"YAML syntax error: {problem}"
+    here = lines[line - 1] if mark and 0 < line <= len(lines) else ""
+    before = next((t for t in reversed(lines[: line - 1]) if t.strip()), "") if mark else ""
+    said = problem
     if "\t" in said or "\\t" in said or "tab" in said:
-        text += "; indent with spaces, not tabs"
+        message += "; indent with spaces, not tabs"
     elif "cannot start any token" in said:
         # libyaml does not name the character; a tab is by far the usual one.
-        text += "; often a tab: indent with spaces, not tabs"
+        message += "; often a tab: indent with spaces, not tabs"
+    elif "hexdecimal number" in said or "unknown escape character" in said:
+        # `"C:\Users\new"`: \U and \n start escapes in double quotes.
+        message += (
+            "; a backslash in double quotes starts an escape (like \\n); use single quotes "
+            "or forward slashes, e.g. 'C:\\Users\\shift.docx'"
+        )
+    elif "unhashable key" in said:
+        message += "; a key is a plain word followed by ':', not a list or a '?' line"
     elif "mapping values are not allowed" in said:
         # The usual causes: unquoted text with ": " in it ("line: Let me guess: you ..."),
         # or a key indented deeper than its neighbours.
-        text += (
+        message += (
             '; if this is text containing ": ", put the whole value in quotes; otherwise '
             "check that this line is indented like the keys beside it"
         )
-    elif "expected key" in said or "expected ':'" in said or "expected <block end>" in said:
+    elif _starts_with_closed_opener(here) or (
+        "expected" in said and line > 1 and _starts_with_closed_opener(before)
+    ):
+        # "- [smiles] Thank you." is read as a list, '- "Thank you" he says.' ends at the
+        # quote: a line of text starting with [, { or a quote goes in quotes whole.
+        message += (
+            "; a line of text that starts with [, { or a quote must be quoted whole, "
+            """e.g. - '[smiles] Thank you.'"""
+        )
+    elif "expected ',' or ']'" in said or "expected ',' or '}'" in said:
+        closer = "]" if "']'" in said else "}"
+        opened = lines[context_mark.line] if context_mark and context_mark.line < len(lines) else ""
+        at = context_mark.column if context_mark else 0
+        if started and at < len(opened) and opened[at] in "[{" and _close_of(opened, at) is None:
+            message += (
+                f"; the '{opened[at]}' at {started}:{at + 1} is never closed: end its items "
+                f"with '{closer}' on that line"
+            )
+        else:
+            message += f"; check for a missing ',' between items or a missing '{closer}'"
+    elif "expected" in said:
         # A trainer's under-indented key, a continuation line at column 1, or text after a
         # closing quote ('"Thank you" he says.') all end here.
-        text += (
+        message += (
             "; check the indentation of this line and the lines above it (keys of one "
             "mapping line up; continuation lines are indented), and quote a whole line of "
             "text that starts or ends with a quote"
         )
-    elif "expected '-' indicator" in said or "expected ',' or ']'" in said:
-        # "- [smiles] Thank you." is read as a list, '- "Thank you" he says.' ends at the
-        # quote: a line of text starting with [, { or a quote goes in quotes whole.
-        text += (
-            "; a line of text that starts with [, { or a quote must be quoted whole, "
-            """e.g. - '[smiles] Thank you.'"""
-        )
-    return Problem(path, line, col, text)
+    return Problem(path, line, col, message)
 
 
 def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
@@ -343,7 +535,7 @@ def _did_you_mean(meant: str | None) -> str:
 
 def _where(loc: Loc, data: Any = None) -> str:
     """`loc` as a path; an item with an id is named by it ("offline_script.stages[deal]"),
-    not by its index counted from zero ("stages.3")."""
+    another by its place counted from 1 ("skills[2]" is the second skill), not from zero."""
     if not loc:
         return "the top level"
     out: list[str] = []
@@ -357,6 +549,8 @@ def _where(loc: Loc, data: Any = None) -> str:
         ident = item.get("id") if isinstance(item, dict) else None
         if isinstance(part, int) and isinstance(ident, str) and out:
             out[-1] += f"[{ident}]"
+        elif isinstance(part, int) and out:
+            out[-1] += f"[{part + 1}]"  # counted from 1, as a trainer counts the lines
         else:
             out.append(str(part))
         node = item
@@ -377,13 +571,68 @@ def _meant_key(key: str, parent: Loc, data: Any) -> str | None:
 
 
 def _scalar_hint(value: Any) -> str:
-    """Why a text field got a number or a boolean: YAML reads `2024`, `yes`, `no` and `on` so
-    unless they are quoted."""
+    """Why a text field got a number, a boolean or a date: YAML reads `2024`, `12:30`, `yes`,
+    `no`, `on` and `2024-01-05` so unless they are quoted."""
     if isinstance(value, bool):
         return f" (YAML read this as {str(value).lower()}; put text in quotes)"
     if isinstance(value, int | float):
         return " (YAML read this as a number; put text in quotes)"
+    if isinstance(value, datetime.datetime):
+        return " (YAML read this as a date and time; put text in quotes)"
+    if isinstance(value, datetime.date):
+        return " (YAML read this as a date; put text in quotes)"
     return ""
+
+
+_ID_RULES = {
+    # The scenario id, as `coach scenarios new --id` explains it.
+    "^[a-z0-9][a-z0-9-]*$": "use lowercase letters, digits and dashes, starting with a letter "
+    "or digit, at most 64 characters",
+    "^[a-z0-9][a-z0-9_-]*$": "use lowercase letters, digits, dashes and underscores, starting "
+    "with a letter or digit",
+}
+
+
+def _is_text_list(loc: Loc) -> bool:
+    """Whether the field at `loc` is a list of text lines (replies, interests, tags...)."""
+    model = _model_at(loc[:-1]) if loc else None
+    info = model.model_fields.get(str(loc[-1])) if model else None
+    if info is None:
+        return False
+    annotation: Any = info.annotation
+    for arg in (annotation, *typing.get_args(annotation)):
+        while typing.get_origin(arg) is typing.Annotated:
+            arg = typing.get_args(arg)[0]
+        if typing.get_origin(arg) is list:
+            item = typing.get_args(arg)[0]
+            while typing.get_origin(item) is typing.Annotated:
+                item = typing.get_args(item)[0]
+            return item is str
+    return False
+
+
+def _plain_message(kind: str, err: Any, loc: Loc) -> str | None:
+    """A trainer's wording for the usual pydantic errors, or None to keep pydantic's."""
+    given = err.get("input")
+    if kind == "list_type":
+        if _is_text_list(loc):
+            return "should be a list of lines, each starting with '- '"
+        return "should be a list, each item on its own line starting with '- '"
+    if kind == "too_short" and isinstance(given, list):
+        return "needs at least one line" if _is_text_list(loc) else "needs at least one item"
+    if kind == "string_type" and isinstance(given, dict):
+        return (
+            "this line has ': ' in it, so YAML read it as a key; put the line in quotes"
+            if len(given) == 1
+            else "YAML read this as keys and values; put text in quotes"
+        )
+    if kind == "string_type" and isinstance(given, list):
+        return "YAML read this as a list (it starts with '['); put the whole text in quotes"
+    if kind == "string_pattern_mismatch":
+        rule = _ID_RULES.get(str((err.get("ctx") or {}).get("pattern", "")))
+        if rule is not None:
+            return f"{given!r} is not a valid id: {rule}"
+    return None
 
 
 def _is_blank(err: Any) -> bool:
@@ -436,7 +685,7 @@ def _validation_problems(
                 problems.append(Problem(path, *marks.value_at(at), text))
             continue
         else:
-            text = str(err["msg"]).removeprefix("Value error, ")
+            text = _plain_message(kind, err, loc) or str(err["msg"]).removeprefix("Value error, ")
             line, col = marks.value_at(loc)
             message = f"{_where(loc, data)}: {text}" if loc else text
             if (kind == "string_type" and err.get("input") is None) or _is_blank(err):
@@ -542,7 +791,7 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
     except _Refused as exc:
         raise ScenarioError([Problem(path, *exc.position, exc.message)]) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([_yaml_problem(path, exc)]) from None
+        raise ScenarioError([_yaml_problem(path, exc, text)]) from None
     except RecursionError:
         raise ScenarioError([Problem(path, 1, 1, "the YAML is nested too deeply")]) from None
     if node is None or data is None:

@@ -64,14 +64,14 @@ EMPTY_ITEM = "this item is empty; write some text, or remove the item"
         (
             'default: ["What are you offering, then?"]',
             'default: [" "]',
-            f"70:19: offline_script.stages[needs].replies.default.0: {EMPTY_ITEM}",
+            f"70:19: offline_script.stages[needs].replies.default[1]: {EMPTY_ITEM}",
         ),
         (
             'walk_out: "You know what, ask someone else."',
             'walk_out: " "',
             f"81:15: offline_script.endings.walk_out: {EMPTY}",
         ),
-        ("guilt trips]", '""]', f"38:48: counterpart.triggered_by.1: {EMPTY_ITEM}"),
+        ("guilt trips]", '""]', f"38:48: counterpart.triggered_by[2]: {EMPTY_ITEM}"),
     ],
     ids=["blank-name", "empty", "title", "mood", "objective", "on-enter", "reply", "end", "item"],
 )  # fmt: skip
@@ -375,3 +375,82 @@ def test_new_writes_a_repeated_skill_once(
     capsys.readouterr()
     assert _validate(capsys, out) == (0, [])
     assert 'skills: ["clarity"]' in out.read_text(encoding="utf-8")
+
+
+# ---- 8. common mistakes, said in a trainer's words
+
+REPLY = 'default: ["Right. So what is it this time?"]'
+INDENT_HINT = (
+    "check the indentation of this line and the lines above it (keys of one mapping line up; "
+    "continuation lines are indented), and quote a whole line of text that starts or ends "
+    "with a quote"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (REPLY, "default: Right. So what is it this time?", "60:18: offline_script.stages[guarded].replies.default: should be a list of lines, each starting with '- '"),  # noqa: E501
+        ("reflect: [\"Exactly. I always end up being the one who covers.\"]", "reflect:\n          - Exactly: I always end up being the one who covers.", "63:13: offline_script.stages[guarded].replies.reflect[1]: this line has ': ' in it, so YAML read it as a key; put the line in quotes"),  # noqa: E501
+        ("id: my-scenario ", 'id: "My Scenario"', "7:5: id: 'My Scenario' is not a valid id: use lowercase letters, digits and dashes, starting with a letter or digit, at most 64 characters"),  # noqa: E501
+        ("id: guarded", "id: Guarded", "57:11: offline_script.stages[Guarded].id: 'Guarded' is not a valid id: use lowercase letters, digits, dashes and underscores, starting with a letter or digit"),  # noqa: E501
+        (REPLY, "default: []", "60:18: offline_script.stages[guarded].replies.default: needs at least one line"),  # noqa: E501
+        ("skills: [\"empathy\", \"active_listening\"]", "skills: {}", "13:9: skills: should be a list, each item on its own line starting with '- '"),  # noqa: E501
+        ("title: Ask a colleague to swap a shift", "title: 2024-01-05", "8:8: title: Input should be a valid string (YAML read this as a date; put text in quotes)"),  # noqa: E501
+        ("title: Ask a colleague to swap a shift", "title: 2024-01-05 10:30:00", "8:8: title: Input should be a valid string (YAML read this as a date and time; put text in quotes)"),  # noqa: E501
+        ("title: Ask a colleague to swap a shift", r'title: "See C:\Users\new\shift.docx"', r"8:17: YAML syntax error: did not find expected hexdecimal number in the quoted text; a backslash in double quotes starts an escape (like \n); use single quotes or forward slashes, e.g. 'C:\Users\shift.docx'"),  # noqa: E501
+        ("opening_line: Let me guess. You need something again?\n", "opening_line: Let me guess. You need something again?\n---\nx: 1\n", "41:1: YAML syntax error: a second document starts here ('---'); a scenario file holds one document (the first starts at line 7): remove this line and what follows, or move it to its own file"),  # noqa: E501
+        ("opening_line: Let me guess. You need something again?\n", "opening_line: Let me guess. You need something again?\n? [a, b]\n: c\n", "41:3: YAML syntax error: found unhashable key in the group of keys that starts at line 7; a key is a plain word followed by ':', not a list or a '?' line"),  # noqa: E501
+        ("      description: Sam is defensive", "     description: Sam is defensive", f"58:6: YAML syntax error: did not find expected '-' indicator in the list that starts at line 57; {INDENT_HINT}"),  # noqa: E501
+        ("tags: [workplace, favours]", "tags: [workplace, favours", "17:8: YAML syntax error: did not find expected ',' or ']' in the [ ] list that starts at line 15; the '[' at 15:7 is never closed: end its items with ']' on that line"),  # noqa: E501
+        ("tags: [workplace, favours]", 'tags: ["workplace" "favours"]', "15:20: YAML syntax error: did not find expected ',' or ']' in the [ ] list; check for a missing ',' between items or a missing ']'"),  # noqa: E501
+    ],
+    ids=["text-for-list", "colon-in-item", "scenario-id", "stage-id", "empty-list", "mapping-for-list", "date", "datetime", "backslash", "second-document", "complex-key", "misindented", "unclosed-bracket", "bracket-over-lines"],  # noqa: E501
+)  # fmt: skip
+def test_common_mistakes_are_said_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, said: str
+) -> None:
+    path = _edited(tmp_path, (old, new))
+    assert _validate(capsys, path) == (1, [f"{path}:{said}"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
+) -> None:
+    # Notepad's "Unicode" is UTF-16; it was called a binary file.
+    path = tmp_path / "notepad.yaml"
+    path.write_bytes(STARTER.read_text(encoding="utf-8").encode(encoding))
+    said = 'this file is saved as UTF-16 (Notepad calls it "Unicode"); save it as UTF-8'
+    assert _validate(capsys, path) == (1, [f"{path}:1:1: {said}"])
+
+
+# ---- 9. an unclosed quote is reported where it opens, not where YAML gives up
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("opening_line: Let me guess. You need something again?", 'opening_line: "Let me guess. You need something again?', '40:15: YAML syntax error: a quote opened at 40:15 is never closed (YAML read on to line 60 as part of it); end the text with " on the same line'),  # noqa: E501
+        ("role: Nurse on the ward", "role: 'Nurse on the ward", "18:9: YAML syntax error: a quote opened at 18:9 is never closed (YAML read on to line 21 as part of it); end the text with ' on the same line"),  # noqa: E501
+    ],
+    ids=["double", "single"],
+)  # fmt: skip
+def test_an_unclosed_quote_is_reported_where_it_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, said: str
+) -> None:
+    path = _edited(tmp_path, (old, new))
+    assert _validate(capsys, path) == (1, [f"{path}:{said}"])
+
+
+def test_a_quoted_text_over_several_lines_is_not_taken_for_an_unclosed_quote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _edited(
+        tmp_path,
+        ("opening_line: Let me guess. You", 'opening_line: "Let me guess.\n  You'),
+        ("need something again?", 'need something again?"'),
+        ("{moves_any: [proposal]}", "{moves_any: [proposal]"),
+    )
+    said = "80:3: YAML syntax error: did not find expected ',' or '}' in the { } mapping that starts at line 79; the '{' at 79:21 is never closed: end its items with '}' on that line"  # noqa: E501
+    assert _validate(capsys, path) == (1, [f"{path}:{said}"])

@@ -408,4 +408,4 @@ def test_a_problem_in_a_stage_names_the_stage_not_its_index(
 ) -> None:
     # "offline_script.stages.3" made a trainer count stages from zero.
     _, lines, _ = _validate(capsys, HERE / "broken" / "bad-move-name.yaml")
-    assert "offline_script.stages[deal].advance_when.moves_any.0:" in lines[0]
+    assert "offline_script.stages[deal].advance_when.moves_any[1]:" in lines[0]
