@@ -777,6 +777,58 @@ def _style_notes(path: str, data: dict[str, Any], marks: _Marks) -> list[Problem
     return notes
 
 
+# Values that name something (an id, a stage, a move) rather than say something: a comment
+# after them is the usual `key: value  # what this is`.
+_NAMING_KEYS = frozenset({"id", "category", "difficulty", "reached_at_stage"})
+
+
+def _is_text_field(loc: Loc) -> bool:
+    """Whether `loc` holds text a person reads (a title, a line), not a name or a number."""
+    keys = [part for part in loc if isinstance(part, str)]
+    if not keys or keys[-1] in _NAMING_KEYS:
+        return False
+    field_loc = loc[:-1] if isinstance(loc[-1], int) else loc
+    model = _model_at(field_loc[:-1])
+    info = model.model_fields.get(str(field_loc[-1])) if model and field_loc else None
+    if info is None:
+        return False
+    annotation: Any = info.annotation
+    if isinstance(loc[-1], int):
+        return _is_text_list(field_loc)
+    for arg in (annotation, *typing.get_args(annotation)):
+        while typing.get_origin(arg) is typing.Annotated:
+            arg = typing.get_args(arg)[0]
+        if arg is str:
+            return True
+    return False
+
+
+def _comment_notes(path: str, node: yaml.Node, lines: list[str], loc: Loc = ()) -> list[Problem]:
+    """`title: Ask a colleague # to swap` is "Ask a colleague": YAML drops what follows ` #`
+    after an unquoted value. Said as a note on text fields, where it is rarely meant."""
+    notes: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            notes += _comment_notes(path, value_node, lines, (*loc, str(key_node.value)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            notes += _comment_notes(path, item, lines, (*loc, index))
+    elif isinstance(node, yaml.ScalarNode) and not node.style and node.value:
+        end = node.end_mark
+        after = lines[end.line][end.column :] if end.line < len(lines) else ""
+        if re.match(r"\s+#", after) and _is_text_field(loc):
+            notes.append(
+                Problem(
+                    path,
+                    end.line + 1,
+                    end.column + after.index("#") + 1,
+                    "note: the text after ' #' is a YAML comment and was dropped; quote the "
+                    "value to keep it",
+                )
+            )
+    return notes
+
+
 def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
     """Parse and validate one scenario; raises ScenarioError with every problem found."""
     raw = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes
@@ -814,7 +866,12 @@ def load_text(text_or_bytes: str | bytes, path: str) -> LoadedScenario:
             sorted(problems, key=lambda p: (p.line, p.col)),
             scenario_id=declared if isinstance(declared, str) else None,
         )
-    notes = tuple(_style_notes(path, data, marks))
+    notes = tuple(
+        sorted(
+            [*_style_notes(path, data, marks), *_comment_notes(path, node, text.splitlines())],
+            key=lambda p: (p.line, p.col),
+        )
+    )
     return LoadedScenario(scenario, Path(path), marks.value_at(("id",)), notes)
 
 

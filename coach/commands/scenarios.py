@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="scenario files, or folders of them (their *.yaml and *.yml files)",
+        help="scenario files, or folders of them (their *.yaml and *.yml files); - reads stdin",
     )
     val.set_defaults(func=_validate)
 
@@ -173,7 +173,7 @@ def _validate(args: argparse.Namespace) -> int:
     failed = False
     paths: list[Path] = []
     for given in args.files:
-        if not given.is_dir():
+        if str(given) == "-" or not given.is_dir():
             paths.append(given)
             continue
         found = list(scenario_files(given))
@@ -183,7 +183,7 @@ def _validate(args: argparse.Namespace) -> int:
         paths += found
     for path in paths:
         try:
-            loaded.append(load_file(path))
+            loaded.append(_load_stdin() if str(path) == "-" else load_file(path))
         except ScenarioError as exc:
             failed = True
             for problem in exc.problems:
@@ -208,6 +208,14 @@ def _validate(args: argparse.Namespace) -> int:
         summary += f" ({counted(len(notes), 'note')}: worth a look, not errors)"
     print(summary, file=sys.stderr)
     return ExitCode.FAILURES if failed else ExitCode.OK
+
+
+def _load_stdin() -> Any:
+    """`coach scenarios validate -`: the file piped in, named `<stdin>` in messages."""
+    from coach.scenario_loader import MAX_FILE_BYTES, load_text
+
+    # Bounded like a file: one byte over the limit is enough to say it is too large.
+    return load_text(sys.stdin.buffer.read(MAX_FILE_BYTES + 1), "<stdin>")
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ Every message is asserted whole, as `FILE:LINE:COL: message`, because trainers a
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 
 import pytest
@@ -454,3 +455,44 @@ def test_a_quoted_text_over_several_lines_is_not_taken_for_an_unclosed_quote(
     )
     said = "80:3: YAML syntax error: did not find expected ',' or '}' in the { } mapping that starts at line 79; the '{' at 79:21 is never closed: end its items with '}' on that line"  # noqa: E501
     assert _validate(capsys, path) == (1, [f"{path}:{said}"])
+
+
+# ---- 10. a comment that cut a text short; a file piped in
+
+COMMENT_NOTE = (
+    "note: the text after ' #' is a YAML comment and was dropped; quote the value to keep it"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("title: Ask a colleague to swap a shift", "title: Ask a colleague # to swap", f"8:24: {COMMENT_NOTE}"),  # noqa: E501
+        ('reflect: ["Exactly. I always end up being the one who covers."]', "reflect:\n          - Exactly. I always # end up covering.", f"63:31: {COMMENT_NOTE}"),  # noqa: E501
+    ],
+    ids=["title", "reply"],
+)  # fmt: skip
+def test_a_comment_that_cuts_a_text_short_gets_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, said: str
+) -> None:
+    path = _edited(tmp_path, (old, new))
+    assert _validate(capsys, path) == (0, [f"{path}:{said}"])
+
+
+def test_comments_after_names_and_quoted_text_get_no_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The starter's own `id: my-scenario  # unique...` and `difficulty: beginner  # ...`.
+    path = _edited(tmp_path, ("title: Ask a colleague to swap a shift", 'title: "Ask" # a note'))
+    assert _validate(capsys, path) == (0, [])
+
+
+def test_validate_dash_reads_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = STARTER.read_text(encoding="utf-8").replace(
+        'default: ["Right. So what is it this time?"]', "default: []"
+    )
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+    said = "<stdin>:60:18: offline_script.stages[guarded].replies.default: needs at least one line"
+    assert _validate(capsys, Path("-")) == (1, [said])
