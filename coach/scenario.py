@@ -67,7 +67,9 @@ class Outcome(StrEnum):
 Percent = Annotated[int, Field(ge=0, le=100)]
 # Text a person reads or the engine uses: after stripping, it must not be empty (a blank
 # counterpart name validated, then crashed every session that named them).
-Text = Annotated[str, Field(min_length=1)]
+# In the JSON Schema, "some non-space character" (the loader strips spaces first).
+NOT_BLANK: dict[str, Any] = {"pattern": r"\S"}
+Text = Annotated[str, Field(min_length=1, json_schema_extra=NOT_BLANK)]
 Lines = Annotated[list[Text], Field(min_length=1)]
 
 
@@ -93,16 +95,20 @@ class CounterpartState(_Strict):
 
 
 class Counterpart(_Strict):
-    name: Text
-    role: Text
-    personality: Text
+    name: Text = Field(description="Their name.")
+    role: Text = Field(description="Their job or relation to the learner.")
+    personality: Text = Field(description="Their character in a few sentences.")
     speaking_style: Text = Field(description="How they talk: sentence length, tone, idioms.")
     background: Text = Field(description="Their situation and history, as they see it.")
     interests: list[Text] = Field(
         default_factory=list, description="What they really care about (may be unstated)."
     )
-    hidden_information: list[HiddenInfo] = Field(default_factory=list)
-    initial_state: CounterpartState = Field(default_factory=CounterpartState)
+    hidden_information: list[HiddenInfo] = Field(
+        default_factory=list, description="Facts they know but do not say at first."
+    )
+    initial_state: CounterpartState = Field(
+        default_factory=CounterpartState, description="Their trust, tension and mood at the start."
+    )
     moved_by: list[Text] = Field(
         default_factory=list,
         description="What lowers tension and builds trust, in plain words (for the LLM persona).",
@@ -114,8 +120,13 @@ class Counterpart(_Strict):
 
 
 class Objective(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    description: Text
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Short name: lowercase letters, digits, - and _; unique among objectives.",
+    )
+    description: Text = Field(
+        description="What the learner should do, shown in the briefing and debrief."
+    )
     reached_at_stage: Text | None = Field(
         None,
         description="Offline script: the objective counts as met when this stage is reached.",
@@ -123,9 +134,11 @@ class Objective(_Strict):
 
 
 class SkillWeights(_Strict):
-    empathy: float = Field(1.0, ge=0)
-    active_listening: float = Field(1.0, ge=0)
-    clarity: float = Field(1.0, ge=0)
+    empathy: float = Field(1.0, ge=0, description="How much empathy counts (0 or more).")
+    active_listening: float = Field(
+        1.0, ge=0, description="How much active listening counts (0 or more)."
+    )
+    clarity: float = Field(1.0, ge=0, description="How much clarity counts (0 or more).")
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> SkillWeights:
@@ -135,8 +148,8 @@ class SkillWeights(_Strict):
 
 
 class StateChange(_Strict):
-    trust: int = Field(0, ge=-100, le=100)
-    tension: int = Field(0, ge=-100, le=100)
+    trust: int = Field(0, ge=-100, le=100, description="Added to trust (-100 to 100).")
+    tension: int = Field(0, ge=-100, le=100, description="Added to tension (-100 to 100).")
 
 
 # How each move shifts the counterpart when the script does not say otherwise.
@@ -157,13 +170,15 @@ DEFAULT_EFFECTS: dict[Move, StateChange] = {
 class Condition(_Strict):
     """All given parts must hold (an empty condition always holds)."""
 
-    trust_at_least: Percent | None = None
-    trust_at_most: Percent | None = None
-    tension_at_least: Percent | None = None
-    tension_at_most: Percent | None = None
+    trust_at_least: Percent | None = Field(None, description="Trust is this or more.")
+    trust_at_most: Percent | None = Field(None, description="Trust is this or less.")
+    tension_at_least: Percent | None = Field(None, description="Tension is this or more.")
+    tension_at_most: Percent | None = Field(None, description="Tension is this or less.")
     min_turns_in_stage: int = Field(0, ge=0, description="Learner turns spent in this stage.")
     moves_any: list[Move] = Field(
-        default_factory=list, description="The learner's latest move is one of these."
+        default_factory=list,
+        description="The learner's latest move is one of these.",
+        json_schema_extra={"minItems": 1},  # the validator refuses []; the default is unset
     )
 
     @model_validator(mode="after")
@@ -192,6 +207,10 @@ class Condition(_Strict):
         return all(checks)
 
 
+def _move_lines(move: str) -> str:
+    return f"Lines for a {move} move, one to three sentences each; several give variety."
+
+
 class Replies(_Strict):
     """Lines the counterpart may say in a stage, by the learner's move; `default` is required.
 
@@ -199,17 +218,17 @@ class Replies(_Strict):
     variety; the engine picks one with a seeded random generator.
     """
 
-    default: Lines
-    acknowledge: Lines | None = None
-    reflect: Lines | None = None
-    open_question: Lines | None = None
-    proposal: Lines | None = None
-    closed_question: Lines | None = None
-    neutral: Lines | None = None
-    off_topic: Lines | None = None
-    pressure: Lines | None = None
-    dismiss: Lines | None = None
-    blame: Lines | None = None
+    default: Lines = Field(description="Lines for any move without its own lines (required).")
+    acknowledge: Lines | None = Field(None, description=_move_lines("acknowledge"))
+    reflect: Lines | None = Field(None, description=_move_lines("reflect"))
+    open_question: Lines | None = Field(None, description=_move_lines("open_question"))
+    proposal: Lines | None = Field(None, description=_move_lines("proposal"))
+    closed_question: Lines | None = Field(None, description=_move_lines("closed_question"))
+    neutral: Lines | None = Field(None, description=_move_lines("neutral"))
+    off_topic: Lines | None = Field(None, description=_move_lines("off_topic"))
+    pressure: Lines | None = Field(None, description=_move_lines("pressure"))
+    dismiss: Lines | None = Field(None, description=_move_lines("dismiss"))
+    blame: Lines | None = Field(None, description=_move_lines("blame"))
 
     def for_move(self, move: Move) -> list[str]:
         lines: list[str] | None = getattr(self, move.value)
@@ -217,7 +236,10 @@ class Replies(_Strict):
 
 
 class Stage(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Short name: lowercase letters, digits, - and _; unique in the file.",
+    )
     description: str = Field("", description="What happens in this stage (for trainers).")
     on_enter: Text | None = Field(
         None, description="Said once when the conversation enters this stage."
@@ -225,7 +247,7 @@ class Stage(_Strict):
     reveals: list[Text] = Field(
         default_factory=list, description="Hidden-information ids revealed on entering."
     )
-    replies: Replies
+    replies: Replies = Field(description="The counterpart's lines by the learner's move.")
     advance_when: Condition = Field(
         default_factory=Condition,
         description="When this holds after a learner turn, move to the next stage "
@@ -246,8 +268,10 @@ class OfflineScript(_Strict):
         default_factory=dict, description="Overrides of the default state change per move."
     )
     walk_out_at_tension: Percent = Field(95, description="Tension at which they walk out.")
-    stages: Annotated[list[Stage], Field(min_length=1)]
-    endings: Endings
+    stages: Annotated[list[Stage], Field(min_length=1)] = Field(
+        description="The conversation's phases, in order (at least one)."
+    )
+    endings: Endings = Field(description="The last lines for agreement, walk_out and impasse.")
 
     def effect(self, move: Move) -> StateChange:
         return self.effects.get(move, DEFAULT_EFFECTS[move])
@@ -272,22 +296,42 @@ class Scenario(_Strict):
         max_length=64,
         description="Unique id: lowercase letters, digits and dashes.",
     )
-    title: str = Field(min_length=1, max_length=120)
-    summary: str = Field(min_length=1)
-    category: Category
+    title: str = Field(
+        min_length=1,
+        max_length=120,
+        json_schema_extra=NOT_BLANK,
+        description="The name shown in the scenario list (1 to 120 characters).",
+    )
+    summary: str = Field(
+        min_length=1,
+        json_schema_extra=NOT_BLANK,
+        description="Two or three sentences shown in the list and the briefing.",
+    )
+    category: Category = Field(description="The kind of conversation.")
     skills: Annotated[list[Skill], Field(min_length=1)] = Field(
         description="Skills in focus: empathy, active_listening, clarity."
     )
-    difficulty: Difficulty
-    tags: list[Text] = Field(default_factory=list)
-    learner: LearnerBrief
-    counterpart: Counterpart
-    opening_line: str = Field(min_length=1, description="The counterpart's first words.")
-    objectives: Annotated[list[Objective], Field(min_length=1)]
-    weights: SkillWeights = Field(default_factory=SkillWeights)
+    difficulty: Difficulty = Field(description="How hard it is.")
+    tags: list[Text] = Field(
+        default_factory=list, description="Free keywords for searching and filtering."
+    )
+    learner: LearnerBrief = Field(description="The learner's side: role, goal and brief.")
+    counterpart: Counterpart = Field(description="The other person in the conversation.")
+    opening_line: str = Field(
+        min_length=1, json_schema_extra=NOT_BLANK, description="The counterpart's first words."
+    )
+    objectives: Annotated[list[Objective], Field(min_length=1)] = Field(
+        description="What the learner should achieve (one to three work best)."
+    )
+    weights: SkillWeights = Field(
+        default_factory=SkillWeights,
+        description="How much each skill counts in the overall score (default all 1.0).",
+    )
     max_turns: int = Field(12, ge=1, le=100, description="Learner turns before it ends.")
     show_state: bool = Field(True, description="Show trust/tension to the learner.")
-    offline_script: OfflineScript
+    offline_script: OfflineScript = Field(
+        description="How the offline counterpart behaves: stages, replies by move, endings."
+    )
 
     @field_validator("skills")
     @classmethod
