@@ -628,6 +628,14 @@ def _plain_message(kind: str, err: Any, loc: Loc) -> str | None:
         )
     if kind == "string_type" and isinstance(given, list):
         return "YAML read this as a list (it starts with '['); put the whole text in quotes"
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return "should be a whole number, e.g. 8"
+    if kind in ("float_parsing", "float_type"):
+        return "should be a number, e.g. 1.0"
+    if kind in ("bool_parsing", "bool_type"):
+        return "should be true or false"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "should be a group of keys, each on its own line indented under this one"
     if kind == "string_pattern_mismatch":
         rule = _ID_RULES.get(str((err.get("ctx") or {}).get("pattern", "")))
         if rule is not None:

@@ -391,6 +391,10 @@ INDENT_HINT = (
 @pytest.mark.parametrize(
     ("old", "new", "said"),
     [
+        ("max_turns: 8", "max_turns: eight", "51:12: max_turns: should be a whole number, e.g. 8"),
+        ("{empathy: 1.0,", "{empathy: lots,", "50:20: weights.empathy: should be a number, e.g. 1.0"),  # noqa: E501
+        ("show_state: true", "show_state: maybe", "52:13: show_state: should be true or false"),
+        ("initial_state: {trust: 45, tension: 55, mood: irritated}", "initial_state: irritated", "36:18: counterpart.initial_state: should be a group of keys, each on its own line indented under this one"),  # noqa: E501
         (REPLY, "default: Right. So what is it this time?", "60:18: offline_script.stages[guarded].replies.default: should be a list of lines, each starting with '- '"),  # noqa: E501
         ("reflect: [\"Exactly. I always end up being the one who covers.\"]", "reflect:\n          - Exactly: I always end up being the one who covers.", "63:13: offline_script.stages[guarded].replies.reflect[1]: this line has ': ' in it, so YAML read it as a key; put the line in quotes"),  # noqa: E501
         ("id: my-scenario ", 'id: "My Scenario"', "7:5: id: 'My Scenario' is not a valid id: use lowercase letters, digits and dashes, starting with a letter or digit, at most 64 characters"),  # noqa: E501
@@ -406,7 +410,7 @@ INDENT_HINT = (
         ("tags: [workplace, favours]", "tags: [workplace, favours", "17:8: YAML syntax error: did not find expected ',' or ']' in the [ ] list that starts at line 15; the '[' at 15:7 is never closed: end its items with ']' on that line"),  # noqa: E501
         ("tags: [workplace, favours]", 'tags: ["workplace" "favours"]', "15:20: YAML syntax error: did not find expected ',' or ']' in the [ ] list; check for a missing ',' between items or a missing ']'"),  # noqa: E501
     ],
-    ids=["text-for-list", "colon-in-item", "scenario-id", "stage-id", "empty-list", "mapping-for-list", "date", "datetime", "backslash", "second-document", "complex-key", "misindented", "unclosed-bracket", "bracket-over-lines"],  # noqa: E501
+    ids=["whole-number", "number", "true-or-false", "keys-for-text", "text-for-list", "colon-in-item", "scenario-id", "stage-id", "empty-list", "mapping-for-list", "date", "datetime", "backslash", "second-document", "complex-key", "misindented", "unclosed-bracket", "bracket-over-lines"],  # noqa: E501
 )  # fmt: skip
 def test_common_mistakes_are_said_plainly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, said: str
