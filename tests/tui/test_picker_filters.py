@@ -179,3 +179,68 @@ def test_broken_scenario_files_make_one_short_notice() -> None:
     ]
     assert lines[3] == "…and 2 more" and "F5" in lines[4] and len(lines) == 5
     assert "snippet" not in notice
+
+
+async def test_a_broken_file_keeps_a_line_in_the_list_until_it_is_fixed(
+    make_app: Callable[..., CoachApp], until: WaitUntil, settings: Any
+) -> None:
+    # The start-up notice about broken files faded and left no trace in the picker.
+    from pathlib import Path
+
+    from textual.widgets import OptionList
+
+    from tests.tui._history_helpers import text_of
+
+    folder = settings.user_scenarios_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    broken = folder / "broken.yaml"
+    broken.write_text("id: [unclosed\n", encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = await loaded_picker(app, pilot)
+        options = picker.query_one("#scenarios", OptionList)
+        last = options.get_option_at_index(options.option_count - 1)
+        assert last.disabled and last.id is None
+        assert text_of(last.prompt) == "⚠ 1 scenario file did not load · fix and press F5"
+        assert len(picker.visible_ids) == options.option_count - 1
+
+        starter = (Path(__file__).parents[1] / "foundation" / "valid_starter.yaml").read_text()
+        broken.write_text(starter, encoding="utf-8")
+        await pilot.press("f5")
+        await until(
+            pilot, lambda: picker.library is not None and not picker.library.problems, "fixed"
+        )
+        await pilot.pause()
+        assert not any(options.get_option_at_index(i).disabled for i in range(options.option_count))
+
+
+async def test_reload_also_reads_the_recent_sessions_again(
+    make_app: Callable[..., CoachApp], until: WaitUntil, settings: Any
+) -> None:
+    # A session played from the terminal while the app was open did not show until restart.
+    from coach.library import load_library
+    from coach.llm.offline import OfflineBackend
+    from coach.scoring.analytic import AnalyticScorer
+    from coach.session import Session
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = await loaded_picker(app, pilot)
+        await pilot.pause()
+        assert picker.recent == []
+        scenario = load_library().get("salary-offer-negotiation")
+        assert scenario is not None
+        settings.sessions_dir.mkdir(parents=True, exist_ok=True)
+        session = Session(
+            scenario,
+            OfflineBackend(scenario, seed=1),
+            AnalyticScorer(),
+            settings.sessions_dir / "played-meanwhile.jsonl",
+            settings=settings,
+        )
+        await session.start()
+        await session.send("What matters most to you here?").run()
+        await session.aclose()
+        await pilot.press("f5")
+        await until(pilot, lambda: picker.recent, "recent sessions read again")
+        assert picker.recent[0].path == session.path

@@ -164,6 +164,7 @@ class PickerScreen(Screen[None]):
 
     def action_reload_library(self) -> None:
         self.load_library(reloaded=True)
+        self.load_recent()  # a session played meanwhile from the terminal shows up too
 
     @work(thread=True, exclusive=True, group="recent")
     def load_recent(self) -> None:
@@ -225,6 +226,18 @@ class PickerScreen(Screen[None]):
                 hanging("  ", lit(f"{scenario.difficulty.value} · {skills}", "dim")),
             )
             options.add_option(Option(line, id=scenario.id))
+        if self.library.problems:
+            # The start-up notice fades; this line stays until the files are fixed.
+            from coach.wording import counted
+
+            files = counted(len({p.path for p in self.library.problems}), "scenario file")
+            reload_key = self.coach.key("picker.reload")
+            options.add_option(
+                Option(
+                    lit(f"⚠ {files} did not load · fix and press {reload_key}", "yellow"),
+                    disabled=True,
+                )
+            )
         if shown:
             # Keep the learner's place when the list is filtered or reloaded.
             keep = self.visible_ids.index(previous) if previous in self.visible_ids else 0
