@@ -154,8 +154,6 @@ class PickerScreen(Screen[None]):
                 markup=False,
             )
         if reloaded:
-            from coach.wording import counted
-
             said = f"Reloaded {counted(len(library.scenarios), 'scenario')}"
             if library.problems:
                 said += f"; {counted(len(library.problems), 'problem')} in scenario files"
@@ -228,8 +226,6 @@ class PickerScreen(Screen[None]):
             options.add_option(Option(line, id=scenario.id))
         if self.library.problems:
             # The start-up notice fades; this line stays until the files are fixed.
-            from coach.wording import counted
-
             files = counted(len({p.path for p in self.library.problems}), "scenario file")
             reload_key = self.coach.key("picker.reload")
             options.add_option(
