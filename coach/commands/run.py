@@ -58,17 +58,18 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check_in_library(args: argparse.Namespace) -> int | None:
     """The exit code when `args.scenario` cannot be opened from the library, else None."""
-    from coach.cli import global_flags
-    from coach.commands._common import error, scenario_failed
-    from coach.library import ScenarioNotFound, resolve_scenario
     from coach.resources import builtin_dir
-    from coach.scenario_loader import ScenarioError
-    from coach.settings import SettingsError, load_settings
 
     if (builtin_dir("scenarios") / f"{args.scenario}.yaml").is_file():
         # A built-in (named after its id and valid: tests check both): nothing to report,
-        # and no settings and library to load before the first frame (about 0.5 s).
+        # and no settings, library or pydantic to load before the first frame (about 0.5 s).
         return None
+    from coach.cli import global_flags
+    from coach.commands._common import error, scenario_failed
+    from coach.library import ScenarioNotFound, resolve_scenario
+    from coach.scenario_loader import ScenarioError
+    from coach.settings import SettingsError, load_settings
+
     flags = global_flags(args)
     flags.update(getattr(args, "settings_flags", None) or {})
     try:
