@@ -65,6 +65,7 @@ from coach.transcript import (
 )
 
 if TYPE_CHECKING:
+    from coach.library import Library
     from coach.scoring.debrief import Debrief
     from coach.settings import Settings
 
@@ -1263,14 +1264,21 @@ def _usage_from(raw: Mapping[str, Any]) -> Usage:
     )
 
 
-def scenario_of_transcript(header: Mapping[str, Any], settings: Settings | None) -> Scenario:
+def scenario_of_transcript(
+    header: Mapping[str, Any], settings: Settings | None, library: Library | None = None
+) -> Scenario:
     """The scenario a transcript continues with: the file it was played from when that
     still exists (a draft outside the library, or one whose id a built-in shares), else
-    its id in the library. Raises `ScenarioNotFound`/`ScenarioError` when neither is there."""
+    its id in `library` (read from disk when not given, as when it has no such id, for the
+    error). Raises `ScenarioNotFound`/`ScenarioError` when neither is there."""
     from coach.library import resolve_scenario
 
     raw_path = header.get("scenario_path")
     if raw_path and Path(raw_path).is_file():
         return resolve_scenario(str(raw_path)).scenario
+    scenario_id = str(header.get("scenario_id", ""))
+    found = library.get(scenario_id) if library is not None else None
+    if found is not None:
+        return found
     user_dir = settings.user_scenarios_dir if settings else None
-    return resolve_scenario(str(header.get("scenario_id", "")), user_dir).scenario
+    return resolve_scenario(scenario_id, user_dir).scenario

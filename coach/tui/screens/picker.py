@@ -346,7 +346,8 @@ class PickerScreen(Screen[None]):
         try:
             header = read_transcript(info.path).header
             # The file it was played from first: a trainer's draft may share a built-in's id.
-            scenario = scenario_of_transcript(header, self.coach.settings)
+            # By id from the library already loaded, not read from disk again on this loop.
+            scenario = scenario_of_transcript(header, self.coach.settings, self.library)
             seed = header.get("seed")
             backend = self.coach.make_backend(scenario, seed if isinstance(seed, int) else 0)
             session = Session.resume(
