@@ -132,6 +132,7 @@ class ConversationScreen(Screen[None]):
         self.bubbles: dict[str, CounterpartMessage] = {}
         self.reply_worker: Worker[None] | None = None
         self.streaming = False
+        self._footer_allows: tuple[bool | None, ...] = ()  # see `_refresh_footer`
         self.hint_text = ""
         self._draft_timer: Timer | None = None
         self._draft_text = ""
@@ -408,6 +409,15 @@ class ConversationScreen(Screen[None]):
             return not self.streaming and (self.session.needs_retry or bool(self.session.unscored))
         return True
 
+    def _refresh_footer(self) -> None:
+        """Rebuild the footer only when what `check_action` allows has changed: Textual's
+        footer re-composes all its keys (tens of ms here) on every refresh, and the status
+        line, which asks for one, updates on every score and state change."""
+        allows = tuple(self.check_action(action, ()) for action in ("cancel_reply", "retry"))
+        if allows != self._footer_allows:
+            self._footer_allows = allows
+            self.refresh_bindings()
+
     def action_cancel_reply(self) -> None:
         if self.streaming and self.reply_worker is not None:
             self.reply_worker.cancel()
@@ -423,7 +433,7 @@ class ConversationScreen(Screen[None]):
         if rescored:
             turns = "1 turn" if len(rescored) == 1 else f"{len(rescored)} turns"
             self.notify(f"Scoring {turns} again.", markup=False)
-            self.refresh_bindings()
+            self._refresh_footer()
         if not self.session.needs_retry:
             if not rescored:
                 self.notify("Nothing to retry.", markup=False)
@@ -616,7 +626,7 @@ class ConversationScreen(Screen[None]):
             parts.append((f" │ replying… {self.coach.key('cancel')} stops", "italic"))
         if self.coach.exam_mode:
             parts.append((" │ exam mode", "bold yellow"))
-        self.refresh_bindings()  # streaming, a failed reply or score: see check_action
+        self._refresh_footer()  # streaming, a failed reply or score: see check_action
         status = self.query_one("#status", Static)
         if usage.requests == 0 and s.backend.name == "offline":
             # The scripted counterpart makes no model calls (an LLM judge may, later): a token
