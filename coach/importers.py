@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from coach import strict_json
 from coach.scoring.types import Skill, TurnScore
+from coach.transcript import is_blank
 
 Format = Literal["coach", "openai", "text"]
 
@@ -156,7 +157,7 @@ def _first_json_line(text: str) -> Any:
 
 def _from_coach(path: Path, text: str, digest: str) -> Conversation:
     """Our JSONL transcript, read by the engine's own reader (one reader, one truth)."""
-    from coach.transcript import TranscriptError, is_blank, parse_transcript
+    from coach.transcript import TranscriptError, parse_transcript
 
     try:
         transcript = parse_transcript(text, path)
@@ -254,7 +255,7 @@ def _from_messages(
         text = _content_text(content)
         if text is None:
             raise ImportFailure(path, f"{where}message {i}: content must be text")
-        if role in LEARNER_ROLES and not text.strip():
+        if role in LEARNER_ROLES and is_blank(text):
             # `"content": null`, `""` (or only an image) is not a reply of '' to be scored
             # 1/5; the assistant's words before it stay the context of the next user message.
             if content is None:
@@ -361,7 +362,7 @@ def _from_text(path: Path, text: str, digest: str, learner: str | None) -> Conve
     warnings: list[str] = []
     for name, lines in utterances:
         said = "\n".join(x for x in lines if x)
-        if _speaker_key(name) == wanted and not said:
+        if _speaker_key(name) == wanted and is_blank(said):
             # `Sam:` and nothing else: not a reply of '' to be scored 1/5.
             warnings.append(f"{path}: an empty line from {name!r}; skipped")
             continue
