@@ -70,6 +70,13 @@ def cache_key(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file itself is bad (not a database, or corrupt), as opposed to
+    busy or locked, which only means that another process is using it."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
 def _check_key(key: str) -> str:
     if _HEX_KEY.fullmatch(key) is None:
         raise ValueError("cache keys are sha256 hex digests")
@@ -99,7 +106,9 @@ class ScoreCache:
             try:
                 self._db = self._open()
             except sqlite3.DatabaseError as exc:
-                if not self.path.is_file():  # e.g. an unwritable folder: nothing to set aside
+                if not self.path.is_file() or not _damaged(exc):
+                    # An unwritable folder, or another process holding the database locked
+                    # past the busy timeout: a miss now, and the next use tries again.
                     raise
                 # not a database, or damaged beyond reading
                 aside = self.path.with_name(f"{DB_NAME}.corrupt-{time.time_ns()}")
@@ -113,7 +122,7 @@ class ScoreCache:
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(
             self.path,
-            timeout=_BUSY_TIMEOUT_MS / 1000,
+            timeout=_BUSY_TIMEOUT_MS / 1000,  # read at each open: tests shorten it
             isolation_level=None,  # autocommit: every put is its own transaction
             check_same_thread=False,  # guarded by self._lock
         )

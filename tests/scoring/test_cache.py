@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from coach.scoring.analytic import AnalyticScorer
+from coach.scoring import cache as cache_module
 from coach.scoring.cache import DB_NAME, ScoreCache
 from coach.scoring.types import TurnScore
 
@@ -63,6 +64,33 @@ def test_a_corrupt_database_is_set_aside_not_an_error(tmp_path: Path, score: Tur
     assert cache.get(KEY) is not None
     aside = list(tmp_path.glob(f"{DB_NAME}.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not")
+
+
+def test_a_database_another_process_holds_locked_is_a_miss_not_set_aside(
+    tmp_path: Path, score: TurnScore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes opening a fresh cache at once: one of them finds it locked. That is
+    # contention, not damage; setting it aside pulled the file from under the other process.
+    monkeypatch.setattr(cache_module, "_BUSY_TIMEOUT_MS", 20)
+    holder = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    holder.execute(
+        "CREATE TABLE scores (key TEXT PRIMARY KEY, format INTEGER NOT NULL, turn TEXT NOT NULL)"
+        " WITHOUT ROWID"
+    )
+    holder.execute("INSERT INTO scores VALUES (?, 1, ?)", (OTHER, json.dumps(score.to_dict())))
+    holder.execute("BEGIN EXCLUSIVE")
+
+    cache = ScoreCache(tmp_path)
+    assert cache.get(KEY) is None
+    cache.put(KEY, score)  # logged, not raised
+    assert list(tmp_path.glob(f"{DB_NAME}.corrupt-*")) == []
+
+    holder.execute("COMMIT")
+    holder.close()
+    cache.put(KEY, score)
+    assert cache.get(KEY) is not None
+    assert cache.get(OTHER) is not None  # the other process's entry is still there
+    assert cache.count() == 2
 
 
 def test_an_unusable_folder_scores_uncached(tmp_path: Path, score: TurnScore) -> None:
