@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from coach.scoring.analytic import AnalyticScorer
 from coach.scoring import cache as cache_module
+from coach.scoring.analytic import AnalyticScorer
 from coach.scoring.cache import DB_NAME, ScoreCache
 from coach.scoring.types import TurnScore
 
