@@ -2,7 +2,12 @@
 
 1. 1,000 learner turns through the real LLMJudge + openai SDK at concurrency 16 and 64,
    answered with a fixed 100 ms latency. Prints wall time, its ratio to the ideal
-   (turns x latency / concurrency; the target is within 1.2x) and the client's CPU per call.
+   (turns x latency / concurrency; the target is within 1.2x), the client's CPU per call,
+   and the mean time of a request from send to parsed reply. That last figure says where the
+   excess goes: at concurrency 64 a request takes 115-130 ms against the endpoint's 100 although
+   the client spends only ~1 ms of CPU on it, because replies sent together come back
+   together and one event loop works through the burst round-robin (every await in httpx
+   and anyio yields to the other 63), so each call in a burst ends near its end.
    Two harnesses:
    - `server` (the headline): a stdlib asyncio HTTP server in a separate process on
      127.0.0.1, so the mock's own CPU is not charged to the client, as with a real endpoint;
@@ -38,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coach.importers import Conversation, Turn
 from coach.replay import replay, replay_files
 from coach.scoring.analytic import AnalyticScorer
-from coach.scoring.judge import LLMJudge
+from coach.scoring.judge import LLMJudge, Mode
 from coach.settings import Settings
 
 RESPX_BASE = "http://bench.test/v1"
@@ -160,8 +165,27 @@ def conversations() -> list[Conversation]:
     return convs
 
 
-async def timed_replay(base: str, concurrency: int) -> tuple[int, float, float]:
-    """(turns scored, wall seconds, client CPU seconds) for one fresh judge and cache."""
+def time_requests(judge: LLMJudge) -> list[float]:
+    """Time every HTTP request the judge sends (seconds from send to parsed reply), to show
+    where the wall time goes beyond the endpoint's own latency."""
+    chat = judge._chat
+    send = chat._request
+    times: list[float] = []
+
+    async def timed(content: bytes, mode: Mode) -> tuple[str, str | None]:
+        start = time.perf_counter()
+        try:
+            return await send(content, mode)
+        finally:
+            times.append(time.perf_counter() - start)
+
+    chat._request = timed  # type: ignore[method-assign]
+    return times
+
+
+async def timed_replay(base: str, concurrency: int) -> tuple[int, float, float, float]:
+    """(turns scored, wall seconds, client CPU seconds, mean request seconds) for one fresh
+    judge and cache."""
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(
             home=Path(home), base_url=base, api_key=SecretStr("sk-bench-000000000000"), model="m"
@@ -171,6 +195,7 @@ async def timed_replay(base: str, concurrency: int) -> tuple[int, float, float]:
             # Warm up (SDK imports, pydantic model building, a connection) outside the timing.
             warm = Conversation(Path("w"), "coach", "w", (Turn("L1", 1, "x", "warm up"),), "w")
             await replay([warm], [judge], concurrency=1)
+            requests = time_requests(judge)
             cpu = time.process_time()
             start = time.perf_counter()
             run = await replay(conversations(), [judge], concurrency=concurrency)
@@ -178,23 +203,24 @@ async def timed_replay(base: str, concurrency: int) -> tuple[int, float, float]:
             cpu = time.process_time() - cpu
         finally:
             await judge.aclose()
-    return run.scored, wall, cpu
+    return run.scored, wall, cpu, sum(requests) / max(1, len(requests))
 
 
 async def bench_judge(harness: str, concurrency: int) -> None:
     if harness == "server":
         with MockServer() as base:
-            scored, wall, cpu = await timed_replay(base, concurrency)
+            scored, wall, cpu, per_request = await timed_replay(base, concurrency)
     else:
         with respx.mock(base_url=RESPX_BASE, assert_all_called=False) as mock:
             mock.post("/chat/completions").mock(side_effect=respx_endpoint)
-            scored, wall, cpu = await timed_replay(RESPX_BASE, concurrency)
+            scored, wall, cpu, per_request = await timed_replay(RESPX_BASE, concurrency)
     ideal = TURNS * LATENCY / concurrency
     where = "out-of-process" if harness == "server" else "in-process respx"
     print(
         f"judge [{where:>16}] concurrency {concurrency:>3}: {scored} turns in {wall:5.2f}s, "
         f"ideal {ideal:4.2f}s, ratio {wall / ideal:4.2f}x (target <= 1.20x), "
-        f"client CPU {cpu / TURNS * 1e3:.2f} ms/call"
+        f"client CPU {cpu / TURNS * 1e3:.2f} ms/call, "
+        f"mean request {per_request * 1e3:.0f} ms (latency {LATENCY * 1e3:.0f})"
     )
 
 
