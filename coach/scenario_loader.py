@@ -406,6 +406,20 @@ def _noun(context: str) -> str | None:
     return _NOUNS.get(match.group(1), f"the {match.group(1)}")
 
 
+def _too_deep_at(line: str) -> int | None:
+    """The column of the bracket that opens level MAX_DEPTH + 1 on `line` (the enclosing
+    block mapping is level 1), where libyaml only says where it gave up, many brackets on."""
+    depth = 1
+    for i, ch in enumerate(line):
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return i + 1
+        elif ch in "]}":
+            depth -= 1
+    return None
+
+
 def _yaml_problem(path: str, exc: yaml.YAMLError, text: str = "") -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -416,6 +430,16 @@ def _yaml_problem(path: str, exc: yaml.YAMLError, text: str = "") -> Problem:
     started = (
         context_mark.line + 1 if context_mark and mark and context_mark.line != mark.line else None
     )
+    if "maximum nesting depth" in problem:
+        # libyaml's own limit (PyYAML 6.0.4 and later), met while it scans a whole line of
+        # brackets ahead, before the depth check on the events can say it at level 51.
+        here = lines[line - 1] if 0 < line <= len(lines) else ""
+        return Problem(
+            path,
+            line,
+            _too_deep_at(here) or col,
+            f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)",
+        )
     quote = _unclosed_quote(lines, line - 1) if mark and lines else None
     if quote is not None and quote[0] < line:
         return Problem(

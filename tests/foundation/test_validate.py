@@ -15,6 +15,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from coach import scenario_loader
 from coach.cli import main
 from coach.resources import builtin_dir
 from coach.scenario import Scenario, scenario_json_schema
@@ -54,6 +55,22 @@ def test_each_broken_file_is_reported_at_its_position(
     if expected["line"]:
         assert int(wanted[0]["line"]) == expected["line"], lines
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"])
+def test_deep_nesting_is_reported_at_the_same_place_by_either_yaml_parser(
+    loader: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # libyaml (PyYAML 6.0.4) stops at its own depth limit while it scans the whole line of
+    # brackets, before our check on the events sees level 51: the same message and place
+    # either way, not "YAML syntax error: exceeded maximum nesting depth" at column 1006.
+    if not hasattr(yaml, loader):
+        pytest.skip(f"this PyYAML has no {loader}")
+    monkeypatch.setattr(scenario_loader, "_YamlLoader", getattr(yaml, loader))
+    path = Path(__file__).parent / "broken" / "nested-too-deeply.yaml"
+    code, lines, _ = _validate(capsys, path)
+    assert code == 1
+    assert f"{path}:15:56: the YAML is nested too deeply (more than 50 levels)" in lines
 
 
 def test_all_problems_of_a_file_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
