@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from coach import strict_json
+from coach.locks import LockBusy, acquire, release
 from coach.scoring.types import SKILLS, Skill, TurnScore
 
 SCHEMA_VERSION = 1
@@ -50,6 +51,16 @@ def utc_now() -> str:
 
 class TranscriptError(Exception):
     """The file is not a coach transcript (or is too damaged to read)."""
+
+
+class TranscriptInUse(TranscriptError):
+    """Another coach process is writing this session (a window or a `coach play`)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path}: this session is open in another coach (a window or a `coach play`); "
+            "finish or quit it there, then continue it here"
+        )
 
 
 # --------------------------------------------------------------------------- records
@@ -463,10 +474,12 @@ class TranscriptWriter:
     torn last line first so the file stays one valid JSON object per line.
     """
 
-    def __init__(self, path: Path, handle: TextIO, next_seq: int) -> None:
+    def __init__(self, path: Path, handle: TextIO, next_seq: int, lock: str = "") -> None:
         self.path = path
         self._handle = handle
         self._seq = next_seq
+        # Held while the file is open for writing: one process writes a session at a time.
+        self._lock = lock
 
     @classmethod
     def create(cls, path: str | Path, header: Mapping[str, Any]) -> TranscriptWriter:
@@ -474,7 +487,12 @@ class TranscriptWriter:
         p.parent.mkdir(parents=True, exist_ok=True)
         # "x": never clobber an existing session by accident.
         handle = p.open("x", encoding="utf-8", newline="\n")
-        writer = cls(p, handle, 1)
+        try:
+            lock = _lock_session(p)
+        except BaseException:
+            handle.close()
+            raise
+        writer = cls(p, handle, 1, lock)
         record = {"type": "header", "schema_version": SCHEMA_VERSION, **header}
         writer._write_line(record)
         _fsync_dir(p.parent)
@@ -482,17 +500,27 @@ class TranscriptWriter:
 
     @classmethod
     def append_to(cls, path: str | Path) -> tuple[TranscriptWriter, Transcript]:
+        """Open a session to continue it; `TranscriptInUse` if another process has it open.
+
+        The lock comes first: cutting a "torn" last line that another writer is still
+        writing, or appending from an end of file that has since moved, would overwrite
+        that process's turns."""
         p = Path(path)
-        transcript = read_transcript(p)
-        raw = p.read_bytes()
-        cut = len(raw)
-        if raw and not raw.endswith(b"\n"):
-            # Drop the torn tail so the next event starts on its own line.
-            cut = raw.rfind(b"\n") + 1
-        handle = p.open("r+", encoding="utf-8", newline="\n")
-        handle.truncate(cut)
-        handle.seek(cut)
-        return cls(p, handle, transcript.last_seq + 1), transcript
+        lock = _lock_session(p)
+        try:
+            transcript = read_transcript(p)
+            raw = p.read_bytes()
+            cut = len(raw)
+            if raw and not raw.endswith(b"\n"):
+                # Drop the torn tail so the next event starts on its own line.
+                cut = raw.rfind(b"\n") + 1
+            handle = p.open("r+", encoding="utf-8", newline="\n")
+            handle.truncate(cut)
+            handle.seek(cut)
+        except BaseException:
+            release(lock)
+            raise
+        return cls(p, handle, transcript.last_seq + 1, lock), transcript
 
     @property
     def next_seq(self) -> int:
@@ -514,10 +542,18 @@ class TranscriptWriter:
     def close(self) -> None:
         if not self._handle.closed:
             self._handle.close()
+            release(self._lock)
 
     @property
     def closed(self) -> bool:
         return self._handle.closed
+
+
+def _lock_session(path: Path) -> str:
+    try:
+        return acquire(path)
+    except LockBusy:
+        raise TranscriptInUse(path) from None
 
 
 def _fsync_dir(folder: Path) -> None:
