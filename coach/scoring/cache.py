@@ -77,6 +77,11 @@ def _damaged(exc: sqlite3.DatabaseError) -> bool:
     return code is not None and code & 0xFF in {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
+def _busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
 def _check_key(key: str) -> str:
     if _HEX_KEY.fullmatch(key) is None:
         raise ValueError("cache keys are sha256 hex digests")
@@ -93,6 +98,7 @@ class ScoreCache:
         self.path = root / DB_NAME
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # one connection, used from the loop or a worker thread
+        self._warned = False
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ScoreCache:
@@ -104,7 +110,7 @@ class ScoreCache:
         if self._db is None:
             self.root.mkdir(parents=True, exist_ok=True)
             try:
-                self._db = self._open()
+                self._db = self._open_waiting()
             except sqlite3.DatabaseError as exc:
                 if not self.path.is_file() or not _damaged(exc):
                     # An unwritable folder, or another process holding the database locked
@@ -115,9 +121,24 @@ class ScoreCache:
                 log.warning("score cache unreadable (%s); moved aside to %s", exc, aside.name)
                 with contextlib.suppress(OSError):
                     self.path.replace(aside)
-                self._db = self._open()
+                self._db = self._open_waiting()
             self._import_legacy(self._db)
         return self._db
+
+    def _open_waiting(self) -> sqlite3.Connection:
+        """`_open`, tried again while another process keeps the database busy.
+
+        Processes opening a new database together race to switch it to WAL, and SQLite
+        answers the loser SQLITE_BUSY at once, without waiting the busy timeout: a tester's
+        three replays started together each lost a score that way."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return self._open()
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(
@@ -188,7 +209,12 @@ class ScoreCache:
                     "INSERT OR REPLACE INTO scores VALUES (?, ?, ?)", (key, CACHE_FORMAT, turn)
                 )
         except (sqlite3.Error, OSError) as exc:  # full disk, read-only folder: score uncached
-            log.warning("could not cache a score: %s", exc)
+            # Said once: a replay of a million turns on a full disk printed a million lines.
+            if self._warned:
+                log.debug("could not cache a score: %s", exc)
+            else:
+                self._warned = True
+                log.warning("could not cache a score: %s (scores go on uncached)", exc)
 
     def count(self) -> int:
         # A method, not __len__: an empty cache must not be falsy where code asks `if cache`.

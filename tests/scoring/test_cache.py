@@ -4,7 +4,9 @@ error), entries of the old file-per-entry layout are imported, and keys are chec
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,48 @@ def test_a_database_another_process_holds_locked_is_a_miss_not_set_aside(
     assert cache.get(KEY) is not None
     assert cache.get(OTHER) is not None  # the other process's entry is still there
     assert cache.count() == 2
+
+
+def test_caches_opening_a_new_database_together_lose_no_score(
+    tmp_path: Path, score: TurnScore
+) -> None:
+    # Openers of a new database race to switch it to WAL; SQLite answers the loser
+    # "database is locked" at once, without the busy timeout, and its score went uncached
+    # (about one round in fifteen here). Connections in one process contend as processes do.
+    for round_ in range(120):
+        folder = tmp_path / str(round_)
+        caches = [ScoreCache(folder) for _ in range(4)]
+        start = threading.Barrier(len(caches))
+
+        threads = [
+            threading.Thread(target=_put_after, args=(start, cache, f"{i:02x}" + "0" * 62, score))
+            for i, cache in enumerate(caches)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert ScoreCache(folder).count() == len(caches), f"round {round_}"
+        assert list(folder.glob(f"{DB_NAME}.corrupt-*")) == []
+        for cache in caches:
+            cache.close()
+
+
+def _put_after(start: threading.Barrier, cache: ScoreCache, key: str, score: TurnScore) -> None:
+    start.wait()
+    cache.put(key, score)
+
+
+def test_a_cache_that_cannot_be_written_says_so_once(
+    tmp_path: Path, score: TurnScore, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / DB_NAME).mkdir()  # cannot be opened as a database
+    cache = ScoreCache(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="coach.scoring.cache"):
+        for _ in range(3):
+            cache.put(KEY, score)
+    said = [r.getMessage() for r in caplog.records if "could not cache" in r.getMessage()]
+    assert len(said) == 1 and "uncached" in said[0]
 
 
 def test_an_unusable_folder_scores_uncached(tmp_path: Path, score: TurnScore) -> None:
