@@ -9,7 +9,9 @@ takes minutes to hours (up to the 24 h completion window). The flow:
 2. upload the JSONL (`files.create`, purpose "batch"), create the batch
    (`/v1/chat/completions`, "24h"), and save its id in a state file under
    `<cache_dir>/batches/` before waiting, so a run stopped while waiting picks the same
-   batch up again instead of paying twice;
+   batch up again instead of paying twice; a Ctrl-C during the submission lets it finish
+   and save the id first, and a second run on the same turns meanwhile is refused (a lock
+   beside the state file), not let in to submit them again;
 3. poll with exponential backoff until a final status;
 4. download the output and error files, map each line back by `custom_id`, parse it with the
    judge's own parser (`extract_json_object`, `parse_judgement`), cache every good score;
@@ -21,6 +23,7 @@ takes minutes to hours (up to the 24 h completion window). The flow:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import time
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from coach.llm.errors import endpoint_message, redact
+from coach.locks import LockBusy, acquire, release
 from coach.progress import Progress
 from coach.scoring.types import Scorer, ScoringError, TurnScore
 
@@ -217,17 +221,31 @@ class BatchJudgeRunner:
     async def _run_chunk(
         self, items: Sequence[tuple[str, str, str]], progress: Progress
     ) -> dict[str, TurnScore | str]:
+        state_path = self._state_path([key for key, _, _ in items])
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        # One run per chunk: two runs started together each submitted (and paid for) it.
+        try:
+            lock = acquire(state_path.with_suffix(".lock"), create=True)
+        except LockBusy:
+            raise BatchError(
+                "another `coach replay --batch` is submitting or waiting for these turns; "
+                "let it finish (its scores land in the cache), then run this again"
+            ) from None
+        try:
+            return await self._run_locked_chunk(items, progress, state_path)
+        finally:
+            release(lock)
+
+    async def _run_locked_chunk(
+        self, items: Sequence[tuple[str, str, str]], progress: Progress, state_path: Path
+    ) -> dict[str, TurnScore | str]:
         texts = {key: response for key, _, response in items}
         start_done = progress.done
-        state_path = self._state_path(list(texts))
         state = BatchState.load(state_path)
         if state is not None:
             self.log(f"resuming batch {state.batch_id} ({state.requests} requests)")
         else:
-            state = await self._submit(items)
-            state_path.parent.mkdir(parents=True, exist_ok=True)
-            state_path.write_text(state.to_json(), encoding="utf-8")
-            self.log(f"submitted batch {state.batch_id} ({state.requests} requests)")
+            state = await self._finish_submitting(self._submit_and_save(items, state_path))
 
         batch = await self._wait(state, progress)
         status = str(batch.status)
@@ -265,6 +283,31 @@ class BatchJudgeRunner:
         data = getattr(errors, "data", None) or []
         msgs = [str(getattr(d, "message", d)) for d in data]
         return "; ".join(msgs)[:300] or "no reason given"
+
+    async def _submit_and_save(
+        self, items: Sequence[tuple[str, str, str]], state_path: Path
+    ) -> BatchState:
+        state = await self._submit(items)
+        tmp = state_path.with_suffix(".tmp")
+        tmp.write_text(state.to_json(), encoding="utf-8")
+        tmp.replace(state_path)  # whole or absent: a torn state file would lose the batch
+        self.log(f"submitted batch {state.batch_id} ({state.requests} requests)")
+        return state
+
+    async def _finish_submitting(self, submitting: Awaitable[BatchState]) -> BatchState:
+        """Await the submission through a Ctrl-C, then pass the Ctrl-C on.
+
+        Once the upload has started the server may create the batch whatever we do; stopping
+        before its id is saved lost it, and the next run paid for the same turns again."""
+        task = asyncio.ensure_future(submitting)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                self.log("finishing the batch submission first, so it is not paid for twice")
+                with contextlib.suppress(Exception):
+                    await task
+            raise
 
     async def _submit(self, items: Sequence[tuple[str, str, str]]) -> BatchState:
         import openai

@@ -3,6 +3,7 @@ custom_id, resume a submitted batch, and keep what an expired or partly failed b
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from pathlib import Path
@@ -17,6 +18,7 @@ from coach.importers import Conversation, Turn
 from coach.replay import replay
 from coach.scoring.judge import LLMJudge
 from coach.settings import Settings
+from tests.other_process import holding_process
 
 from .conftest import BASE, KEY, judge_payload
 
@@ -267,3 +269,61 @@ async def test_a_refused_submission_is_one_line_without_the_key(
         assert error.startswith("could not submit the batch: ") and expected in error, error
         assert KEY not in error and "FAKEKEY" not in error
         assert "\n" not in error and "<html" not in error and len(error) < 300
+
+
+async def test_stopping_during_the_submission_saves_the_batch_for_the_next_run(
+    settings: Settings,
+) -> None:
+    # Ctrl-C while the batch was being created lost its id: the server had the batch, the
+    # next run created (and paid for) another.
+    judge, runner, _ = make(settings)
+    creating, go_on = asyncio.Event(), asyncio.Event()
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        api = FakeBatchAPI(mock, ["in_progress"])
+
+        async def slow_create(request: httpx.Request) -> httpx.Response:
+            creating.set()
+            await go_on.wait()
+            return api.create(request)
+
+        mock.post("/batches").mock(side_effect=slow_create)
+        task = asyncio.create_task(replay([conv(4)], [judge], batch=runner))
+        await creating.wait()
+        task.cancel()  # what Ctrl-C does to `coach replay`
+        await asyncio.sleep(0)
+        go_on.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert api.creates == 1
+        requests = api.requests
+    assert len(list((settings.cache_dir / "batches").glob("*.json"))) == 1
+
+    judge2, runner2, _ = make(settings)
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        api2 = FakeBatchAPI(mock, ["completed"])
+        api2.requests = requests
+        run = await replay([conv(4)], [judge2], batch=runner2)
+    assert api2.creates == 0 and run.ok and run.scored == 4
+
+
+async def test_a_second_run_on_the_same_turns_is_refused_while_one_is_submitting(
+    settings: Settings,
+) -> None:
+    judge, runner, _ = make(settings)
+    keys = [judge.key(t.context, t.response) for t in conv(4).turns]
+    lock = runner._state_path(keys).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    held = f"""
+        from pathlib import Path
+        from coach.locks import acquire
+        acquire(Path({str(lock)!r}), create=True)
+        """
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        api = FakeBatchAPI(mock, ["completed"])
+        with holding_process(held):
+            run = await replay([conv(4)], [judge], batch=runner)
+        assert api.creates == 0 and not api.requests
+        assert "another `coach replay --batch`" in (run.fatal or "")
+        # Once that run is over, this one goes ahead.
+        again = await replay([conv(4)], [LLMJudge(settings)], batch=make(settings)[1])
+    assert again.ok and again.scored == 4 and api.creates == 1
