@@ -12,7 +12,6 @@ crash.
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
@@ -28,8 +27,6 @@ from textual.theme import ThemeProvider
 from textual.worker import get_current_worker
 
 from coach.settings_sources import UiPrefs
-
-_CONFIG_WRITES = threading.Lock()
 
 if TYPE_CHECKING:
     from coach.llm.base import ChatBackend
@@ -321,8 +318,7 @@ class CoachApp(App[None]):
         loaded = self.loaded_settings or LoadedSettings(self.settings)
         path = loaded.config_path or self.settings.config_path
         try:
-            with _CONFIG_WRITES:  # two saves at once would each keep only their own key
-                save_config(path, {key: value})
+            save_config(path, {key: value})
         except (SettingsError, OSError) as exc:
             what = key.replace("_", " ").capitalize()
             self.call_from_thread(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +16,7 @@ from textual.widgets import DataTable, Input, Select, Static, Switch
 from coach.settings import LoadedSettings, SettingsError, load_settings
 from coach.tui.app import CoachApp
 from coach.tui.screens.settings_screen import SettingsScreen, save_config
+from tests.other_process import ROOT
 
 try:
     from ._history_helpers import ScreenApp, plain
@@ -213,3 +217,23 @@ async def test_a_theme_picked_in_the_palette_is_kept_for_next_time(
         assert app.settings.theme == "gruvbox"  # Settings opened now shows it
     saved = tomllib.loads(config.read_text(encoding="utf-8"))
     assert saved == {"theme": "gruvbox"}
+
+
+def test_saves_from_two_processes_at_once_keep_both_keys(tmp_path: Path) -> None:
+    # Read, edit, replace from two processes at once: a tester lost one of the two saved
+    # keys in one round out of six.
+    path = tmp_path / "config.toml"
+    code = """
+        import sys
+        from pathlib import Path
+        from coach.tui.screens.settings_screen import save_config
+        for i in range(25):
+            save_config(Path(sys.argv[1]), {f"{sys.argv[2]}_{i}": i})
+        """
+    writers = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(path), name], cwd=ROOT)
+        for name in ("a", "b")
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    saved = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert sorted(saved) == sorted(f"{n}_{i}" for n in "ab" for i in range(25))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +27,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, Switch
 
+from coach.locks import holding
 from coach.settings import ENV_VARS, LoadedSettings, Settings, SettingsError
 from coach.tui.keys import app_key
 from coach.tui.literal import lit, one_line
@@ -52,6 +54,18 @@ def save_config(path: Path, updates: Mapping[str, Any]) -> dict[str, Any]:
     put there by hand). A file that is not valid TOML is never overwritten: SettingsError.
     Returns the saved settings as plain data.
     """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Read, edit, replace as one step: two saves at once (the palette's theme, exam mode,
+    # this screen; or two windows) each kept only their own key.
+    with _SAVES, holding(path.with_name(f".{path.name}.lock"), wait=True):
+        return _save_config(path, updates)
+
+
+# Saves from this process's threads (the lock file serialises other processes).
+_SAVES = threading.Lock()
+
+
+def _save_config(path: Path, updates: Mapping[str, Any]) -> dict[str, Any]:
     import tomlkit  # only when saving: keeps it off the start-up path
 
     text = ""
@@ -68,7 +82,6 @@ def save_config(path: Path, updates: Mapping[str, Any]) -> dict[str, Any]:
         else:
             document[key] = str(value) if isinstance(value, Path) else value
     saved = tomlkit.dumps(document)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
