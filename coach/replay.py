@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -516,6 +517,16 @@ Chunk = tuple[list[Conversation], list[FileFailure], list[str], dict[str, list[T
 def _worker_init() -> None:
     # Ctrl-C is the parent's to handle: it stops the pool; workers must not print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed on its own (`kill PID`, a supervisor, the OOM killer) left its workers
+    # blocked for ever on pipes they hold both ends of: they go when it goes.
+    parent = os.getppid()
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)  # nobody is left to read what this worker would send
 
 
 def _worker_chunk(
