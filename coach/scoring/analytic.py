@@ -114,6 +114,15 @@ _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
 _WORD = re.compile(r"\w+(?:'\w+)*")
+# The same tokens from ASCII text without a Unicode lookup per character: every turn is
+# tokenised several times, and almost all of them are ASCII.
+_WORD_ASCII = re.compile(_WORD.pattern, re.ASCII)
+
+
+def _words(text: str) -> list[str]:
+    """`_WORD.findall(text)` (`str.isascii` is a flag lookup, not a scan)."""
+    return (_WORD_ASCII if text.isascii() else _WORD).findall(text)
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _PAINFUL_PHRASES = tuple(f" {p} " for p in lx.PAINFUL_PHRASES)
 # Questions that ask for no answer: a preface ("Can I be honest?") or a tag ("Right?").
@@ -216,7 +225,7 @@ def _offers_detail(
 
 def _said_by_them(detail: str, their_flat: str) -> bool:
     """Whether the words of `detail` ("14%", "next friday") appear together in their line."""
-    words = _WORD.findall(detail)
+    words = _words(detail)
     return bool(words) and f" {' '.join(words)} " in their_flat
 
 
@@ -557,7 +566,7 @@ _CONTENT_CACHE: dict[str, str] = {}
 
 
 def _content_words(text: str) -> list[str]:
-    return _content_of(_WORD.findall(text.lower()))
+    return _content_of(_words(text.lower()))
 
 
 # Word -> (stemmed content word or "", syllables, 1 if unfamiliar else 0): everything the
@@ -602,7 +611,7 @@ def said_something_painful(context: str) -> bool:
 @lru_cache(maxsize=4096)
 def _context(context: str) -> _Context:
     text = context.replace("’", "'")
-    toks = _WORD.findall(text.lower())
+    toks = _words(text.lower())
     content = _content_of(toks)
     flat = " " + " ".join(toks) + " " if toks else ""
     question_words: frozenset[str] | None = None
@@ -734,7 +743,7 @@ class AnalyticScorer:
 
         # --- tokens and sentences
         # One tokenisation pass over the lowercased text serves every feature below.
-        low_tokens = _WORD.findall(low)
+        low_tokens = _words(low)
         n_words = len(low_tokens)
         sent_spans: list[tuple[int, int]] = []
         for m in _SENTENCE.finditer(text):
@@ -856,7 +865,7 @@ class AnalyticScorer:
                     and (second or len(core) < 50)
                     and not _FIRST_PERSON_START.match(core)
                     and len(
-                        set(core_content := _content_of(_WORD.findall(low[s + off : e])))
+                        set(core_content := _content_of(_words(low[s + off : e])))
                         & ctx.content
                     )
                     >= 2
@@ -878,7 +887,7 @@ class AnalyticScorer:
                         set(
                             core_content
                             if core_content is not None
-                            else _content_of(_WORD.findall(low[s + off : e]))
+                            else _content_of(_words(low[s + off : e]))
                         )
                         & ctx.content
                     )
@@ -917,7 +926,7 @@ class AnalyticScorer:
                 reflected.add(core)
                 refl += 1
                 if core_content is None:
-                    core_content = _content_of(_WORD.findall(low[s + off : e]))
+                    core_content = _content_of(_words(low[s + off : e]))
                 core_words = set(core_content)
                 new_words = core_words - ctx.content
                 # "That must be hard" alone is a formula; "... juggling the rehab visits"
@@ -925,7 +934,7 @@ class AnalyticScorer:
                 stock_must = (
                     refl_m is not None
                     and low.startswith(("that must", "it must", "this must"), refl_m[0])
-                    and not _content_of(_WORD.findall(low[refl_m[1] : e]))
+                    and not _content_of(_words(low[refl_m[1] : e]))
                 )
                 is_complex = not stock_must and (
                     within("feeling", s + off, e) is not None
@@ -967,7 +976,7 @@ class AnalyticScorer:
                         and not ctx.content.isdisjoint(
                             core_content
                             if core_content is not None
-                            else _content_of(_WORD.findall(low[s + off : e]))
+                            else _content_of(_words(low[s + off : e]))
                         )
                     )
                 )
@@ -1034,7 +1043,7 @@ class AnalyticScorer:
             if _SELF_OR_OFFER_Q.search(q_low) is not None or _TAG_QUESTION.search(q_low):
                 continue
             # Words left once the stock ones go ("What makes you feel like this?" has none).
-            specific = set(_content_of(_WORD.findall(q_low))) - _GENERIC_Q_WORDS
+            specific = set(_content_of(_words(q_low))) - _GENERIC_Q_WORDS
             shared_q = bool(specific & ctx.content)
             if not specific or (within("ex_generic", s, e) is not None and not shared_q):
                 ex = max(ex, 1)
@@ -1147,7 +1156,7 @@ class AnalyticScorer:
         seen: set[str] = set()
         dup_sent = 0
         for s, e in sent_spans if len(sent_spans) > 1 else ():
-            key = " ".join(_WORD.findall(low[s:e]))
+            key = " ".join(_words(low[s:e]))
             if key in seen:
                 dup_sent += 1
                 cue_span("clarity", s, e, "repeats itself", "-")
@@ -1167,7 +1176,7 @@ class AnalyticScorer:
         has_point = n_words >= 3 and (
             n_sent <= 3
             or has_ask
-            or (sent_spans and len(_WORD.findall(text[sent_spans[0][0] : sent_spans[0][1]])) <= 20)
+            or (sent_spans and len(_words(text[sent_spans[0][0] : sent_spans[0][1]])) <= 20)
         )
         avg_len = n_words / n_sent if n_words else 0.0
         if avg_len > 28 and sent_spans:

@@ -17,6 +17,10 @@ _LINE_START = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)
 
 def plain_words(markdown: str) -> str:
     """`markdown` without emphasis/code markers and line-start block markers."""
+    if "*" not in markdown and "_" not in markdown and "`" not in markdown:
+        # No emphasis or code can be there: one pass instead of three (the scorer reads
+        # every counterpart turn through here).
+        return _LINE_START.sub("", markdown)
     text = _LINE_START.sub("", markdown)
     for _ in range(2):  # "**bold with `code`**"
         text = _SPAN.sub(r"\2", text)
