@@ -23,6 +23,7 @@ Typical use::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import re
 import uuid
@@ -358,6 +359,11 @@ class Session:
         self._usage = UsageMeter()
         self._summary = RunningSummary()
         self._window: int = self._settings.context_window
+        # A server on this machine serves one request at a time, and llama-cpp-python's drops
+        # a streaming reply when another request arrives: the judge and hints then wait for
+        # the reply (and the reply for them) instead of killing it.
+        self._one_at_a_time = self._settings.one_request_at_a_time
+        self._model_slot = asyncio.Lock()
         self._prompts: dict[str, PromptTemplate] = {}
         self.last_request_tokens = 0  # tokens in the last request sent (status bar)
 
@@ -716,7 +722,8 @@ class Session:
             revealed=list(record.revealed),
         )
         self._states[turn_id] = record
-        self._start_scoring(turn)
+        if not self._one_at_a_time:
+            self._start_scoring(turn)  # beside the reply; else once the reply has ended
         return TurnStream(self._reply(turn, prelude=(LearnerRecorded(turn), StateChanged(record))))
 
     def retry(self) -> TurnStream:
@@ -733,60 +740,90 @@ class Session:
         for event in prelude:
             yield event
         writer = self._require_writer()
-        reply_id = self._reply_id(turn.turn_id)
-        previous = self._counterparts.get(reply_id)
-        attempt = previous.attempt + 1 if previous else 1
-        yield ReplyStarted(reply_id, attempt)
-        marker = EndMarkerFilter()
-        stream: Any = None
+        # Held, not nested in another generator: one that is left suspended would keep the
+        # slot until the garbage collector closed it.
+        slot = self._model_slot if self._one_at_a_time else None
+        if slot is not None:
+            await slot.acquire()
         try:
-            messages = await self._request_messages()
-            stream = self._backend.stream_reply(messages)
-            async for delta in stream:
-                visible = marker.feed(delta)
-                if visible:
-                    yield ReplyDelta(reply_id, visible)
-            tail = marker.finish()
-            if tail:
-                yield ReplyDelta(reply_id, tail)
-        except LLMError as exc:
-            if isinstance(exc, ContextTooLongError):
-                # Ask for less next time: retry() then sends a shorter history.
-                self._window = max(self._window // 2, self._settings.max_reply_tokens + 256)
-            failed = self._write_failed(turn, reply_id, exc, marker, attempt)
-            yield ReplyFailed(reply_id, exc.kind, exc.message, exc.retryable, failed.text)
-            return
-        except (asyncio.CancelledError, GeneratorExit):
-            # Esc in the UI cancels the consuming task: keep what arrived, as incomplete.
-            self._write_reply(
-                writer, reply_id, turn, marker.text, False, None, Usage(), dict(_CANCELLED), attempt
+            reply_id = self._reply_id(turn.turn_id)
+            previous = self._counterparts.get(reply_id)
+            attempt = previous.attempt + 1 if previous else 1
+            yield ReplyStarted(reply_id, attempt)
+            marker = EndMarkerFilter()
+            stream: Any = None
+            try:
+                messages = await self._request_messages()
+                stream = self._backend.stream_reply(messages)
+                async for delta in stream:
+                    visible = marker.feed(delta)
+                    if visible:
+                        yield ReplyDelta(reply_id, visible)
+                tail = marker.finish()
+                if tail:
+                    yield ReplyDelta(reply_id, tail)
+            except LLMError as exc:
+                if isinstance(exc, ContextTooLongError):
+                    # Ask for less next time: retry() then sends a shorter history.
+                    self._window = max(self._window // 2, self._settings.max_reply_tokens + 256)
+                failed = self._write_failed(turn, reply_id, exc, marker, attempt)
+                yield ReplyFailed(reply_id, exc.kind, exc.message, exc.retryable, failed.text)
+                return
+            except (asyncio.CancelledError, GeneratorExit):
+                # Esc in the UI cancels the consuming task: keep what arrived, as incomplete.
+                self._write_reply(
+                    writer,
+                    reply_id,
+                    turn,
+                    marker.text,
+                    False,
+                    None,
+                    Usage(),
+                    dict(_CANCELLED),
+                    attempt,
+                )
+                raise
+            except Exception as exc:  # a backend bug must not lose the learner's turn either
+                message = redact(f"{type(exc).__name__}: {exc}", self._settings.api_key_value())
+                error = LLMError(message[:300], partial_text=marker.text)
+                error.kind = "internal"
+                failed = self._write_failed(turn, reply_id, error, marker, attempt)
+                yield ReplyFailed(reply_id, "internal", error.message, True, failed.text)
+                return
+            result = stream.result
+            usage = result.usage
+            self._count(usage)
+            final = self._write_reply(
+                writer,
+                reply_id,
+                turn,
+                marker.text,
+                True,
+                result.finish_reason,
+                usage,
+                None,
+                attempt,
             )
-            raise
-        except Exception as exc:  # a backend bug must not lose the learner's turn either
-            message = redact(f"{type(exc).__name__}: {exc}", self._settings.api_key_value())
-            error = LLMError(message[:300], partial_text=marker.text)
-            error.kind = "internal"
-            failed = self._write_failed(turn, reply_id, error, marker, attempt)
-            yield ReplyFailed(reply_id, "internal", error.message, True, failed.text)
+            yield ReplyDone(final)
+            ended = self._check_end(turn, marker)
+            if ended is not None:
+                yield ended
+        finally:
+            if slot is not None:
+                slot.release()
+                self._score_after_reply(turn)
+
+    def _score_after_reply(self, turn: LearnerTurn) -> None:
+        """Start the turn's scoring held back while its reply streamed (one request at a
+        time), unless it is scored or being scored already (a retried reply)."""
+        if turn.turn_id in self._scores or self._scoring(turn.turn_id):
             return
-        result = stream.result
-        usage = result.usage
-        self._count(usage)
-        final = self._write_reply(
-            writer,
-            reply_id,
-            turn,
-            marker.text,
-            True,
-            result.finish_reason,
-            usage,
-            None,
-            attempt,
-        )
-        yield ReplyDone(final)
-        ended = self._check_end(turn, marker)
-        if ended is not None:
-            yield ended
+        with contextlib.suppress(RuntimeError):  # a reply closed with no loop running
+            self._start_scoring(turn)
+
+    def _model_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Held around each call to the model when they go one at a time."""
+        return self._model_slot if self._one_at_a_time else contextlib.nullcontext()
 
     def _write_failed(
         self,
@@ -983,7 +1020,9 @@ class Session:
         text = ""
         if self._backend.name != "offline":
             try:
-                text = (await self._complete([ChatMessage("user", self._hint_prompt())])).strip()
+                async with self._model_turn():
+                    text = await self._complete([ChatMessage("user", self._hint_prompt())])
+                text = text.strip()
             except LLMError:
                 text = ""
         if not text:
@@ -1127,7 +1166,11 @@ class Session:
         event: ScoreEvent
         result: TurnScore | None = None
         try:
-            result = await self._scorer.score(context, text)
+            if getattr(self._scorer, "client", None) is not None:  # the judge calls the model
+                async with self._model_turn():
+                    result = await self._scorer.score(context, text)
+            else:
+                result = await self._scorer.score(context, text)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a scorer failure must never break the conversation

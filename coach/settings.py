@@ -75,6 +75,15 @@ class Settings(BaseModel):
         16_000, ge=1_000, description="Token window to keep requests under."
     )
     max_reply_tokens: int = Field(400, ge=16, description="Upper bound for a counterpart reply.")
+    parallel_requests: bool | None = Field(
+        None,
+        description=(
+            "Let the judge and hints call the model while a reply streams. Default: yes for a "
+            "remote endpoint, no for a server on this machine (llama.cpp and LM Studio serve "
+            "one request at a time; llama-cpp-python's server drops a streaming reply when "
+            "another request arrives)."
+        ),
+    )
     exam_mode: bool = Field(DEFAULT_EXAM_MODE, description="Hide scores until the debrief.")
     theme: str = Field(DEFAULT_THEME, description="TUI theme name.")
     keymap: dict[str, str] = Field(
@@ -93,6 +102,13 @@ class Settings(BaseModel):
     @property
     def use_llm(self) -> bool:
         return self.has_endpoint and not self.offline
+
+    @property
+    def one_request_at_a_time(self) -> bool:
+        """Whether a session waits for one model call to end before it starts the next."""
+        if self.parallel_requests is not None:
+            return not self.parallel_requests
+        return self.base_url is not None and _on_this_machine(self.base_url)
 
     @property
     def effective_judge_model(self) -> str:
@@ -150,6 +166,16 @@ class LoadedSettings:
                 shown = redact(mask_url_password(str(value)), key)
             rows.append((name, shown, self.sources.get(name, "default")))
         return rows
+
+
+def _on_this_machine(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return host in {"localhost", "127.0.0.1", "::1", "0.0.0.0"} or host.endswith(".localhost")
 
 
 def mask_url_password(text: str) -> str:
