@@ -99,6 +99,12 @@ class StreamCutError(LLMError):
     kind = "stream_cut"
 
 
+class EmptyReplyError(LLMError):
+    """The model finished its reply without a word: nothing for the learner to answer."""
+
+    kind = "empty_reply"
+
+
 class NotConfiguredError(LLMError):
     """No endpoint is usable (e.g. no key and no base URL): use --offline or configure one."""
 

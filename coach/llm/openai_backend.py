@@ -25,6 +25,7 @@ from coach.llm.errors import (
     AuthError,
     BadRequestError,
     ContextTooLongError,
+    EmptyReplyError,
     EndpointDownError,
     LLMError,
     ModelNotFoundError,
@@ -285,11 +286,21 @@ class _OpenAIStream:
 
         text = "".join(parts)
         self.result.text = text
+        if finish is None and not parts:
+            # llama-cpp-python answers a request longer than its context with an empty
+            # event stream: the reason is only in the server's log.
+            raise StreamCutError(
+                f"The server at {b.base_url} ended the reply without sending any of it; its "
+                "log says why. A context smaller than the conversation is a common cause: set "
+                "context_window in config.toml to the server's (llama.cpp: --n_ctx)."
+            )
         if finish is None:
             raise StreamCutError(
                 f"The connection to {b.base_url} closed before the reply finished.",
                 partial_text=text,
             )
+        if not text.strip():
+            raise EmptyReplyError("The model sent an empty reply.")
         self.result.finish_reason = finish
         if usage is None:
             usage = self._estimate(text)

@@ -362,3 +362,53 @@ async def test_no_endpoint_is_a_clear_error(salary: Scenario) -> None:
 
     with pytest.raises(NotConfiguredError, match="--offline"):
         make_openai_client(Settings())
+
+
+def _sse_of(*chunks: dict[str, Any]) -> httpx.Response:
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    return httpx.Response(200, content=body.encode(), headers={"content-type": "text/event-stream"})
+
+
+def _chunk(content: str | None, finish: str | None) -> dict[str, Any]:
+    delta = {"role": "assistant", "content": content} if content is not None else {}
+    return {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+@respx.mock
+async def test_a_stream_with_nothing_in_it_says_where_to_look(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    # llama-cpp-python answers a request longer than its context with an empty event stream
+    # (HTTP 200); "closed before the reply finished" sent a tester looking at the network.
+    respx.post(URL).mock(side_effect=[_sse_of(), ok_stream()])
+    session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
+    fail = failed(events)
+    assert fail.kind == "stream_cut" and fail.retryable
+    assert "without sending any of it" in fail.message and "context_window" in fail.message
+    assert_intact(session.path, complete=False)
+    assert any(isinstance(e, ReplyDone) for e in await session.retry().run())
+
+
+@respx.mock
+async def test_an_empty_reply_is_a_failure_to_retry_not_a_turn(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    # A small local model answered with nothing: it was kept as the counterpart's turn,
+    # left out of the next request, and quoted as "They said:" with nothing after it.
+    empty = _sse_of(_chunk("", None), _chunk(None, "stop"))
+    respx.post(URL).mock(side_effect=[empty, ok_stream()])
+    session, events = await run_turn(salary, tmp_path, make_backend(Sleeps()))
+    fail = failed(events)
+    assert fail.kind == "empty_reply" and fail.retryable
+    assert fail.message == "The model sent an empty reply."
+    assert_intact(session.path, complete=False)
+    assert session.needs_retry
+    assert any(isinstance(e, ReplyDone) for e in await session.retry().run())
+    (turn,) = read_transcript(session.path).active_path()
+    assert turn.reply is not None and turn.reply.complete and turn.reply.text
