@@ -17,6 +17,7 @@ from coach.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from coach.scenario import Scenario
+    from coach.scoring.debrief import Debrief
     from coach.scoring.types import Skill, TurnScore
     from coach.session import Session
     from coach.settings import Settings
@@ -314,7 +315,24 @@ async def _print_debrief(session: Session, out: _Out) -> None:
 
     debrief = await session.debrief()
     if debrief.summary.turns:
-        out.emit({"type": "debrief", **debrief.to_dict()}, "\n" + render_markdown(debrief))
+        out.emit({"type": "debrief", **debrief_record(debrief)}, "\n" + render_markdown(debrief))
+
+
+def debrief_record(debrief: Debrief) -> dict[str, Any]:
+    """`Debrief.to_dict()` with its turns numbered from 1.
+
+    `to_dict` keeps the scorer's 0-based indexes (`best_turn` even indexes the scored turns
+    only); the Markdown debrief, the turn ids (L1) and replay's reports count from 1, and a
+    `"best_turn": 0` next to "Best turn: 1" sent readers to the wrong turn.
+    """
+    record = debrief.to_dict()
+    summary = debrief.summary
+    for key, at in (("best_turn", summary.best_turn), ("weakest_turn", summary.weakest_turn)):
+        record["summary"][key] = None if at is None else summary.turns[at].index + 1
+    for key in ("strength", "improvement", "rewrite"):
+        if record[key] is not None:
+            record[key]["turn"] += 1
+    return record
 
 
 def _resume(

@@ -15,7 +15,7 @@ import pytest
 from coach.cli import main
 from coach.transcript import read_transcript
 
-from .helpers import EMPATHETIC, FAKE_KEY
+from .helpers import DISMISSIVE, EMPATHETIC, FAKE_KEY
 
 
 def test_play_offline_script_without_key(
@@ -85,6 +85,39 @@ def test_play_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert debrief["summary"]["turns"] and debrief["rewrite"]["original"] == EMPATHETIC[0]
     assert debrief["rewrite"]["rewritten_score"] is not None
     assert Path(records[0]["transcript"]).parent == Path(os.environ["COACH_HOME"]) / "sessions"
+
+
+def test_play_json_numbers_debrief_turns_from_1_as_the_markdown_debrief_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--json` said "best_turn": 0 and rewrite.turn 3 where the Markdown said "Best turn: 1"
+    # and "A better version of turn 4".
+    script = tmp_path / "lines.txt"
+    lines = [EMPATHETIC[0], EMPATHETIC[1], DISMISSIVE[0], DISMISSIVE[3]]
+    script.write_text("\n".join([*lines, "/end"]) + "\n", encoding="utf-8")
+    argv = ["play", "salary-offer-negotiation", "--offline", "--script", str(script)]
+    assert main([*argv, "--seed", "1"]) == 0
+    markdown = capsys.readouterr().out
+    assert main([*argv, "--seed", "1", "--json"]) == 0
+    (debrief,) = [
+        r for r in map(json.loads, capsys.readouterr().out.splitlines()) if r["type"] == "debrief"
+    ]
+
+    def number(pattern: str) -> int:
+        found = re.search(pattern, markdown)
+        assert found, (pattern, markdown)
+        return int(found.group(1))
+
+    summary = debrief["summary"]
+    assert summary["best_turn"] == number(r"\*\*Best turn:\*\* (\d+) ")
+    assert summary["weakest_turn"] == number(r"\*\*Weakest turn:\*\* (\d+) ")
+    assert debrief["rewrite"]["turn"] == number(r"## A better version of turn (\d+) ")
+    assert debrief["rewrite"]["original"] == lines[debrief["rewrite"]["turn"] - 1]
+    for kind in ("strength", "improvement"):
+        highlight = debrief[kind]
+        assert f"In turn {highlight['turn']} " in highlight["message"], highlight
+        assert highlight["quote"] in lines[highlight["turn"] - 1]
+    assert {summary["best_turn"], summary["weakest_turn"]} <= {1, 2, 3, 4}
 
 
 def test_play_ends_with_the_debrief_unless_asked_not_to(
