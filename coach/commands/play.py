@@ -1,7 +1,8 @@
 """`coach play SCENARIO`: a headless session, one learner turn per input line.
 
 For trainers trying a scenario, scripted regression runs and evaluators who want transcripts
-without the TUI. Replies stream to stdout with a compact score line per turn; the transcript is
+without the TUI. Replies stream to stdout with a compact score line per turn, and the session's
+token total (and cost, where the price is known) ends the output; the transcript is
 written (and fsync'd) as the session goes, so a killed run can be continued with `--resume`.
 Lines starting with `/` are commands: /hint, /retry, /rewind L2, /end; `#` lines are comments.
 """
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from coach.scoring.types import Skill, TurnScore
     from coach.session import Session
     from coach.settings import Settings
+    from coach.transcript import CounterpartTurn
 
 SHORT_LABELS = {"empathy": "empathy", "active_listening": "listening", "clarity": "clarity"}
 
@@ -175,10 +177,54 @@ class _Out:
         elif text is not None:
             print(text, flush=True)
 
+    def note(self, text: str) -> None:
+        """A line for the reader only: JSON output carries the same facts in its records."""
+        if not self.json:
+            print(text, flush=True)
+
     def stream(self, piece: str) -> None:
         if not self.json:
             sys.stdout.write(piece)
             sys.stdout.flush()
+
+
+def counterpart_record(turn: CounterpartTurn) -> dict[str, Any]:
+    """A counterpart reply as a JSON record, with its token usage as the transcript has it.
+
+    `complete` is false for a reply that stopped before its end, including one cut at the
+    length limit (`finish_reason: "length"`), so a reader need not know finish reasons.
+    """
+    usage = turn.usage
+    return {
+        "type": "counterpart",
+        "turn_id": turn.turn_id,
+        "reply_to": turn.reply_to,
+        "text": turn.text,
+        "complete": turn.complete and turn.finish_reason != "length",
+        "finish_reason": turn.finish_reason,
+        "usage": {
+            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+            "completion_tokens": int(usage.get("completion_tokens") or 0),
+            "estimated": bool(usage.get("estimated", False)),
+        },
+    }
+
+
+def usage_line(session: Session) -> str:
+    """The session's total: every call it paid for (replies, hints, judge, rewrite), as the
+    app's status line counts them (`Session.usage`), with the cost where the price is known."""
+    meter = session.usage
+    if meter.requests == 0 and session.backend.name == "offline":
+        return "-- usage: no API calls (offline)"
+    used = meter.usage
+    estimated = ", estimated" if used.estimated else ""
+    cost = "cost unknown" if meter.cost_usd is None else f"${meter.cost_usd:.4f}"
+    calls = "call" if meter.requests == 1 else "calls"
+    return (
+        f"-- usage: {used.total_tokens:,} tokens "
+        f"({used.prompt_tokens:,} prompt + {used.completion_tokens:,} completion{estimated}) "
+        f"in {meter.requests} {calls} · {cost}"
+    )
 
 
 def score_line(score: TurnScore) -> str:
@@ -248,10 +294,13 @@ async def _play(
         f"# {session.scenario.title} — transcript: {session.path}",
     )
     if not args.resume:
-        out.emit(
-            {"type": "counterpart", "turn_id": "C0", "text": session.last_counterpart_text},
-            f"{name}: {session.last_counterpart_text}",
+        opening = session.opening
+        record = (
+            counterpart_record(opening)
+            if opening is not None
+            else {"type": "counterpart", "turn_id": "C0", "text": session.last_counterpart_text}
         )
+        out.emit(record, f"{name}: {session.last_counterpart_text}")
     code: int = ExitCode.OK
     skipped_commands = 0
     if session.phase.value == "ended":
@@ -296,6 +345,7 @@ async def _play(
                 code = ExitCode.FAILURES
         if args.debrief and session.phase.value == "ended":
             await _print_debrief(session, out)
+        out.note(usage_line(session))
         if code == ExitCode.OK and skipped_commands:
             code = ExitCode.FAILURES
         if code == ExitCode.BACKEND and session.phase.value == "active":
@@ -392,15 +442,7 @@ async def _reply(session: Session, stream: Any, out: _Out, _: Any) -> int:
             out.stream(event.text)
         elif isinstance(event, ReplyDone):
             out.stream("\n")
-            out.emit(
-                {
-                    "type": "counterpart",
-                    "turn_id": event.turn.turn_id,
-                    "reply_to": event.turn.reply_to,
-                    "text": event.turn.text,
-                    "finish_reason": event.turn.finish_reason,
-                }
-            )
+            out.emit(counterpart_record(event.turn))
             if event.cut_at_limit and not out.json:
                 warn(f"({CUT_AT_LIMIT})")
         elif isinstance(event, ReplyFailed):
