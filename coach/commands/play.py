@@ -213,12 +213,15 @@ def counterpart_record(turn: CounterpartTurn) -> dict[str, Any]:
 def usage_line(session: Session) -> str:
     """The session's total: every call it paid for (replies, hints, judge, rewrite), as the
     app's status line counts them (`Session.usage`), with the cost where the price is known."""
+    from coach.llm.meter import billed_models
+
     meter = session.usage
     if meter.requests == 0 and session.backend.name == "offline":
         return "-- usage: no API calls (offline)"
     used = meter.usage
     estimated = ", estimated" if used.estimated else ""
-    cost = "cost unknown" if meter.cost_usd is None else f"${meter.cost_usd:.4f}"
+    spent = meter.cost_usd_with(billed_models(session.backend))
+    cost = "cost unknown" if spent is None else f"${spent:.4f}"
     calls = "call" if meter.requests == 1 else "calls"
     return (
         f"-- usage: {used.total_tokens:,} tokens "
