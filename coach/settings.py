@@ -160,6 +160,10 @@ class LoadedSettings:
             value = getattr(self.settings, name)
             if name == "api_key":
                 shown = mask_secret(value.get_secret_value()) if value else "(not set)"
+            elif name == "judge_model" and value is None:
+                # The judge then uses `model`: "(not set)" hid which model that is.
+                model = redact(mask_url_password(self.settings.model), key)
+                shown = f"{model} (same as model)"
             elif value is None:
                 shown = "(not set)"
             else:

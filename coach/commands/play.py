@@ -1,7 +1,8 @@
 """`coach play SCENARIO`: a headless session, one learner turn per input line.
 
 For trainers trying a scenario, scripted regression runs and evaluators who want transcripts
-without the TUI. Replies stream to stdout with a compact score line per turn; the transcript is
+without the TUI. Replies stream to stdout with a compact score line per turn, and the session's
+token total (and cost, where the price is known) ends the output; the transcript is
 written (and fsync'd) as the session goes, so a killed run can be continued with `--resume`.
 Lines starting with `/` are commands: /hint, /retry, /rewind L2, /end; `#` lines are comments.
 """
@@ -17,9 +18,11 @@ from coach.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from coach.scenario import Scenario
+    from coach.scoring.debrief import Debrief
     from coach.scoring.types import Skill, TurnScore
     from coach.session import Session
     from coach.settings import Settings
+    from coach.transcript import CounterpartTurn
 
 SHORT_LABELS = {"empathy": "empathy", "active_listening": "listening", "clarity": "clarity"}
 
@@ -174,10 +177,57 @@ class _Out:
         elif text is not None:
             print(text, flush=True)
 
+    def note(self, text: str) -> None:
+        """A line for the reader only: JSON output carries the same facts in its records."""
+        if not self.json:
+            print(text, flush=True)
+
     def stream(self, piece: str) -> None:
         if not self.json:
             sys.stdout.write(piece)
             sys.stdout.flush()
+
+
+def counterpart_record(turn: CounterpartTurn) -> dict[str, Any]:
+    """A counterpart reply as a JSON record, with its token usage as the transcript has it.
+
+    `complete` is false for a reply that stopped before its end, including one cut at the
+    length limit (`finish_reason: "length"`), so a reader need not know finish reasons.
+    """
+    usage = turn.usage
+    return {
+        "type": "counterpart",
+        "turn_id": turn.turn_id,
+        "reply_to": turn.reply_to,
+        "text": turn.text,
+        "complete": turn.complete and turn.finish_reason != "length",
+        "finish_reason": turn.finish_reason,
+        "usage": {
+            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+            "completion_tokens": int(usage.get("completion_tokens") or 0),
+            "estimated": bool(usage.get("estimated", False)),
+        },
+    }
+
+
+def usage_line(session: Session) -> str:
+    """The session's total: every call it paid for (replies, hints, judge, rewrite), as the
+    app's status line counts them (`Session.usage`), with the cost where the price is known."""
+    from coach.llm.meter import billed_models
+
+    meter = session.usage
+    if meter.requests == 0 and session.backend.name == "offline":
+        return "-- usage: no API calls (offline)"
+    used = meter.usage
+    estimated = ", estimated" if used.estimated else ""
+    spent = meter.cost_usd_with(billed_models(session.backend))
+    cost = "cost unknown" if spent is None else f"${spent:.4f}"
+    calls = "call" if meter.requests == 1 else "calls"
+    return (
+        f"-- usage: {used.total_tokens:,} tokens "
+        f"({used.prompt_tokens:,} prompt + {used.completion_tokens:,} completion{estimated}) "
+        f"in {meter.requests} {calls} · {cost}"
+    )
 
 
 def score_line(score: TurnScore) -> str:
@@ -247,10 +297,13 @@ async def _play(
         f"# {session.scenario.title} — transcript: {session.path}",
     )
     if not args.resume:
-        out.emit(
-            {"type": "counterpart", "turn_id": "C0", "text": session.last_counterpart_text},
-            f"{name}: {session.last_counterpart_text}",
+        opening = session.opening
+        record = (
+            counterpart_record(opening)
+            if opening is not None
+            else {"type": "counterpart", "turn_id": "C0", "text": session.last_counterpart_text}
         )
+        out.emit(record, f"{name}: {session.last_counterpart_text}")
     code: int = ExitCode.OK
     skipped_commands = 0
     if session.phase.value == "ended":
@@ -295,6 +348,7 @@ async def _play(
                 code = ExitCode.FAILURES
         if args.debrief and session.phase.value == "ended":
             await _print_debrief(session, out)
+        out.note(usage_line(session))
         if code == ExitCode.OK and skipped_commands:
             code = ExitCode.FAILURES
         if code == ExitCode.BACKEND and session.phase.value == "active":
@@ -314,7 +368,24 @@ async def _print_debrief(session: Session, out: _Out) -> None:
 
     debrief = await session.debrief()
     if debrief.summary.turns:
-        out.emit({"type": "debrief", **debrief.to_dict()}, "\n" + render_markdown(debrief))
+        out.emit({"type": "debrief", **debrief_record(debrief)}, "\n" + render_markdown(debrief))
+
+
+def debrief_record(debrief: Debrief) -> dict[str, Any]:
+    """`Debrief.to_dict()` with its turns numbered from 1.
+
+    `to_dict` keeps the scorer's 0-based indexes (`best_turn` even indexes the scored turns
+    only); the Markdown debrief, the turn ids (L1) and replay's reports count from 1, and a
+    `"best_turn": 0` next to "Best turn: 1" sent readers to the wrong turn.
+    """
+    record = debrief.to_dict()
+    summary = debrief.summary
+    for key, at in (("best_turn", summary.best_turn), ("weakest_turn", summary.weakest_turn)):
+        record["summary"][key] = None if at is None else summary.turns[at].index + 1
+    for key in ("strength", "improvement", "rewrite"):
+        if record[key] is not None:
+            record[key]["turn"] += 1
+    return record
 
 
 def _resume(
@@ -374,15 +445,7 @@ async def _reply(session: Session, stream: Any, out: _Out, _: Any) -> int:
             out.stream(event.text)
         elif isinstance(event, ReplyDone):
             out.stream("\n")
-            out.emit(
-                {
-                    "type": "counterpart",
-                    "turn_id": event.turn.turn_id,
-                    "reply_to": event.turn.reply_to,
-                    "text": event.turn.text,
-                    "finish_reason": event.turn.finish_reason,
-                }
-            )
+            out.emit(counterpart_record(event.turn))
             if event.cut_at_limit and not out.json:
                 warn(f"({CUT_AT_LIMIT})")
         elif isinstance(event, ReplyFailed):

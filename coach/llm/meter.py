@@ -8,10 +8,11 @@ A status line that counted only the counterpart understated the bill several tim
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from coach.llm.base import Usage
-from coach.tokens import estimate_cost
+from coach.llm.base import ChatBackend, Usage
+from coach.tokens import estimate_cost, price_for
 
 
 @dataclass(slots=True)
@@ -54,3 +55,17 @@ class UsageMeter:
                 return None
             total += cost
         return total
+
+    def cost_usd_with(self, models: Iterable[str]) -> float | None:
+        """`cost_usd`, or None when any of `models` (the ones the caller pays for, called yet
+        or not) has no known price: the status line said "$0.0000" before a local model's
+        first call and "cost unknown" after it."""
+        if any(price_for(model) is None for model in models):
+            return None
+        return self.cost_usd
+
+
+def billed_models(backend: ChatBackend) -> tuple[str, ...]:
+    """The model a counterpart backend bills for (none for the offline script), for
+    `UsageMeter.cost_usd_with`."""
+    return () if backend.name == "offline" else (backend.model,)

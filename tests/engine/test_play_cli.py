@@ -15,7 +15,7 @@ import pytest
 from coach.cli import main
 from coach.transcript import read_transcript
 
-from .helpers import EMPATHETIC, FAKE_KEY
+from .helpers import DISMISSIVE, EMPATHETIC, FAKE_KEY
 
 
 def test_play_offline_script_without_key(
@@ -49,6 +49,8 @@ def test_play_offline_script_without_key(
     assert main(["sessions", "show", str(out)]) == 0
     shown = capsys.readouterr().out
     assert f"\nGloria Mendes: {t.opening.text}" in shown and "\nCounterpart:" not in shown
+    # The run ends with its total: none here, and it says why.
+    assert captured.out.rstrip().endswith("\n-- usage: no API calls (offline)"), captured.out
 
 
 def test_play_json_stays_valid_json_with_control_characters(
@@ -85,6 +87,39 @@ def test_play_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert debrief["summary"]["turns"] and debrief["rewrite"]["original"] == EMPATHETIC[0]
     assert debrief["rewrite"]["rewritten_score"] is not None
     assert Path(records[0]["transcript"]).parent == Path(os.environ["COACH_HOME"]) / "sessions"
+
+
+def test_play_json_numbers_debrief_turns_from_1_as_the_markdown_debrief_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--json` said "best_turn": 0 and rewrite.turn 3 where the Markdown said "Best turn: 1"
+    # and "A better version of turn 4".
+    script = tmp_path / "lines.txt"
+    lines = [EMPATHETIC[0], EMPATHETIC[1], DISMISSIVE[0], DISMISSIVE[3]]
+    script.write_text("\n".join([*lines, "/end"]) + "\n", encoding="utf-8")
+    argv = ["play", "salary-offer-negotiation", "--offline", "--script", str(script)]
+    assert main([*argv, "--seed", "1"]) == 0
+    markdown = capsys.readouterr().out
+    assert main([*argv, "--seed", "1", "--json"]) == 0
+    (debrief,) = [
+        r for r in map(json.loads, capsys.readouterr().out.splitlines()) if r["type"] == "debrief"
+    ]
+
+    def number(pattern: str) -> int:
+        found = re.search(pattern, markdown)
+        assert found, (pattern, markdown)
+        return int(found.group(1))
+
+    summary = debrief["summary"]
+    assert summary["best_turn"] == number(r"\*\*Best turn:\*\* (\d+) ")
+    assert summary["weakest_turn"] == number(r"\*\*Weakest turn:\*\* (\d+) ")
+    assert debrief["rewrite"]["turn"] == number(r"## A better version of turn (\d+) ")
+    assert debrief["rewrite"]["original"] == lines[debrief["rewrite"]["turn"] - 1]
+    for kind in ("strength", "improvement"):
+        highlight = debrief[kind]
+        assert f"In turn {highlight['turn']} " in highlight["message"], highlight
+        assert highlight["quote"] in lines[highlight["turn"] - 1]
+    assert {summary["best_turn"], summary["weakest_turn"]} <= {1, 2, 3, 4}
 
 
 def test_play_ends_with_the_debrief_unless_asked_not_to(
@@ -326,6 +361,9 @@ def test_a_reply_cut_at_the_length_limit_is_flagged(
             if r["type"] == "counterpart" and r.get("reply_to")
         ]
         assert reply["finish_reason"] == "length"
+        # Said in so many words: a reader need not know what "length" means.
+        assert reply["complete"] is False
+        assert reply["usage"] == {"prompt_tokens": 812, "completion_tokens": 7, "estimated": False}
     else:
         assert "cut off at the reply length limit" in captured.err
 
@@ -357,3 +395,72 @@ def test_a_failed_reply_says_how_to_continue(
     assert "your turns so far are saved" in err
     t = read_transcript(next(home.rglob(f"*{session_id}*.jsonl")))
     assert [x.learner.text for x in t.active_path()] == [EMPATHETIC[0]]
+
+
+@pytest.mark.parametrize(
+    ("recording", "model", "cost"),
+    [
+        ("normal.sse", "gpt-4o-mini", r"\$0\.\d{4}"),
+        ("normal.sse", "local", "cost unknown"),
+        ("no_usage.sse", "local", "cost unknown"),
+    ],
+)
+def test_play_reports_each_replys_usage_and_the_session_total(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    recording: str,
+    model: str,
+    cost: str,
+) -> None:
+    # Against a llama.cpp server, play showed no tokens at all though the transcript had them.
+    import httpx
+    import respx
+
+    from coach.llm.base import Usage
+    from coach.tokens import estimate_cost
+
+    base = "http://llm.test/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", base)
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("COACH_MODEL", model)
+    script = tmp_path / "lines.txt"
+    script.write_text(f"{EMPATHETIC[0]}\n/hint\n{EMPATHETIC[1]}\n/end\n", encoding="utf-8")
+    sse = (Path(__file__).parent / "sse" / recording).read_bytes()
+    argv = ["play", "salary-offer-negotiation", "--script", str(script), "--no-debrief"]
+    outputs = []
+    for extra in ([], ["--json"]):
+        with respx.mock(base_url=base) as mock:
+            mock.post("/chat/completions").mock(
+                side_effect=lambda request: httpx.Response(
+                    200, content=sse, headers={"content-type": "text/event-stream"}
+                )
+            )
+            assert main([*argv, *extra]) == 0
+        outputs.append(capsys.readouterr().out)
+    text, as_json = outputs
+    records = [json.loads(row) for row in as_json.splitlines()]  # still one object a line
+    replies = [r for r in records if r["type"] == "counterpart" and r["reply_to"]]
+    assert len(replies) == 2
+    estimated = recording == "no_usage.sse"
+    for reply in replies:
+        assert reply["complete"] is True
+        usage = reply["usage"]
+        assert usage["estimated"] is estimated
+        if not estimated:
+            assert usage == {"prompt_tokens": 812, "completion_tokens": 11, "estimated": False}
+        assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    # The total covers the hint's call too, not only the replies.
+    last = text.rstrip().splitlines()[-1]
+    pattern = (
+        r"-- usage: ([\d,]+) tokens \(([\d,]+) prompt \+ ([\d,]+) completion"
+        + (", estimated" if estimated else "")
+        + rf"\) in 3 calls · ({cost})"
+    )
+    found = re.fullmatch(pattern, last)
+    assert found, (pattern, last)
+    if not estimated:
+        assert [found.group(i) for i in (1, 2, 3)] == ["2,469", "2,436", "33"]
+    if model == "gpt-4o-mini":
+        expected = estimate_cost(model, Usage(2436, 33))
+        assert expected is not None and found.group(4) == f"${expected:.4f}"

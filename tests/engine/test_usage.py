@@ -63,6 +63,17 @@ def test_an_unpriced_model_makes_the_cost_unknown_not_a_partial_sum() -> None:
     assert meter.cost_usd is None
 
 
+def test_the_cost_is_unknown_before_a_call_to_a_model_without_a_price() -> None:
+    meter = UsageMeter()
+    assert meter.cost_usd == 0.0  # nothing used yet: nothing to price
+    assert meter.cost_usd_with(["llama3.1:8b"]) is None
+    assert meter.cost_usd_with(["gpt-4o-mini"]) == 0.0
+    assert meter.cost_usd_with([]) == 0.0
+    meter.add("gpt-4o-mini", Usage(1000, 100))
+    assert meter.cost_usd_with(["gpt-4o-mini"]) == meter.cost_usd
+    assert meter.cost_usd_with(["gpt-4o-mini", "local"]) is None
+
+
 def test_merged_adds_up_and_changes_neither_input() -> None:
     a, b = UsageMeter(), UsageMeter()
     a.add("gpt-4o-mini", Usage(10, 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,25 @@ def test_config_command_masks_the_key_and_names_sources(
     assert FAKE_KEY not in out
     assert "api_key" in out and "[env]" in out
     assert "m-flag  [flag]" in out
+
+
+def test_config_command_shows_the_judge_model_in_use_when_it_is_not_set(
+    coach_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It said "judge_model (not set)" while the judge used COACH_MODEL.
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("COACH_MODEL", "local")
+    monkeypatch.delenv("COACH_JUDGE_MODEL", raising=False)
+    assert main(["config"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (judge,) = [line for line in lines if line.startswith("judge_model ")]
+    assert re.fullmatch(r"judge_model +local \(same as model\)  \[default\]", judge), judge
+    monkeypatch.setenv("COACH_JUDGE_MODEL", "gpt-4o")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    (judge,) = [line for line in out.splitlines() if line.startswith("judge_model ")]
+    assert re.fullmatch(r"judge_model +gpt-4o  \[env\]", judge), judge
+    assert FAKE_KEY not in out
 
 
 def test_config_command_masks_a_password_in_the_base_url(

@@ -215,3 +215,62 @@ async def test_exported_debriefs_show_escape_sequences_instead_of_carrying_them(
     # Shown as text: Markdown-escaped in the .md, as it reads once rendered in the page.
     assert "\\\\x1b\\[31mred" in markdown
     assert "\\x1b[31mred" in page
+
+
+# A llama.cpp server's base model wrote "<s>[INST]" into a reply, and the bubble showed
+# "[INST]": the Markdown parser took "<s>" for HTML, which Textual drops.
+HTML_REPLY = (
+    "Can we talk about the schedule? <s>[INST]It sounds <b>x</b> fine.\n\n"
+    "<script>alert(1)</script>\n\n"
+    "<h4>Next steps</h4>"
+)
+HTML_SHOWN = [
+    "schedule? <s>[INST]It sounds <b>x</b> fine.",
+    "<script>alert(1)</script>",
+    "<h4>Next steps</h4>",
+]
+
+
+class ReplyBackend(NastyBackend):
+    """Streams `text` in three-character pieces (tags arrive split across them)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def stream_reply(self, messages: list[ChatMessage]) -> Any:
+        return _Stream(self.text, False)
+
+
+def painted(md: Markdown) -> str:
+    """What `md`'s blocks paint on screen, one line per painted row."""
+    from textual.geometry import Region
+    from textual.widgets._markdown import MarkdownBlock
+
+    rows: list[str] = []
+    for block in md.query(MarkdownBlock):
+        width, height = block.size
+        rows += [strip.text.strip() for strip in block.render_lines(Region(0, 0, width, height))]
+    return "\n".join(row for row in rows if row)
+
+
+async def test_html_in_a_streamed_reply_is_shown_as_typed(
+    make_app: Callable[..., CoachApp], until: WaitUntil
+) -> None:
+    app = make_app(backend=ReplyBackend(HTML_REPLY))
+    async with app.run_test(size=(120, 35)) as pilot:
+        conv = await _conversation(app, pilot, until)
+        conv.query_one("#input", TextArea).insert("Can we talk?")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "C1" in conv.bubbles and conv.bubbles["C1"].text != "")
+        await until(pilot, lambda: not conv.streaming, "reply finished")
+        md = conv.bubbles["C1"].markdown
+        await until(pilot, lambda: "fine." in painted(md), "reply painted")
+        for part in HTML_SHOWN:
+            assert part in painted(md), (part, painted(md))
+        # Shown again from the transcript (a resumed session), not streamed: the same.
+        await conv.rebuild_log()
+        md = conv.bubbles["C1"].markdown
+        await until(pilot, lambda: "fine." in painted(md), "restored reply painted")
+        for part in HTML_SHOWN:
+            assert part in painted(md), (part, painted(md))

@@ -35,6 +35,26 @@ async def test_cost_is_shown_only_for_a_model_with_a_known_price(
         assert "$0.0000" not in status
 
 
+@pytest.mark.parametrize(
+    ("model", "before", "after"),
+    [
+        ("gpt-4o-mini", "0 tokens · $0.0000", "1,200 tokens · $0.0003"),
+        ("llama3.1:8b", "0 tokens · cost unknown", "1,200 tokens · cost unknown"),
+    ],
+)
+async def test_the_cost_says_the_same_before_the_first_call_as_after_it(
+    make_app: Callable[..., CoachApp], model: str, before: str, after: str
+) -> None:
+    # A model without a known price showed "$0.0000" until its first call.
+    app = make_app(backend=FakeBackend(model=model))
+    async with app.run_test(size=(140, 30)) as pilot:
+        conv = await open_conversation(app, pilot)
+        status = conv.query_one("#status", Static)
+        assert before in plain(status), plain(status)
+        await send_and_wait_for_reply(pilot, conv, "What matters most to you?")
+        assert after in plain(status), plain(status)
+
+
 @pytest.mark.parametrize("finish_reason", ["stop", "length"])
 async def test_a_reply_cut_at_the_length_limit_says_so(
     make_app: Callable[..., CoachApp], finish_reason: str

@@ -25,6 +25,7 @@ from textual.widgets import Button, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from coach.drafts import clear_draft, load_draft, save_draft
+from coach.llm.meter import billed_models
 from coach.session import (
     CUT_AT_LIMIT,
     Ended,
@@ -637,7 +638,9 @@ class ConversationScreen(Screen[None]):
         parts += [" │ ", (s.backend.name, "bold"), " · ", (one_line(s.backend.model, 40), "")]
         tokens = usage.usage.total_tokens
         est = "~" if usage.usage.estimated else ""
-        cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+        # Unknown from the start for a counterpart model without a price, not "$0.0000" first.
+        spent = usage.cost_usd_with(billed_models(s.backend))
+        cost = "cost unknown" if spent is None else f"${spent:.4f}"
         parts.append(f" │ {est}{tokens:,} tokens · {cost}")
         out = join(*parts)
         if out.cell_len > status.content_region.width > 0:

@@ -32,7 +32,8 @@ _REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]*\]:", re.MULTILINE)
 
 
 class SafeMarkdown(Markdown):
-    """Markdown whose links are inert: a click on a model-written link does nothing.
+    """Markdown whose links are inert (a click on a model-written link does nothing) and
+    whose HTML-looking text (`<s>`, `<b>x</b>`) is shown as typed, not parsed as HTML.
 
     One parser per widget (Textual builds a new `MarkdownIt` for every append, ~1 ms each
     on a slow core); the widget's lock keeps its parses one at a time.
@@ -50,7 +51,9 @@ class SafeMarkdown(Markdown):
 
     def _get_parser(self) -> MarkdownIt:
         if self._parser is None:
-            self._parser = MarkdownIt("gfm-like")
+            # "gfm-like" parses raw HTML, which Textual then drops: a model's "<s>" or
+            # "<script>…</script>" vanished from the reply. Without it they are text.
+            self._parser = MarkdownIt("gfm-like", {"html": False})
         return self._parser
 
     def append(self, markdown: str) -> AwaitComplete:
