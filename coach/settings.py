@@ -164,6 +164,12 @@ class LoadedSettings:
                 # The judge then uses `model`: "(not set)" hid which model that is.
                 model = redact(mask_url_password(self.settings.model), key)
                 shown = f"{model} (same as model)"
+            elif name == "parallel_requests" and value is None and self.settings.has_endpoint:
+                shown = (
+                    "no: one call at a time (the endpoint is on this machine)"
+                    if self.settings.one_request_at_a_time
+                    else "yes (remote endpoint)"
+                )
             elif value is None:
                 shown = "(not set)"
             else:

@@ -114,3 +114,24 @@ def test_bad_config_exits_with_config_code(
         main(["config"])
     assert exc.value.code == 3
     assert "unknown setting" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("base_url", "shown"),
+    [
+        ("http://localhost:8080/v1", "no: one call at a time (the endpoint is on this machine)"),
+        ("https://api.example/v1", "yes (remote endpoint)"),
+    ],
+)
+def test_config_command_says_whether_calls_go_one_at_a_time(
+    coach_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    base_url: str,
+    shown: str,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    assert main(["config"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (line,) = [x for x in lines if x.startswith("parallel_requests ")]
+    assert line.split(None, 1)[1] == f"{shown}  [default]"
