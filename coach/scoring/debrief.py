@@ -639,6 +639,7 @@ class LLMRewriter:
             sleep=sleep,
             secret=settings.api_key_value(),
             meter=meter,  # the session's, so the rewrite is in its cost
+            role="the debrief rewrite",
         )
 
     def messages(

@@ -435,7 +435,9 @@ class JsonChat:
 
     Tries `json_schema`, then `json_object`, then plain prompting; retries 429/5xx/timeouts
     with exponential backoff; repairs one malformed or cut reply; raises `ScoringError`
-    otherwise. Error messages are redacted of the key.
+    otherwise. Error messages are redacted of the key and name `role`, who is asking ("the
+    judge", "the debrief rewrite"): one machinery serves several callers, and a failed
+    rewrite blamed on the judge sends the user looking in the wrong place.
     """
 
     def __init__(
@@ -450,8 +452,10 @@ class JsonChat:
         secret: str | None = None,
         lanes: bool = False,
         meter: UsageMeter | None = None,
+        role: str = "the judge",
     ) -> None:
         self.client = client
+        self.role = role
         # `lanes=True` for bulk callers (the judge) whose client is their own to copy.
         self.lanes = ClientLanes(client, spawn=lanes)
         self.model = model
@@ -511,7 +515,7 @@ class JsonChat:
         second = self._problem(text2, finish2, validate)
         if isinstance(second, _Ok):
             return second.value
-        raise ScoringError(f"the judge's reply was unusable after one repair: {second}")
+        raise ScoringError(f"{self.role}'s reply was unusable after one repair: {second}")
 
     @staticmethod
     def _problem(
@@ -589,19 +593,19 @@ class JsonChat:
                     raise _Unsupported from None
                 said = self._safe(endpoint_message(exc))  # the sentence, not the SDK's repr
                 if status != 429 and status < 500:
-                    raise _status_error(status, said) from None
-                last = _status_error(status, said)
+                    raise _status_error(status, said, self.role) from None
+                last = _status_error(status, said, self.role)
                 retry_after = _retry_after(exc)
             except openai.APITimeoutError:
-                last = JudgeError("the judge timed out", kind="timeout", retryable=True)
+                last = JudgeError(f"{self.role} timed out", kind="timeout", retryable=True)
             except openai.APIConnectionError as exc:
                 last = JudgeError(
-                    f"cannot reach the judge's endpoint: {self._safe(str(exc))}",
+                    f"cannot reach {self.role}'s endpoint: {self._safe(str(exc))}",
                     kind="endpoint_down",
                     retryable=True,
                 )
             else:
-                text, finish, usage = _completion_text(resp)
+                text, finish, usage = _completion_text(resp, self.role)
                 if usage is None:  # the endpoint sent no usage: about 4 characters a token
                     usage = Usage((len(content) + 3) // 4, (len(text) + 3) // 4, estimated=True)
                 self.meter.add(self.model, usage)
@@ -618,16 +622,18 @@ class _Ok(Generic[V]):
     value: V
 
 
-def _completion_text(resp: httpx.Response) -> tuple[str, str | None, Usage | None]:
+def _completion_text(
+    resp: httpx.Response, role: str = "the judge"
+) -> tuple[str, str | None, Usage | None]:
     """(content, finish_reason, usage if the endpoint sent it) of a chat completion's first
-    choice."""
+    choice; `role` names who asked, in the errors."""
     try:
         data = json.loads(resp.content)
         choices = data.get("choices") if isinstance(data, dict) else None
     except ValueError:
-        raise ScoringError("the judge's endpoint did not answer with JSON") from None
+        raise ScoringError(f"{role}'s endpoint did not answer with JSON") from None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise ScoringError("the judge's reply had no choices")
+        raise ScoringError(f"{role}'s reply had no choices")
     choice = choices[0]
     message = choice.get("message")
     content = message.get("content") if isinstance(message, dict) else None
@@ -656,29 +662,29 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
-def _status_error(status: int, detail: str) -> JudgeError:
+def _status_error(status: int, detail: str, role: str = "the judge") -> JudgeError:
     if status in {401, 403}:
         return JudgeError(
-            f"the judge's endpoint refused the API key (HTTP {status})",
+            f"{role}'s endpoint refused the API key (HTTP {status})",
             kind="auth",
             retryable=False,
         )
     if status == 404:
         return JudgeError(
-            f"the judge's model or endpoint was not found (HTTP 404): {detail}",
+            f"{role}'s model or endpoint was not found (HTTP 404): {detail}",
             kind="model_not_found",
             retryable=False,
         )
     if status == 429:
         return JudgeError(
-            "the judge's endpoint is rate limiting", kind="rate_limited", retryable=True
+            f"{role}'s endpoint is rate limiting", kind="rate_limited", retryable=True
         )
     if status >= 500:
         return JudgeError(
-            f"the judge's endpoint failed (HTTP {status})", kind="server_error", retryable=True
+            f"{role}'s endpoint failed (HTTP {status})", kind="server_error", retryable=True
         )
     return JudgeError(
-        f"the judge's request was rejected (HTTP {status}): {detail}", kind="error", retryable=False
+        f"{role}'s request was rejected (HTTP {status}): {detail}", kind="error", retryable=False
     )
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from openai_fakes import completion
@@ -187,6 +188,29 @@ async def test_llm_failure_falls_back_to_the_offline_rewrite(settings: Settings)
     # Said, not hidden: the learner asked for the model's rewrite and got the offline one.
     assert rw.note is not None and rw.note.startswith("The model could not rewrite it (")
     assert rw.note in render_markdown(debrief)
+    # The rewrite failed, not the judge: the note names who was asking.
+    assert "the debrief rewrite's reply was unusable after one repair" in rw.note
+    assert "judge" not in rw.note
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        httpx.Response(401, json={"error": {"message": "bad key"}}),
+        httpx.Response(400, json={"error": {"message": "nope"}}),
+        httpx.Response(503, json={"error": {"message": "overloaded"}}),
+        httpx.Response(200, text="<html>gateway</html>"),
+    ],
+)
+async def test_a_failed_rewrite_is_not_blamed_on_the_judge(
+    settings: Settings, reply: httpx.Response
+) -> None:
+    with respx.mock(base_url=BASE) as api:
+        api.post("/chat/completions").mock(return_value=reply)
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline" and rw.note is not None
+    assert "the debrief rewrite" in rw.note and "judge" not in rw.note
 
 
 KAI = (
