@@ -123,6 +123,7 @@ def _words(text: str) -> list[str]:
     """`_WORD.findall(text)` (`str.isascii` is a flag lookup, not a scan)."""
     return (_WORD_ASCII if text.isascii() else _WORD).findall(text)
 
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _PAINFUL_PHRASES = tuple(f" {p} " for p in lx.PAINFUL_PHRASES)
 # Questions that ask for no answer: a preface ("Can I be honest?") or a tag ("Right?").
@@ -865,8 +866,7 @@ class AnalyticScorer:
                     and (second or len(core) < 50)
                     and not _FIRST_PERSON_START.match(core)
                     and len(
-                        set(core_content := _content_of(_words(low[s + off : e])))
-                        & ctx.content
+                        set(core_content := _content_of(_words(low[s + off : e]))) & ctx.content
                     )
                     >= 2
                 )
