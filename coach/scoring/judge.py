@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from coach.llm.base import Usage
-from coach.llm.errors import endpoint_message, redact
+from coach.llm.errors import endpoint_message, redact, unreachable
 from coach.llm.meter import UsageMeter
 from coach.prompts import PromptTemplate, load_prompt
 from coach.scoring.cache import ScoreCache, cache_key
@@ -469,6 +469,10 @@ class JsonChat:
         # Tokens of the answered calls; a caller may pass its own to add them to others.
         self.meter = meter if meter is not None else UsageMeter()
 
+    @property
+    def base_url(self) -> str:
+        return str(self.client.base_url).rstrip("/")
+
     def _safe(self, text: str) -> str:
         return redact(text, self._secret)[:500]
 
@@ -597,10 +601,18 @@ class JsonChat:
                 last = _status_error(status, said, self.role)
                 retry_after = _retry_after(exc)
             except openai.APITimeoutError:
-                last = JudgeError(f"{self.role} timed out", kind="timeout", retryable=True)
-            except openai.APIConnectionError as exc:
                 last = JudgeError(
-                    f"cannot reach {self.role}'s endpoint: {self._safe(str(exc))}",
+                    self._safe(f"{self.role} did not answer in time ({self.base_url})"),
+                    kind="timeout",
+                    retryable=True,
+                )
+            except openai.APIConnectionError as exc:
+                # Say where and what to check, as the counterpart does: the SDK's own text
+                # is only "Connection error.".
+                last = JudgeError(
+                    self._safe(
+                        f"cannot reach {self.role}'s endpoint {unreachable(self.base_url, exc)}"
+                    ),
                     kind="endpoint_down",
                     retryable=True,
                 )

@@ -213,6 +213,18 @@ async def test_a_failed_rewrite_is_not_blamed_on_the_judge(
     assert "the debrief rewrite" in rw.note and "judge" not in rw.note
 
 
+async def test_an_unreachable_rewrite_names_the_url(settings: Settings) -> None:
+    with respx.mock(base_url=BASE) as api:
+        api.post("/chat/completions").mock(side_effect=httpx.ConnectError("refused"))
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline"
+    assert rw.note == (
+        f"The model could not rewrite it (cannot reach the debrief rewrite's endpoint {BASE} "
+        "(connection refused). Is the server running?); this is the offline rewrite."
+    )
+
+
 KAI = (
     "Coffee, sure. If this is about stand-up, I know. I was out of line. It's fine. "
     "Just a busy patch."

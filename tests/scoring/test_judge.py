@@ -343,6 +343,48 @@ async def test_connection_refused_is_a_judge_error(judge: LLMJudge, api: respx.M
 
 
 @pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        # What httpx says for a closed port on localhost (both addresses refused).
+        (
+            httpx.ConnectError("All connection attempts failed"),
+            f"cannot reach the judge's endpoint {BASE} (connection refused). "
+            "Is the server running?",
+        ),
+        (
+            httpx.ConnectError("[Errno 111] Connection refused"),
+            f"cannot reach the judge's endpoint {BASE} (connection refused). "
+            "Is the server running?",
+        ),
+        (
+            httpx.ConnectError("[Errno -2] Name or service not known"),
+            f"cannot reach the judge's endpoint {BASE} (host not found). "
+            "Check the base URL (OPENAI_BASE_URL) and the network.",
+        ),
+        (
+            httpx.RemoteProtocolError(f"Server disconnected (sent {KEY})"),
+            f"cannot reach the judge's endpoint {BASE}: Server disconnected (sent ***). "
+            "Is the server running, and is the base URL right?",
+        ),
+        (
+            httpx.ReadTimeout("timed out"),
+            f"the judge did not answer in time ({BASE})",
+        ),
+    ],
+)
+async def test_connection_errors_say_where_what_happened_and_what_to_check(
+    judge: LLMJudge, api: respx.MockRouter, error: Exception, expected: str
+) -> None:
+    # It said "cannot reach the judge's endpoint: Connection error." (the SDK's words): no
+    # URL, no hint, where the counterpart names the URL and asks if the server is running.
+    api.post("/chat/completions").mock(side_effect=error)
+    with pytest.raises(JudgeError) as info:
+        await judge.score(CONTEXT, RESPONSE)
+    assert str(info.value) == expected
+    assert info.value.retryable and "FAKEKEY" not in str(info.value)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ('{"a": 1}', {"a": 1}),
