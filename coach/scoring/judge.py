@@ -61,6 +61,15 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Which response_format worked, per "base_url|model", for the life of the process.
 _MODE_MEMORY: dict[str, Mode] = {}
 
+# A refusal whose text matches this is the request not fitting the model's context window
+# (OpenAI/vLLM/llama-cpp-python "maximum context length", llama-cpp-python "exceed context
+# window", llama-server "exceeds the available context size", TGI "max_new_tokens must be <=").
+_CONTEXT_OVERFLOW = re.compile(
+    r"context[ _]length|context window|context size|maximum context|n_ctx|too many tokens|"
+    r"prompt is too long|max_new_tokens`? must be <=",
+    re.IGNORECASE,
+)
+
 # A 400/422/500 whose text matches this is the server refusing the response_format, not a
 # transient failure (llama-cpp-python answers 500, vLLM/LM Studio/others 400).
 _UNSUPPORTED = re.compile(
@@ -453,9 +462,12 @@ class JsonChat:
         lanes: bool = False,
         meter: UsageMeter | None = None,
         role: str = "the judge",
+        instead: str | None = None,
     ) -> None:
         self.client = client
         self.role = role
+        # What else the user can do when the model cannot take the request at all.
+        self.instead = instead
         # `lanes=True` for bulk callers (the judge) whose client is their own to copy.
         self.lanes = ClientLanes(client, spawn=lanes)
         self.model = model
@@ -489,7 +501,9 @@ class JsonChat:
         while True:
             try:
                 text, finish = await self._request(
-                    self._body(msgs, mode, schema_name, schema, self.max_tokens), mode
+                    self._body(msgs, mode, schema_name, schema, self.max_tokens),
+                    mode,
+                    self.max_tokens,
                 )
                 break
             except _Unsupported:
@@ -514,12 +528,65 @@ class JsonChat:
             },
         ]
         text2, finish2 = await self._request(
-            self._body(repair, mode, schema_name, schema, self.max_tokens * 2), mode
+            self._body(repair, mode, schema_name, schema, self.max_tokens * 2),
+            mode,
+            self.max_tokens * 2,
         )
         second = self._problem(text2, finish2, validate)
         if isinstance(second, _Ok):
             return second.value
         raise ScoringError(f"{self.role}'s reply was unusable after one repair: {second}")
+
+    def _context_error(self, exc: Any, body_chars: int, max_tokens: int) -> JudgeError:
+        """The request does not fit the model's context window: the server's "reduce the
+        length of the messages" cannot be followed (the prompt is the rubric, not the
+        user's text), so say how much is needed and what to change instead."""
+        said = endpoint_message(exc)
+        body = exc.body if isinstance(getattr(exc, "body", None), dict) else {}
+
+        def number(*patterns: str, field: str = "") -> int | None:
+            if isinstance(body.get(field), int):
+                return int(body[field])
+            for pattern in patterns:
+                m = re.search(pattern, said, re.IGNORECASE)
+                if m:
+                    return int(m.group(1))
+            return None
+
+        window = number(
+            r"maximum context length is (\d+)",
+            r"context (?:window|size|length) (?:of |is )?\(?(\d+)",
+            r"n_ctx\W{0,3}(\d+)",
+            field="n_ctx",
+        )
+        needed = number(r"you requested (\d+) tokens")
+        if needed is None:
+            prompt = number(
+                r"(\d+) in the messages",
+                r"requested tokens \((\d+)\)",
+                r"request \((\d+) tokens\)",
+                field="n_prompt_tokens",
+            )
+            # Unsaid: about 4 characters a token, as for usage the endpoint did not send.
+            prompt = prompt if prompt is not None else -(-body_chars // 400) * 100
+            needed = prompt + max_tokens
+        context = (
+            f"the model's context is {window} tokens"
+            if window is not None
+            else "the model's context is smaller"
+        )
+        # Room for the one repair request too (twice the reply), in llama.cpp's usual sizes.
+        suggest = max(8192, 1 << (needed + max_tokens - 1).bit_length())
+        instead = f"; or {self.instead}" if self.instead else ""
+        return JudgeError(
+            self._safe(
+                f"{self.role} needs about {needed} tokens (its prompt plus {max_tokens} for "
+                f"the reply) but {context}: use a model or server with a larger context "
+                f"(e.g. start llama.cpp with --n_ctx {suggest}){instead}"
+            ),
+            kind="context_too_long",
+            retryable=False,
+        )
 
     @staticmethod
     def _problem(
@@ -567,8 +634,9 @@ class JsonChat:
             memo = self._formats[memo_key] = (schema, text)
         return (head[:-1] + memo[1] + "}").encode("utf-8")
 
-    async def _request(self, content: bytes, mode: Mode) -> tuple[str, str | None]:
-        """Post one encoded request (see `_body`); `mode` says what a 4xx/5xx may mean."""
+    async def _request(self, content: bytes, mode: Mode, max_tokens: int) -> tuple[str, str | None]:
+        """Post one encoded request (see `_body`) asking for up to `max_tokens`; `mode` says
+        what a 4xx/5xx may mean."""
         import httpx
         import openai
 
@@ -589,6 +657,9 @@ class JsonChat:
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 detail = self._safe(str(exc))
+                if status in {400, 413, 422, 500} and _CONTEXT_OVERFLOW.search(detail):
+                    # Checked first: no response_format and no retry makes the prompt fit.
+                    raise self._context_error(exc, len(content), max_tokens) from None
                 if (
                     mode != "plain"
                     and status in {400, 422, 500, 501}
@@ -742,6 +813,7 @@ class LLMJudge:
             sleep=sleep,
             secret=settings.api_key_value(),
             lanes=self._owns_client,
+            instead="use the heuristic scorer (--scorer heuristic)",
         )
         self._inflight: dict[str, asyncio.Future[TurnScore]] = {}
         self.dropped_quotes = 0  # hallucinated quotes seen so far, for calibration reports

@@ -213,6 +213,27 @@ async def test_a_failed_rewrite_is_not_blamed_on_the_judge(
     assert "the debrief rewrite" in rw.note and "judge" not in rw.note
 
 
+async def test_a_context_too_small_for_the_rewrite_says_so(settings: Settings) -> None:
+    too_long = (
+        "This model's maximum context length is 1024 tokens. However, you requested 1900 "
+        "tokens (1200 in the messages, 700 in the completion)."
+    )
+    with respx.mock(base_url=BASE) as api:
+        route = api.post("/chat/completions").mock(
+            return_value=httpx.Response(400, json={"error": {"message": too_long}})
+        )
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    assert route.call_count == 1
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline" and rw.note is not None
+    assert (
+        "(the debrief rewrite needs about 1900 tokens (its prompt plus 700 for the reply) but "
+        "the model's context is 1024 tokens: use a model or server with a larger context "
+        "(e.g. start llama.cpp with --n_ctx 8192)); this is the offline rewrite." in rw.note
+    )
+    assert "heuristic" not in rw.note  # the offline rewrite is already what it falls back to
+
+
 async def test_an_unreachable_rewrite_names_the_url(settings: Settings) -> None:
     with respx.mock(base_url=BASE) as api:
         api.post("/chat/completions").mock(side_effect=httpx.ConnectError("refused"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -382,6 +383,86 @@ async def test_connection_errors_say_where_what_happened_and_what_to_check(
         await judge.score(CONTEXT, RESPONSE)
     assert str(info.value) == expected
     assert info.value.retryable and "FAKEKEY" not in str(info.value)
+
+
+OPENAI_STYLE = (
+    "This model's maximum context length is 2048 tokens. However, you requested 3415 tokens "
+    "(2215 in the messages, 1200 in the completion). Please reduce the length of the "
+    "messages or completion."
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "needs", "window"),
+    [
+        # llama-cpp-python's server and vLLM (OpenAI's wording).
+        (httpx.Response(400, json={"error": {"message": OPENAI_STYLE}}), 3415, "2048 tokens"),
+        # llama-cpp-python's own ValueError: the prompt only; the judge adds its max_tokens.
+        (
+            httpx.Response(
+                400,
+                json={
+                    "error": {"message": "Requested tokens (2215) exceed context window of 2048"}
+                },
+            ),
+            3415,
+            "2048 tokens",
+        ),
+        # llama-server: the numbers are fields of the error object too.
+        (
+            httpx.Response(
+                400,
+                json={
+                    "error": {
+                        "code": 400,
+                        "message": "the request exceeds the available context size, "
+                        "try increasing it",
+                        "type": "exceed_context_size_error",
+                        "n_prompt_tokens": 2215,
+                        "n_ctx": 2048,
+                    }
+                },
+            ),
+            3415,
+            "2048 tokens",
+        ),
+        # An older llama-server answers 500 and gives no numbers: estimated, not retried.
+        (
+            httpx.Response(
+                500,
+                json={"error": {"message": "the request exceeds the available context size"}},
+            ),
+            None,
+            "smaller",
+        ),
+    ],
+)
+async def test_a_context_too_small_for_the_judge_says_what_to_do(
+    judge: LLMJudge,
+    api: respx.MockRouter,
+    sleeps: list[float],
+    reply: httpx.Response,
+    needs: int | None,
+    window: str,
+) -> None:
+    # It said "...Please reduce the length of the messages": the judge's prompt is the
+    # rubric, which the user cannot shorten.
+    route = api.post("/chat/completions").mock(return_value=reply)
+    with pytest.raises(JudgeError) as info:
+        await judge.score(CONTEXT, RESPONSE)
+    said = str(info.value)
+    assert info.value.kind == "context_too_long" and not info.value.retryable
+    assert route.call_count == 1 and sleeps == []  # no mode fallback, no retry
+    if needs is None:
+        m = re.match(r"the judge needs about (\d+) tokens", said)
+        assert m is not None and int(m.group(1)) > 1200
+    else:
+        assert said.startswith(f"the judge needs about {needs} tokens (its prompt plus 1200 ")
+    assert f"but the model's context is {window}: " in said
+    assert "use a model or server with a larger context" in said
+    assert "start llama.cpp with --n_ctx 8192" in said
+    assert said.endswith("or use the heuristic scorer (--scorer heuristic)")
+    assert "\n" not in said and "reduce the length" not in said
 
 
 @pytest.mark.parametrize(
