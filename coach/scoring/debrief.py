@@ -624,7 +624,7 @@ class LLMRewriter:
         meter: UsageMeter | None = None,
     ) -> None:
         from coach.prompts import load_prompt
-        from coach.scoring.judge import JsonChat, endpoint_id, make_client
+        from coach.scoring.judge import MODES_FILE, JsonChat, endpoint_id, make_client
 
         self.model = settings.effective_judge_model
         self._owns_client = client is None
@@ -640,6 +640,7 @@ class LLMRewriter:
             secret=settings.api_key_value(),
             meter=meter,  # the session's, so the rewrite is in its cost
             role="the debrief rewrite",
+            memory=settings.cache_dir / MODES_FILE,
         )
 
     def messages(

@@ -7,7 +7,8 @@ number is wrong, so:
 - the reply is requested as JSON against a schema mirroring the `coach score` contract, at
   temperature 0; structured output (`json_schema`) where the endpoint supports it, otherwise
   `json_object`, otherwise plain prompting read by a tolerant parser; the mode that worked is
-  remembered per endpoint and model;
+  remembered per endpoint and model, on disk for later processes, and concurrent first calls
+  wait for one probe;
 - a malformed reply or one cut by `max_tokens` gets one repair request; after that the judge
   raises `ScoringError` rather than inventing a score;
 - evidence quotes must be real substrings of the learner's text (offsets are found here, the
@@ -26,10 +27,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import secrets
+import tempfile
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from coach.llm.base import Usage
@@ -58,8 +63,16 @@ USER_MARKER = "<!-- user -->"
 MAX_EVIDENCE = 6
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
-# Which response_format worked, per "base_url|model", for the life of the process.
+# Which response_format worked, per "base_url|model": here for the life of the process, and in
+# `<cache_dir>/MODES_FILE` for the next one (llama-cpp-python answers each json_schema probe
+# with a 500, so `coach score` on 3 lines used to pay 3 of them, every run).
 _MODE_MEMORY: dict[str, Mode] = {}
+MODES_FILE = "response_formats.json"
+# The first call of a still unknown endpoint, per event loop: concurrent first calls wait for
+# it to learn the mode instead of each sending its own probe.
+_PROBES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future[None]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 # A refusal whose text matches this is the request not fitting the model's context window
 # (OpenAI/vLLM/llama-cpp-python "maximum context length", llama-cpp-python "exceed context
@@ -80,12 +93,62 @@ _UNSUPPORTED = re.compile(
 
 
 def reset_mode_memory() -> None:
-    """Forget which response_format each endpoint supports (tests, or after a server swap)."""
+    """Forget, in this process, which response_format each endpoint supports (tests: a new
+    process). What is on disk stays; a mode that stops working falls back anyway."""
     _MODE_MEMORY.clear()
+    _PROBES.clear()
 
 
-def remembered_mode(endpoint: str) -> Mode | None:
-    return _MODE_MEMORY.get(endpoint)
+def remembered_mode(
+    endpoint: str, memory: Path | None = None, secret: str | None = None
+) -> Mode | None:
+    """The mode that worked for `endpoint` ("base_url|model"), from this process or, given
+    `memory` (the modes file), from an earlier one."""
+    mode = _MODE_MEMORY.get(endpoint)
+    if mode is None and memory is not None:
+        mode = _read_modes(memory).get(_disk_key(endpoint, secret))
+        if mode is not None:
+            _MODE_MEMORY[endpoint] = mode
+    return mode
+
+
+def _disk_key(endpoint: str, secret: str | None) -> str:
+    # A base URL could carry the key: the file gets none (DESIGN.md: no key in caches).
+    return redact(endpoint, secret)
+
+
+def _read_modes(path: Path) -> dict[str, Mode]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, unreadable or damaged: probe again, as a new machine would
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and v in MODES}
+
+
+def _remember(endpoint: str, mode: Mode, memory: Path | None, secret: str | None) -> None:
+    if _MODE_MEMORY.get(endpoint) == mode:
+        return
+    _MODE_MEMORY[endpoint] = mode
+    if memory is None:
+        return
+    key = _disk_key(endpoint, secret)
+    try:
+        memory.parent.mkdir(parents=True, exist_ok=True)
+        modes: dict[str, str] = {**_read_modes(memory), key: mode}
+        # Replaced whole, never half-written; two processes at once may lose one entry,
+        # which costs one more probe, not a wrong mode.
+        fd, tmp = tempfile.mkstemp(prefix=".modes-", dir=memory.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(modes, fh, indent=1, sort_keys=True)
+            os.replace(tmp, memory)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # gone after the replace; left only by a failed write
+    except OSError as exc:
+        log.debug("could not remember the response_format in %s: %s", memory, exc)
 
 
 class JudgeError(ScoringError):
@@ -463,11 +526,13 @@ class JsonChat:
         meter: UsageMeter | None = None,
         role: str = "the judge",
         instead: str | None = None,
+        memory: Path | None = None,
     ) -> None:
         self.client = client
         self.role = role
         # What else the user can do when the model cannot take the request at all.
         self.instead = instead
+        self.memory = memory  # the modes file shared with later processes, if any
         # `lanes=True` for bulk callers (the judge) whose client is their own to copy.
         self.lanes = ClientLanes(client, spawn=lanes)
         self.model = model
@@ -496,21 +561,28 @@ class JsonChat:
         schema: dict[str, Any],
         validate: Callable[[dict[str, Any]], T],
     ) -> T:
-        mode = _MODE_MEMORY.get(self.endpoint, "json_schema")
         msgs = list(messages)
-        while True:
-            try:
-                text, finish = await self._request(
-                    self._body(msgs, mode, schema_name, schema, self.max_tokens),
-                    mode,
-                    self.max_tokens,
-                )
-                break
-            except _Unsupported:
-                nxt = MODES.index(mode) + 1
-                log.info("endpoint does not support response_format=%s; falling back", mode)
-                mode = MODES[nxt]  # "plain" never raises _Unsupported
-        _MODE_MEMORY[self.endpoint] = mode
+        known = remembered_mode(self.endpoint, self.memory, self._secret)
+        probing: asyncio.Future[None] | None = None
+        if known is None:
+            loop = asyncio.get_running_loop()
+            probes = _PROBES.setdefault(loop, {})
+            other = probes.get(self.endpoint)
+            if other is not None:
+                await asyncio.shield(other)  # another call is finding the mode out
+                # None if that call failed (endpoint down...): this one tries on its own,
+                # so a failing endpoint does not make the calls fail one after another.
+                known = remembered_mode(self.endpoint, self.memory, self._secret)
+            else:
+                probing = probes[self.endpoint] = loop.create_future()
+        try:
+            text, finish, mode = await self._first(msgs, known, schema_name, schema)
+        finally:
+            if probing is not None:
+                probes = _PROBES.get(asyncio.get_running_loop(), {})
+                if probes.get(self.endpoint) is probing:
+                    del probes[self.endpoint]
+                probing.set_result(None)  # the waiters go on, with the mode or without
 
         problem = self._problem(text, finish, validate)
         if isinstance(problem, _Ok):
@@ -536,6 +608,31 @@ class JsonChat:
         if isinstance(second, _Ok):
             return second.value
         raise ScoringError(f"{self.role}'s reply was unusable after one repair: {second}")
+
+    async def _first(
+        self,
+        msgs: list[dict[str, str]],
+        known: Mode | None,
+        schema_name: str,
+        schema: dict[str, Any],
+    ) -> tuple[str, str | None, Mode]:
+        """The first request: in the mode known to work, else each mode in turn until the
+        endpoint takes one (a known mode that stops working falls back the same way)."""
+        mode: Mode = known or "json_schema"
+        while True:
+            try:
+                text, finish = await self._request(
+                    self._body(msgs, mode, schema_name, schema, self.max_tokens),
+                    mode,
+                    self.max_tokens,
+                )
+                break
+            except _Unsupported:
+                nxt = MODES.index(mode) + 1
+                log.info("endpoint does not support response_format=%s; falling back", mode)
+                mode = MODES[nxt]  # "plain" never raises _Unsupported
+        _remember(self.endpoint, mode, self.memory, self._secret)
+        return text, finish, mode
 
     def _context_error(self, exc: Any, body_chars: int, max_tokens: int) -> JudgeError:
         """The request does not fit the model's context window: the server's "reduce the
@@ -814,6 +911,7 @@ class LLMJudge:
             secret=settings.api_key_value(),
             lanes=self._owns_client,
             instead="use the heuristic scorer (--scorer heuristic)",
+            memory=settings.cache_dir / MODES_FILE,
         )
         self._inflight: dict[str, asyncio.Future[TurnScore]] = {}
         self.dropped_quotes = 0  # hallucinated quotes seen so far, for calibration reports

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from coach.scoring.cache import ScoreCache
 from coach.scoring.judge import (
+    MODES_FILE,
     JudgeError,
     LLMJudge,
     extract_json_object,
@@ -227,6 +228,101 @@ async def test_llama_cpp_500_then_plain_prompting_with_tolerant_parser(
     assert turn.active_listening.details["question"] == "open"
     assert "response_format" not in body(route.calls[2])
     assert remembered_mode(f"{BASE}|judge-model") == "plain"
+
+
+LLAMA_NO_SCHEMA = {"detail": "Input should be 'text' or 'json_object' [type=literal_error]"}
+
+
+def llama_cpp(request: httpx.Request) -> httpx.Response:
+    """llama-cpp-python's server: json_schema refused with a 500, json_object answered."""
+    if json.loads(request.content).get("response_format", {}).get("type") == "json_schema":
+        return httpx.Response(500, json=LLAMA_NO_SCHEMA)
+    return completion(GOOD)
+
+
+def formats(route: respx.Route) -> list[str | None]:
+    return [(body(c).get("response_format") or {}).get("type") for c in route.calls]
+
+
+async def test_concurrent_first_calls_wait_for_one_probe(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    # replay --concurrency 4 against llama-cpp-python sent four json_schema probes (four 500s).
+    route = api.post("/chat/completions").mock(side_effect=llama_cpp)
+    judge = LLMJudge(settings, use_cache=False)
+    replies = [f"Reply number {i}, what happened?" for i in range(4)]
+    await asyncio.gather(*(judge.score(CONTEXT, r) for r in replies))
+    assert formats(route) == ["json_schema", *["json_object"] * 4]
+
+
+async def test_the_mode_that_worked_is_remembered_for_the_next_process(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    # `coach score` on 3 lines probed json_schema in every run.
+    route = api.post("/chat/completions").mock(side_effect=llama_cpp)
+    await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route) == ["json_schema", "json_object"]
+    memory = settings.cache_dir / MODES_FILE
+    assert json.loads(memory.read_text(encoding="utf-8")) == {f"{BASE}|judge-model": "json_object"}
+    reset_mode_memory()  # a new process
+    await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route)[2:] == ["json_object"]
+    # Keyed by endpoint and model: another model on the same server finds out for itself.
+    reset_mode_memory()
+    other = settings.model_copy(update={"model": "other-model"})
+    await LLMJudge(other, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route)[3:] == ["json_schema", "json_object"]
+
+
+async def test_a_remembered_mode_that_stops_working_still_falls_back(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    memory = settings.cache_dir / MODES_FILE
+    memory.parent.mkdir(parents=True)
+    memory.write_text(json.dumps({f"{BASE}|judge-model": "json_object"}), encoding="utf-8")
+    no_json_object = httpx.Response(400, json={"error": {"message": "json_object unsupported"}})
+    route = api.post("/chat/completions").mock(
+        side_effect=[no_json_object, completion(GOOD), completion(GOOD)]
+    )
+    turn = await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert turn.empathy.score == 4
+    assert formats(route) == ["json_object", None]
+    assert json.loads(memory.read_text(encoding="utf-8")) == {f"{BASE}|judge-model": "plain"}
+    reset_mode_memory()
+    await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route)[2:] == [None]
+
+
+async def test_a_damaged_modes_file_means_probing_again(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    memory = settings.cache_dir / MODES_FILE
+    memory.parent.mkdir(parents=True)
+    memory.write_text('{"http://judge.test/v1|judge-model": "jso', encoding="utf-8")
+    route = api.post("/chat/completions").mock(side_effect=llama_cpp)
+    await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route) == ["json_schema", "json_object"]
+    assert json.loads(memory.read_text(encoding="utf-8")) == {f"{BASE}|judge-model": "json_object"}
+
+
+async def test_calls_waiting_for_a_probe_that_failed_go_on_by_themselves(
+    judge: LLMJudge, api: respx.MockRouter
+) -> None:
+    # The probe's endpoint error is the probe's: the calls that waited for it still run.
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            httpx.Response(400, json={"error": {"message": "bad request"}}),
+            *[completion(GOOD)] * 3,
+        ]
+    )
+    replies = [f"Reply number {i}, what happened?" for i in range(4)]
+    results = await asyncio.gather(
+        *(judge.score(CONTEXT, r) for r in replies), return_exceptions=True
+    )
+    assert isinstance(results[0], JudgeError)
+    assert all(not isinstance(r, BaseException) for r in results[1:])
+    assert route.call_count == 4
+    assert remembered_mode(f"{BASE}|judge-model") == "json_schema"
 
 
 async def test_injection_reaches_the_judge_only_inside_the_fence(
