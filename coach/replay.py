@@ -418,9 +418,12 @@ async def _score_one(
                 and run.unreachable_streak >= give_up_after
                 and run.fatal is None  # the first to cross says it; calls in flight end too
             ):
+                n = run.unreachable_streak
                 run.fatal = (
-                    f"{slot.error} ({run.unreachable_streak} calls in a row); stopped. "
-                    "Is the endpoint up?"
+                    # An error that already says what to check needs no second question.
+                    f"{slot.error} Stopped after {n} such calls in a row."
+                    if slot.error.endswith("?")
+                    else f"{slot.error} ({n} calls in a row); stopped. Is the endpoint up?"
                 )
     except (OSError, ValueError) as exc:
         slot.error = f"{type(exc).__name__}: {exc}"

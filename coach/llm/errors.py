@@ -47,6 +47,37 @@ def endpoint_message(exc: BaseException) -> str:
     return " ".join(said.split())
 
 
+# How a failed connection's cause reads, from the httpx/OS text (no httpx import here).
+_NO_HOST = re.compile(
+    r"name or service not known|nodename nor servname|getaddrinfo|name resolution|"
+    r"no address associated|name does not resolve",
+    re.IGNORECASE,
+)
+_TLS = re.compile(r"ssl|certificate|tls", re.IGNORECASE)
+
+
+def unreachable(url: str, cause: BaseException) -> str:
+    """`URL (what happened). What to check.` for a connection that failed; `cause` is the
+    transport's exception (the SDK's `APIConnectionError` says only "Connection error.").
+
+    The caller puts who was connecting in front and redacts the result.
+    """
+    while cause.__cause__ is not None and str(cause).strip() in {"", "Connection error."}:
+        cause = cause.__cause__
+    said = " ".join(str(cause).split())[:160]
+    connect = type(cause).__name__ == "ConnectError" or "refused" in said.lower()
+    if _NO_HOST.search(said):
+        return f"{url} (host not found). Check the base URL (OPENAI_BASE_URL) and the network."
+    if _TLS.search(said):
+        return f"{url} (TLS error: {said}). Check the URL's scheme (http or https)."
+    if connect:
+        # httpx says "All connection attempts failed" for a closed port on localhost's two
+        # addresses: refused, as far as the user is concerned.
+        return f"{url} (connection refused). Is the server running?"
+    detail = f": {said}" if said else ""
+    return f"{url}{detail}. Is the server running, and is the base URL right?"
+
+
 class LLMError(Exception):
     """Base class: `message` is short and safe to show; `retryable` says if retry may help."""
 

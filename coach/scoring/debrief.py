@@ -8,7 +8,9 @@ the judge's fallback/repair/retry handling), otherwise offline from the evidence
 rubric (reflect the other person's words, acknowledge the feeling, cut fillers and hedges,
 ask permission before advice, turn a closed question into an open one, add a clear next
 step). When a scorer is given the rewrite is re-scored, and offline the variant that scores
-best on the targeted skill is kept, so the "better version" is better by the same measure.
+best on the targeted skill is kept, so the "better version" is better by the same measure; a
+model's rewrite that scores no higher than the learner's reply, or that copies the prompt's
+output example, gives way to the offline one, with a note saying so.
 
 Plain dataclasses with `to_dict()` and a Markdown export; no UI imports.
 """
@@ -610,6 +612,50 @@ _REWRITE_SCHEMA: dict[str, Any] = {
 }
 
 
+# The output example's strings in the prompt: `"rewrite": "..."` and the items of
+# `"changes": [...]` (read from the prompt in use, so a trainer's own example counts too).
+_EXAMPLE_REWRITE = re.compile(r'"rewrite"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_EXAMPLE_CHANGES = re.compile(r'"changes"\s*:\s*\[([^\]]*)\]')
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_EXAMPLE_RUN = 4  # words in a row shared with an example that make a copy, not a reply
+
+
+def example_texts(system: str) -> tuple[str, ...]:
+    """The placeholder texts of the prompt's output example ("the better reply, as the
+    learner would say it"), without their "e.g. ..." samples, which may well be apt."""
+    found = [m.group(1) for m in _EXAMPLE_REWRITE.finditer(system)]
+    for m in _EXAMPLE_CHANGES.finditer(system):
+        found += [s.group(1) for s in _JSON_STRING.finditer(m.group(1))]
+    out: list[str] = []
+    for text in found:
+        text = re.split(r"\be\.g\.|\bfor example\b", text, flags=re.IGNORECASE)[0]
+        if len(_word_list(text)) >= 3:
+            out.append(text.strip(" ,;:"))
+    return tuple(out)
+
+
+def _word_list(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", _norm(text).lower())
+
+
+def echoes(text: str, examples: Sequence[str]) -> str | None:
+    """The example `text` copies (shares a run of words with), if any.
+
+    A small model may answer with the prompt's own placeholder: the debrief then showed
+    "Try: the better reply, as the learner would say it".
+    """
+    words = _word_list(text)
+    for example in examples:
+        ex = _word_list(example)
+        n = min(_EXAMPLE_RUN, len(ex), len(words))
+        if n < 3:  # too few words to tell a copy from a coincidence
+            continue
+        runs = {tuple(ex[i : i + n]) for i in range(len(ex) - n + 1)}
+        if any(tuple(words[i : i + n]) in runs for i in range(len(words) - n + 1)):
+            return example
+    return None
+
+
 class LLMRewriter:
     """Asks the configured model for a better version of the turn (`prompts/debrief.md`)."""
 
@@ -624,7 +670,7 @@ class LLMRewriter:
         meter: UsageMeter | None = None,
     ) -> None:
         from coach.prompts import load_prompt
-        from coach.scoring.judge import JsonChat, endpoint_id, make_client
+        from coach.scoring.judge import MODES_FILE, JsonChat, endpoint_id, make_client
 
         self.model = settings.effective_judge_model
         self._owns_client = client is None
@@ -639,6 +685,8 @@ class LLMRewriter:
             sleep=sleep,
             secret=settings.api_key_value(),
             meter=meter,  # the session's, so the rewrite is in its cost
+            role="the debrief rewrite",
+            memory=settings.cache_dir / MODES_FILE,
         )
 
     def messages(
@@ -670,19 +718,34 @@ class LLMRewriter:
     ) -> list[RewriteDraft]:
         from coach.scoring.judge import _Invalid
 
+        messages = self.messages(context, response, score, skill)
+        examples = example_texts(messages[0]["content"])
+
+        def copied(where: str, example: str) -> _Invalid:
+            return _Invalid(
+                f'{where} copies the example in the instructions ("{example}"); write the '
+                "actual better reply and what was changed in it"
+            )
+
         def validate(data: dict[str, Any]) -> RewriteDraft:
             text = data.get("rewrite")
             if not isinstance(text, str) or not text.strip():
                 raise _Invalid('"rewrite" must be a non-empty string')
             if text.strip() == response.strip():
                 raise _Invalid('"rewrite" must differ from the original reply')
+            if (example := echoes(text, examples)) is not None:
+                raise copied('"rewrite"', example)
             changes = data.get("changes") or []
             if not isinstance(changes, list):
                 raise _Invalid('"changes" must be a list of strings')
-            return RewriteDraft(text.strip(), tuple(str(c) for c in changes if str(c).strip()))
+            kept = tuple(str(c) for c in changes if str(c).strip())
+            for change in kept:
+                if (example := echoes(change, examples)) is not None:
+                    raise copied('"changes"', example)
+            return RewriteDraft(text.strip(), kept)
 
         draft = await self._chat.complete(
-            self.messages(context, response, score, skill),
+            messages,
             schema_name="rewrite",
             schema=_REWRITE_SCHEMA,
             validate=validate,
@@ -789,8 +852,9 @@ async def build_debrief(
 
     `rewriter` defaults to the offline one; if an LLM rewriter fails, the offline rewrite is
     used instead (a debrief never fails because an endpoint did). With `scorer`, candidates
-    are re-scored and the one best on the targeted skill is kept; if that scorer fails, the
-    first candidate is kept unscored.
+    are re-scored and the one best on the targeted skill is kept, and an LLM rewrite that
+    scores no higher than the original on that skill is replaced by the offline one; if that
+    scorer fails, the first candidate is kept unscored.
     """
     summary = aggregate(items, weights)
     if not summary.turns or summary.weakest_turn is None:
@@ -810,12 +874,25 @@ async def build_debrief(
     if drafts:
         chosen, new_score = drafts[0], None
         if scorer is not None:
+            before = turn.score.skill(skill).score
             try:
-                scored = []
-                for d in drafts:
-                    ts = await scorer.score(turn.context, d.text)
-                    scored.append((ts.skill(skill).score, _overall(ts, summary), d))
-                new_score, _, chosen = max(scored, key=lambda x: (x[0], x[1]))
+                new_score, chosen = await _best(scorer, turn, drafts, skill, summary)
+                offline = (
+                    OfflineRewriter().candidates(turn.context, turn.response, skill)
+                    if method == "llm" and new_score <= before
+                    else []
+                )
+                if offline:
+                    # A "better version" no better by the learner's own measure (a small model
+                    # went 1.0 -> 1.0) teaches nothing: the offline one, said so.
+                    llm_score = new_score
+                    new_score, chosen = await _best(scorer, turn, offline, skill, summary)
+                    method = "offline"
+                    note = (
+                        f"The model's rewrite did not score higher on "
+                        f"{SKILL_LABELS[skill].lower()} than your reply ({before:.1f} → "
+                        f"{llm_score:.1f}); this is the offline rewrite."
+                    )
             except ScoringError:
                 pass  # the judge is unreachable: the best guess, unscored
         rewrite = Rewrite(
@@ -834,6 +911,22 @@ async def build_debrief(
     return Debrief(
         summary, _highlight(summary, "strength"), _highlight(summary, "improvement"), rewrite
     )
+
+
+async def _best(
+    scorer: Scorer,
+    turn: ScoredTurn,
+    drafts: Sequence[RewriteDraft],
+    skill: Skill,
+    summary: SessionSummary,
+) -> tuple[float, RewriteDraft]:
+    """The draft that scores best on `skill` (then overall), and that score."""
+    scored = []
+    for d in drafts:
+        ts = await scorer.score(turn.context, d.text)
+        scored.append((ts.skill(skill).score, _overall(ts, summary), d))
+    best, _, draft = max(scored, key=lambda x: (x[0], x[1]))
+    return best, draft
 
 
 def _overall(score: TurnScore, summary: SessionSummary) -> float:

@@ -7,7 +7,8 @@ number is wrong, so:
 - the reply is requested as JSON against a schema mirroring the `coach score` contract, at
   temperature 0; structured output (`json_schema`) where the endpoint supports it, otherwise
   `json_object`, otherwise plain prompting read by a tolerant parser; the mode that worked is
-  remembered per endpoint and model;
+  remembered per endpoint and model, on disk for later processes, and concurrent first calls
+  wait for one probe;
 - a malformed reply or one cut by `max_tokens` gets one repair request; after that the judge
   raises `ScoringError` rather than inventing a score;
 - evidence quotes must be real substrings of the learner's text (offsets are found here, the
@@ -26,14 +27,18 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import secrets
+import tempfile
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from coach.llm.base import Usage
-from coach.llm.errors import endpoint_message, redact
+from coach.llm.errors import endpoint_message, redact, unreachable
 from coach.llm.meter import UsageMeter
 from coach.prompts import PromptTemplate, load_prompt
 from coach.scoring.cache import ScoreCache, cache_key
@@ -58,8 +63,25 @@ USER_MARKER = "<!-- user -->"
 MAX_EVIDENCE = 6
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
-# Which response_format worked, per "base_url|model", for the life of the process.
+# Which response_format worked, per "base_url|model": here for the life of the process, and in
+# `<cache_dir>/MODES_FILE` for the next one (llama-cpp-python answers each json_schema probe
+# with a 500, so `coach score` on 3 lines used to pay 3 of them, every run).
 _MODE_MEMORY: dict[str, Mode] = {}
+MODES_FILE = "response_formats.json"
+# The first call of a still unknown endpoint, per event loop: concurrent first calls wait for
+# it to learn the mode instead of each sending its own probe.
+_PROBES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future[None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+# A refusal whose text matches this is the request not fitting the model's context window
+# (OpenAI/vLLM/llama-cpp-python "maximum context length", llama-cpp-python "exceed context
+# window", llama-server "exceeds the available context size", TGI "max_new_tokens must be <=").
+_CONTEXT_OVERFLOW = re.compile(
+    r"context[ _]length|context window|context size|maximum context|n_ctx|too many tokens|"
+    r"prompt is too long|max_new_tokens`? must be <=",
+    re.IGNORECASE,
+)
 
 # A 400/422/500 whose text matches this is the server refusing the response_format, not a
 # transient failure (llama-cpp-python answers 500, vLLM/LM Studio/others 400).
@@ -71,12 +93,62 @@ _UNSUPPORTED = re.compile(
 
 
 def reset_mode_memory() -> None:
-    """Forget which response_format each endpoint supports (tests, or after a server swap)."""
+    """Forget, in this process, which response_format each endpoint supports (tests: a new
+    process). What is on disk stays; a mode that stops working falls back anyway."""
     _MODE_MEMORY.clear()
+    _PROBES.clear()
 
 
-def remembered_mode(endpoint: str) -> Mode | None:
-    return _MODE_MEMORY.get(endpoint)
+def remembered_mode(
+    endpoint: str, memory: Path | None = None, secret: str | None = None
+) -> Mode | None:
+    """The mode that worked for `endpoint` ("base_url|model"), from this process or, given
+    `memory` (the modes file), from an earlier one."""
+    mode = _MODE_MEMORY.get(endpoint)
+    if mode is None and memory is not None:
+        mode = _read_modes(memory).get(_disk_key(endpoint, secret))
+        if mode is not None:
+            _MODE_MEMORY[endpoint] = mode
+    return mode
+
+
+def _disk_key(endpoint: str, secret: str | None) -> str:
+    # A base URL could carry the key: the file gets none (DESIGN.md: no key in caches).
+    return redact(endpoint, secret)
+
+
+def _read_modes(path: Path) -> dict[str, Mode]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, unreadable or damaged: probe again, as a new machine would
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and v in MODES}
+
+
+def _remember(endpoint: str, mode: Mode, memory: Path | None, secret: str | None) -> None:
+    if _MODE_MEMORY.get(endpoint) == mode:
+        return
+    _MODE_MEMORY[endpoint] = mode
+    if memory is None:
+        return
+    key = _disk_key(endpoint, secret)
+    try:
+        memory.parent.mkdir(parents=True, exist_ok=True)
+        modes: dict[str, str] = {**_read_modes(memory), key: mode}
+        # Replaced whole, never half-written; two processes at once may lose one entry,
+        # which costs one more probe, not a wrong mode.
+        fd, tmp = tempfile.mkstemp(prefix=".modes-", dir=memory.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(modes, fh, indent=1, sort_keys=True)
+            os.replace(tmp, memory)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # gone after the replace; left only by a failed write
+    except OSError as exc:
+        log.debug("could not remember the response_format in %s: %s", memory, exc)
 
 
 class JudgeError(ScoringError):
@@ -435,7 +507,9 @@ class JsonChat:
 
     Tries `json_schema`, then `json_object`, then plain prompting; retries 429/5xx/timeouts
     with exponential backoff; repairs one malformed or cut reply; raises `ScoringError`
-    otherwise. Error messages are redacted of the key.
+    otherwise. Error messages are redacted of the key and name `role`, who is asking ("the
+    judge", "the debrief rewrite"): one machinery serves several callers, and a failed
+    rewrite blamed on the judge sends the user looking in the wrong place.
     """
 
     def __init__(
@@ -450,8 +524,15 @@ class JsonChat:
         secret: str | None = None,
         lanes: bool = False,
         meter: UsageMeter | None = None,
+        role: str = "the judge",
+        instead: str | None = None,
+        memory: Path | None = None,
     ) -> None:
         self.client = client
+        self.role = role
+        # What else the user can do when the model cannot take the request at all.
+        self.instead = instead
+        self.memory = memory  # the modes file shared with later processes, if any
         # `lanes=True` for bulk callers (the judge) whose client is their own to copy.
         self.lanes = ClientLanes(client, spawn=lanes)
         self.model = model
@@ -465,6 +546,10 @@ class JsonChat:
         # Tokens of the answered calls; a caller may pass its own to add them to others.
         self.meter = meter if meter is not None else UsageMeter()
 
+    @property
+    def base_url(self) -> str:
+        return str(self.client.base_url).rstrip("/")
+
     def _safe(self, text: str) -> str:
         return redact(text, self._secret)[:500]
 
@@ -476,19 +561,28 @@ class JsonChat:
         schema: dict[str, Any],
         validate: Callable[[dict[str, Any]], T],
     ) -> T:
-        mode = _MODE_MEMORY.get(self.endpoint, "json_schema")
         msgs = list(messages)
-        while True:
-            try:
-                text, finish = await self._request(
-                    self._body(msgs, mode, schema_name, schema, self.max_tokens), mode
-                )
-                break
-            except _Unsupported:
-                nxt = MODES.index(mode) + 1
-                log.info("endpoint does not support response_format=%s; falling back", mode)
-                mode = MODES[nxt]  # "plain" never raises _Unsupported
-        _MODE_MEMORY[self.endpoint] = mode
+        known = remembered_mode(self.endpoint, self.memory, self._secret)
+        probing: asyncio.Future[None] | None = None
+        if known is None:
+            loop = asyncio.get_running_loop()
+            probes = _PROBES.setdefault(loop, {})
+            other = probes.get(self.endpoint)
+            if other is not None:
+                await asyncio.shield(other)  # another call is finding the mode out
+                # None if that call failed (endpoint down...): this one tries on its own,
+                # so a failing endpoint does not make the calls fail one after another.
+                known = remembered_mode(self.endpoint, self.memory, self._secret)
+            else:
+                probing = probes[self.endpoint] = loop.create_future()
+        try:
+            text, finish, mode = await self._first(msgs, known, schema_name, schema)
+        finally:
+            if probing is not None:
+                probes = _PROBES.get(asyncio.get_running_loop(), {})
+                if probes.get(self.endpoint) is probing:
+                    del probes[self.endpoint]
+                probing.set_result(None)  # the waiters go on, with the mode or without
 
         problem = self._problem(text, finish, validate)
         if isinstance(problem, _Ok):
@@ -506,12 +600,90 @@ class JsonChat:
             },
         ]
         text2, finish2 = await self._request(
-            self._body(repair, mode, schema_name, schema, self.max_tokens * 2), mode
+            self._body(repair, mode, schema_name, schema, self.max_tokens * 2),
+            mode,
+            self.max_tokens * 2,
         )
         second = self._problem(text2, finish2, validate)
         if isinstance(second, _Ok):
             return second.value
-        raise ScoringError(f"the judge's reply was unusable after one repair: {second}")
+        raise ScoringError(f"{self.role}'s reply was unusable after one repair: {second}")
+
+    async def _first(
+        self,
+        msgs: list[dict[str, str]],
+        known: Mode | None,
+        schema_name: str,
+        schema: dict[str, Any],
+    ) -> tuple[str, str | None, Mode]:
+        """The first request: in the mode known to work, else each mode in turn until the
+        endpoint takes one (a known mode that stops working falls back the same way)."""
+        mode: Mode = known or "json_schema"
+        while True:
+            try:
+                text, finish = await self._request(
+                    self._body(msgs, mode, schema_name, schema, self.max_tokens),
+                    mode,
+                    self.max_tokens,
+                )
+                break
+            except _Unsupported:
+                nxt = MODES.index(mode) + 1
+                log.info("endpoint does not support response_format=%s; falling back", mode)
+                mode = MODES[nxt]  # "plain" never raises _Unsupported
+        _remember(self.endpoint, mode, self.memory, self._secret)
+        return text, finish, mode
+
+    def _context_error(self, exc: Any, body_chars: int, max_tokens: int) -> JudgeError:
+        """The request does not fit the model's context window: the server's "reduce the
+        length of the messages" cannot be followed (the prompt is the rubric, not the
+        user's text), so say how much is needed and what to change instead."""
+        said = endpoint_message(exc)
+        body = exc.body if isinstance(getattr(exc, "body", None), dict) else {}
+
+        def number(*patterns: str, field: str = "") -> int | None:
+            if isinstance(body.get(field), int):
+                return int(body[field])
+            for pattern in patterns:
+                m = re.search(pattern, said, re.IGNORECASE)
+                if m:
+                    return int(m.group(1))
+            return None
+
+        window = number(
+            r"maximum context length is (\d+)",
+            r"context (?:window|size|length) (?:of |is )?\(?(\d+)",
+            r"n_ctx\W{0,3}(\d+)",
+            field="n_ctx",
+        )
+        needed = number(r"you requested (\d+) tokens")
+        if needed is None:
+            prompt = number(
+                r"(\d+) in the messages",
+                r"requested tokens \((\d+)\)",
+                r"request \((\d+) tokens\)",
+                field="n_prompt_tokens",
+            )
+            # Unsaid: about 4 characters a token, as for usage the endpoint did not send.
+            prompt = prompt if prompt is not None else -(-body_chars // 400) * 100
+            needed = prompt + max_tokens
+        context = (
+            f"the model's context is {window} tokens"
+            if window is not None
+            else "the model's context is smaller"
+        )
+        # Room for the one repair request too (twice the reply), in llama.cpp's usual sizes.
+        suggest = max(8192, 1 << (needed + max_tokens - 1).bit_length())
+        instead = f"; or {self.instead}" if self.instead else ""
+        return JudgeError(
+            self._safe(
+                f"{self.role} needs about {needed} tokens (its prompt plus {max_tokens} for "
+                f"the reply) but {context}: use a model or server with a larger context "
+                f"(e.g. start llama.cpp with --n_ctx {suggest}){instead}"
+            ),
+            kind="context_too_long",
+            retryable=False,
+        )
 
     @staticmethod
     def _problem(
@@ -559,8 +731,9 @@ class JsonChat:
             memo = self._formats[memo_key] = (schema, text)
         return (head[:-1] + memo[1] + "}").encode("utf-8")
 
-    async def _request(self, content: bytes, mode: Mode) -> tuple[str, str | None]:
-        """Post one encoded request (see `_body`); `mode` says what a 4xx/5xx may mean."""
+    async def _request(self, content: bytes, mode: Mode, max_tokens: int) -> tuple[str, str | None]:
+        """Post one encoded request (see `_body`) asking for up to `max_tokens`; `mode` says
+        what a 4xx/5xx may mean."""
         import httpx
         import openai
 
@@ -581,6 +754,9 @@ class JsonChat:
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 detail = self._safe(str(exc))
+                if status in {400, 413, 422, 500} and _CONTEXT_OVERFLOW.search(detail):
+                    # Checked first: no response_format and no retry makes the prompt fit.
+                    raise self._context_error(exc, len(content), max_tokens) from None
                 if (
                     mode != "plain"
                     and status in {400, 422, 500, 501}
@@ -589,19 +765,27 @@ class JsonChat:
                     raise _Unsupported from None
                 said = self._safe(endpoint_message(exc))  # the sentence, not the SDK's repr
                 if status != 429 and status < 500:
-                    raise _status_error(status, said) from None
-                last = _status_error(status, said)
+                    raise _status_error(status, said, self.role) from None
+                last = _status_error(status, said, self.role)
                 retry_after = _retry_after(exc)
             except openai.APITimeoutError:
-                last = JudgeError("the judge timed out", kind="timeout", retryable=True)
-            except openai.APIConnectionError as exc:
                 last = JudgeError(
-                    f"cannot reach the judge's endpoint: {self._safe(str(exc))}",
+                    self._safe(f"{self.role} did not answer in time ({self.base_url})"),
+                    kind="timeout",
+                    retryable=True,
+                )
+            except openai.APIConnectionError as exc:
+                # Say where and what to check, as the counterpart does: the SDK's own text
+                # is only "Connection error.".
+                last = JudgeError(
+                    self._safe(
+                        f"cannot reach {self.role}'s endpoint {unreachable(self.base_url, exc)}"
+                    ),
                     kind="endpoint_down",
                     retryable=True,
                 )
             else:
-                text, finish, usage = _completion_text(resp)
+                text, finish, usage = _completion_text(resp, self.role)
                 if usage is None:  # the endpoint sent no usage: about 4 characters a token
                     usage = Usage((len(content) + 3) // 4, (len(text) + 3) // 4, estimated=True)
                 self.meter.add(self.model, usage)
@@ -618,16 +802,18 @@ class _Ok(Generic[V]):
     value: V
 
 
-def _completion_text(resp: httpx.Response) -> tuple[str, str | None, Usage | None]:
+def _completion_text(
+    resp: httpx.Response, role: str = "the judge"
+) -> tuple[str, str | None, Usage | None]:
     """(content, finish_reason, usage if the endpoint sent it) of a chat completion's first
-    choice."""
+    choice; `role` names who asked, in the errors."""
     try:
         data = json.loads(resp.content)
         choices = data.get("choices") if isinstance(data, dict) else None
     except ValueError:
-        raise ScoringError("the judge's endpoint did not answer with JSON") from None
+        raise ScoringError(f"{role}'s endpoint did not answer with JSON") from None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise ScoringError("the judge's reply had no choices")
+        raise ScoringError(f"{role}'s reply had no choices")
     choice = choices[0]
     message = choice.get("message")
     content = message.get("content") if isinstance(message, dict) else None
@@ -656,29 +842,29 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
-def _status_error(status: int, detail: str) -> JudgeError:
+def _status_error(status: int, detail: str, role: str = "the judge") -> JudgeError:
     if status in {401, 403}:
         return JudgeError(
-            f"the judge's endpoint refused the API key (HTTP {status})",
+            f"{role}'s endpoint refused the API key (HTTP {status})",
             kind="auth",
             retryable=False,
         )
     if status == 404:
         return JudgeError(
-            f"the judge's model or endpoint was not found (HTTP 404): {detail}",
+            f"{role}'s model or endpoint was not found (HTTP 404): {detail}",
             kind="model_not_found",
             retryable=False,
         )
     if status == 429:
         return JudgeError(
-            "the judge's endpoint is rate limiting", kind="rate_limited", retryable=True
+            f"{role}'s endpoint is rate limiting", kind="rate_limited", retryable=True
         )
     if status >= 500:
         return JudgeError(
-            f"the judge's endpoint failed (HTTP {status})", kind="server_error", retryable=True
+            f"{role}'s endpoint failed (HTTP {status})", kind="server_error", retryable=True
         )
     return JudgeError(
-        f"the judge's request was rejected (HTTP {status}): {detail}", kind="error", retryable=False
+        f"{role}'s request was rejected (HTTP {status}): {detail}", kind="error", retryable=False
     )
 
 
@@ -724,6 +910,8 @@ class LLMJudge:
             sleep=sleep,
             secret=settings.api_key_value(),
             lanes=self._owns_client,
+            instead="use the heuristic scorer (--scorer heuristic)",
+            memory=settings.cache_dir / MODES_FILE,
         )
         self._inflight: dict[str, asyncio.Future[TurnScore]] = {}
         self.dropped_quotes = 0  # hallucinated quotes seen so far, for calibration reports

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from openai_fakes import completion
@@ -187,6 +188,191 @@ async def test_llm_failure_falls_back_to_the_offline_rewrite(settings: Settings)
     # Said, not hidden: the learner asked for the model's rewrite and got the offline one.
     assert rw.note is not None and rw.note.startswith("The model could not rewrite it (")
     assert rw.note in render_markdown(debrief)
+    # The rewrite failed, not the judge: the note names who was asking.
+    assert "the debrief rewrite's reply was unusable after one repair" in rw.note
+    assert "judge" not in rw.note
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        httpx.Response(401, json={"error": {"message": "bad key"}}),
+        httpx.Response(400, json={"error": {"message": "nope"}}),
+        httpx.Response(503, json={"error": {"message": "overloaded"}}),
+        httpx.Response(200, text="<html>gateway</html>"),
+    ],
+)
+async def test_a_failed_rewrite_is_not_blamed_on_the_judge(
+    settings: Settings, reply: httpx.Response
+) -> None:
+    with respx.mock(base_url=BASE) as api:
+        api.post("/chat/completions").mock(return_value=reply)
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline" and rw.note is not None
+    assert "the debrief rewrite" in rw.note and "judge" not in rw.note
+
+
+async def test_a_context_too_small_for_the_rewrite_says_so(settings: Settings) -> None:
+    too_long = (
+        "This model's maximum context length is 1024 tokens. However, you requested 1900 "
+        "tokens (1200 in the messages, 700 in the completion)."
+    )
+    with respx.mock(base_url=BASE) as api:
+        route = api.post("/chat/completions").mock(
+            return_value=httpx.Response(400, json={"error": {"message": too_long}})
+        )
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    assert route.call_count == 1
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline" and rw.note is not None
+    assert (
+        "(the debrief rewrite needs about 1900 tokens (its prompt plus 700 for the reply) but "
+        "the model's context is 1024 tokens: use a model or server with a larger context "
+        "(e.g. start llama.cpp with --n_ctx 8192)); this is the offline rewrite." in rw.note
+    )
+    assert "heuristic" not in rw.note  # the offline rewrite is already what it falls back to
+
+
+async def test_an_unreachable_rewrite_names_the_url(settings: Settings) -> None:
+    with respx.mock(base_url=BASE) as api:
+        api.post("/chat/completions").mock(side_effect=httpx.ConnectError("refused"))
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline"
+    assert rw.note == (
+        f"The model could not rewrite it (cannot reach the debrief rewrite's endpoint {BASE} "
+        "(connection refused). Is the server running?); this is the offline rewrite."
+    )
+
+
+# What a small local model answered (llama-cpp-python, gemma3 270m): the prompt's own example.
+PLACEHOLDER = json.dumps(
+    {
+        "rewrite": "the better reply, as the learner would say it",
+        "changes": [
+            "one short sentence per change, addressed to the learner, e.g. 'Opened by "
+            "reflecting what they said about the deadline'"
+        ],
+    }
+)
+BETTER = "It sounds like losing your weekend to this was maddening. What would help most now?"
+
+
+async def test_a_reply_copying_the_prompt_example_is_repaired_then_given_up(
+    settings: Settings,
+) -> None:
+    with respx.mock(base_url=BASE) as api:
+        route = api.post("/chat/completions").mock(return_value=completion(PLACEHOLDER))
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    assert route.call_count == 2  # the one repair, then the offline rewrite
+    repair = json.loads(route.calls[1].request.content)["messages"][-1]["content"]
+    assert "copies the example in the instructions" in repair
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline"
+    assert "as the learner would say it" not in rw.rewritten
+    assert not any("one short sentence" in c for c in rw.changes)
+    assert rw.note is not None and rw.note.startswith(
+        "The model could not rewrite it (the debrief rewrite's reply was unusable after one "
+        'repair: "rewrite" copies the example in the instructions'
+    )
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        PLACEHOLDER,
+        # A real rewrite, but the changes copied from the example.
+        json.dumps({"rewrite": BETTER, "changes": ["One short sentence per change."]}),
+    ],
+)
+async def test_a_copied_example_gets_the_repair_request(settings: Settings, first: str) -> None:
+    good = json.dumps({"rewrite": BETTER, "changes": ["Reflected their lost weekend"]})
+    with respx.mock(base_url=BASE) as api:
+        route = api.post("/chat/completions").mock(
+            side_effect=[completion(first), completion(good)]
+        )
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    assert route.call_count == 2
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "llm" and rw.note is None
+    assert rw.rewritten == BETTER and rw.changes == ("Reflected their lost weekend",)
+
+
+async def test_a_trainers_own_output_example_is_not_taken_for_a_rewrite(
+    settings: Settings,
+) -> None:
+    shipped = (Path(__file__).parents[2] / "prompts" / "debrief.md").read_text(encoding="utf-8")
+    own = shipped.replace(
+        "the better reply, as the learner would say it", "your improved message to them, verbatim"
+    )
+    assert own != shipped
+    settings.user_prompts_dir.mkdir(parents=True)
+    (settings.user_prompts_dir / "debrief.md").write_text(own, encoding="utf-8")
+    copy = json.dumps({"rewrite": "Your improved message to them, verbatim.", "changes": []})
+    with respx.mock(base_url=BASE) as api:
+        route = api.post("/chat/completions").mock(return_value=completion(copy))
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    assert route.call_count == 2
+    assert debrief.rewrite is not None and debrief.rewrite.method == "offline"
+
+
+class ScoresTextAsOriginal:
+    """The analytic scorer, except that `text` scores exactly what the original turn did."""
+
+    name = "heuristic"
+    rubric_version = SCORER.rubric_version
+
+    def __init__(self, text: str, original: tuple[str, str]) -> None:
+        self.text, self.original = text, original
+        self.asked: list[str] = []
+
+    async def score(self, context: str, response: str) -> TurnScore:
+        self.asked.append(response)
+        if response == self.text:
+            return SCORER.score_sync(*self.original)
+        return SCORER.score_sync(context, response)
+
+
+async def test_a_model_rewrite_that_scores_no_higher_gives_way_to_the_offline_one(
+    settings: Settings,
+) -> None:
+    # The tester's debrief showed the model's rewrite at 1.0 -> 1.0 as the "better version".
+    reply = json.dumps({"rewrite": BETTER, "changes": ["Reflected their lost weekend"]})
+    scorer = ScoresTextAsOriginal(BETTER, SESSION[1])
+    with respx.mock(base_url=BASE) as api:
+        api.post("/chat/completions").mock(return_value=completion(reply))
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=scorer)
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "offline" and rw.rewritten != BETTER
+    offline = OfflineRewriter().candidates(*SESSION[1], rw.skill)
+    assert rw.rewritten in [d.text for d in offline]
+    assert rw.rewritten_score is not None and rw.rewritten_score > rw.original_score
+    label = {"empathy": "empathy", "active_listening": "active listening", "clarity": "clarity"}
+    assert rw.note == (
+        f"The model's rewrite did not score higher on {label[rw.skill]} than your reply "
+        f"({rw.original_score:.1f} → {rw.original_score:.1f}); this is the offline rewrite."
+    )
+    assert rw.note in render_markdown(debrief)
+
+
+async def test_a_model_rewrite_that_cannot_be_scored_is_kept(settings: Settings) -> None:
+    class Unreachable:
+        name = "llm"
+        rubric_version = "test"
+
+        async def score(self, context: str, response: str) -> TurnScore:
+            raise ScoringError("the judge's endpoint is unreachable")
+
+    reply = json.dumps({"rewrite": BETTER, "changes": []})
+    with respx.mock(base_url=BASE) as api:
+        api.post("/chat/completions").mock(return_value=completion(reply))
+        debrief = await build_debrief(
+            scored(), rewriter=LLMRewriter(settings), scorer=Unreachable()
+        )
+    rw = debrief.rewrite
+    assert rw is not None and rw.method == "llm" and rw.rewritten == BETTER
+    assert rw.rewritten_score is None and rw.note is None
 
 
 KAI = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import SecretStr
 
 from coach.scoring.cache import ScoreCache
 from coach.scoring.judge import (
+    MODES_FILE,
     JudgeError,
     LLMJudge,
     extract_json_object,
@@ -228,6 +230,101 @@ async def test_llama_cpp_500_then_plain_prompting_with_tolerant_parser(
     assert remembered_mode(f"{BASE}|judge-model") == "plain"
 
 
+LLAMA_NO_SCHEMA = {"detail": "Input should be 'text' or 'json_object' [type=literal_error]"}
+
+
+def llama_cpp(request: httpx.Request) -> httpx.Response:
+    """llama-cpp-python's server: json_schema refused with a 500, json_object answered."""
+    if json.loads(request.content).get("response_format", {}).get("type") == "json_schema":
+        return httpx.Response(500, json=LLAMA_NO_SCHEMA)
+    return completion(GOOD)
+
+
+def formats(route: respx.Route) -> list[str | None]:
+    return [(body(c).get("response_format") or {}).get("type") for c in route.calls]
+
+
+async def test_concurrent_first_calls_wait_for_one_probe(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    # replay --concurrency 4 against llama-cpp-python sent four json_schema probes (four 500s).
+    route = api.post("/chat/completions").mock(side_effect=llama_cpp)
+    judge = LLMJudge(settings, use_cache=False)
+    replies = [f"Reply number {i}, what happened?" for i in range(4)]
+    await asyncio.gather(*(judge.score(CONTEXT, r) for r in replies))
+    assert formats(route) == ["json_schema", *["json_object"] * 4]
+
+
+async def test_the_mode_that_worked_is_remembered_for_the_next_process(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    # `coach score` on 3 lines probed json_schema in every run.
+    route = api.post("/chat/completions").mock(side_effect=llama_cpp)
+    await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route) == ["json_schema", "json_object"]
+    memory = settings.cache_dir / MODES_FILE
+    assert json.loads(memory.read_text(encoding="utf-8")) == {f"{BASE}|judge-model": "json_object"}
+    reset_mode_memory()  # a new process
+    await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route)[2:] == ["json_object"]
+    # Keyed by endpoint and model: another model on the same server finds out for itself.
+    reset_mode_memory()
+    other = settings.model_copy(update={"model": "other-model"})
+    await LLMJudge(other, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route)[3:] == ["json_schema", "json_object"]
+
+
+async def test_a_remembered_mode_that_stops_working_still_falls_back(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    memory = settings.cache_dir / MODES_FILE
+    memory.parent.mkdir(parents=True)
+    memory.write_text(json.dumps({f"{BASE}|judge-model": "json_object"}), encoding="utf-8")
+    no_json_object = httpx.Response(400, json={"error": {"message": "json_object unsupported"}})
+    route = api.post("/chat/completions").mock(
+        side_effect=[no_json_object, completion(GOOD), completion(GOOD)]
+    )
+    turn = await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert turn.empathy.score == 4
+    assert formats(route) == ["json_object", None]
+    assert json.loads(memory.read_text(encoding="utf-8")) == {f"{BASE}|judge-model": "plain"}
+    reset_mode_memory()
+    await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route)[2:] == [None]
+
+
+async def test_a_damaged_modes_file_means_probing_again(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    memory = settings.cache_dir / MODES_FILE
+    memory.parent.mkdir(parents=True)
+    memory.write_text('{"http://judge.test/v1|judge-model": "jso', encoding="utf-8")
+    route = api.post("/chat/completions").mock(side_effect=llama_cpp)
+    await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route) == ["json_schema", "json_object"]
+    assert json.loads(memory.read_text(encoding="utf-8")) == {f"{BASE}|judge-model": "json_object"}
+
+
+async def test_calls_waiting_for_a_probe_that_failed_go_on_by_themselves(
+    judge: LLMJudge, api: respx.MockRouter
+) -> None:
+    # The probe's endpoint error is the probe's: the calls that waited for it still run.
+    route = api.post("/chat/completions").mock(
+        side_effect=[
+            httpx.Response(400, json={"error": {"message": "bad request"}}),
+            *[completion(GOOD)] * 3,
+        ]
+    )
+    replies = [f"Reply number {i}, what happened?" for i in range(4)]
+    results = await asyncio.gather(
+        *(judge.score(CONTEXT, r) for r in replies), return_exceptions=True
+    )
+    assert isinstance(results[0], JudgeError)
+    assert all(not isinstance(r, BaseException) for r in results[1:])
+    assert route.call_count == 4
+    assert remembered_mode(f"{BASE}|judge-model") == "json_schema"
+
+
 async def test_injection_reaches_the_judge_only_inside_the_fence(
     judge: LLMJudge, api: respx.MockRouter
 ) -> None:
@@ -340,6 +437,128 @@ async def test_connection_refused_is_a_judge_error(judge: LLMJudge, api: respx.M
     with pytest.raises(JudgeError) as info:
         await judge.score(CONTEXT, RESPONSE)
     assert info.value.kind == "endpoint_down"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        # What httpx says for a closed port on localhost (both addresses refused).
+        (
+            httpx.ConnectError("All connection attempts failed"),
+            f"cannot reach the judge's endpoint {BASE} (connection refused). "
+            "Is the server running?",
+        ),
+        (
+            httpx.ConnectError("[Errno 111] Connection refused"),
+            f"cannot reach the judge's endpoint {BASE} (connection refused). "
+            "Is the server running?",
+        ),
+        (
+            httpx.ConnectError("[Errno -2] Name or service not known"),
+            f"cannot reach the judge's endpoint {BASE} (host not found). "
+            "Check the base URL (OPENAI_BASE_URL) and the network.",
+        ),
+        (
+            httpx.RemoteProtocolError(f"Server disconnected (sent {KEY})"),
+            f"cannot reach the judge's endpoint {BASE}: Server disconnected (sent ***). "
+            "Is the server running, and is the base URL right?",
+        ),
+        (
+            httpx.ReadTimeout("timed out"),
+            f"the judge did not answer in time ({BASE})",
+        ),
+    ],
+)
+async def test_connection_errors_say_where_what_happened_and_what_to_check(
+    judge: LLMJudge, api: respx.MockRouter, error: Exception, expected: str
+) -> None:
+    # It said "cannot reach the judge's endpoint: Connection error." (the SDK's words): no
+    # URL, no hint, where the counterpart names the URL and asks if the server is running.
+    api.post("/chat/completions").mock(side_effect=error)
+    with pytest.raises(JudgeError) as info:
+        await judge.score(CONTEXT, RESPONSE)
+    assert str(info.value) == expected
+    assert info.value.retryable and "FAKEKEY" not in str(info.value)
+
+
+OPENAI_STYLE = (
+    "This model's maximum context length is 2048 tokens. However, you requested 3415 tokens "
+    "(2215 in the messages, 1200 in the completion). Please reduce the length of the "
+    "messages or completion."
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "needs", "window"),
+    [
+        # llama-cpp-python's server and vLLM (OpenAI's wording).
+        (httpx.Response(400, json={"error": {"message": OPENAI_STYLE}}), 3415, "2048 tokens"),
+        # llama-cpp-python's own ValueError: the prompt only; the judge adds its max_tokens.
+        (
+            httpx.Response(
+                400,
+                json={
+                    "error": {"message": "Requested tokens (2215) exceed context window of 2048"}
+                },
+            ),
+            3415,
+            "2048 tokens",
+        ),
+        # llama-server: the numbers are fields of the error object too.
+        (
+            httpx.Response(
+                400,
+                json={
+                    "error": {
+                        "code": 400,
+                        "message": "the request exceeds the available context size, "
+                        "try increasing it",
+                        "type": "exceed_context_size_error",
+                        "n_prompt_tokens": 2215,
+                        "n_ctx": 2048,
+                    }
+                },
+            ),
+            3415,
+            "2048 tokens",
+        ),
+        # An older llama-server answers 500 and gives no numbers: estimated, not retried.
+        (
+            httpx.Response(
+                500,
+                json={"error": {"message": "the request exceeds the available context size"}},
+            ),
+            None,
+            "smaller",
+        ),
+    ],
+)
+async def test_a_context_too_small_for_the_judge_says_what_to_do(
+    judge: LLMJudge,
+    api: respx.MockRouter,
+    sleeps: list[float],
+    reply: httpx.Response,
+    needs: int | None,
+    window: str,
+) -> None:
+    # It said "...Please reduce the length of the messages": the judge's prompt is the
+    # rubric, which the user cannot shorten.
+    route = api.post("/chat/completions").mock(return_value=reply)
+    with pytest.raises(JudgeError) as info:
+        await judge.score(CONTEXT, RESPONSE)
+    said = str(info.value)
+    assert info.value.kind == "context_too_long" and not info.value.retryable
+    assert route.call_count == 1 and sleeps == []  # no mode fallback, no retry
+    if needs is None:
+        m = re.match(r"the judge needs about (\d+) tokens", said)
+        assert m is not None and int(m.group(1)) > 1200
+    else:
+        assert said.startswith(f"the judge needs about {needs} tokens (its prompt plus 1200 ")
+    assert f"but the model's context is {window}: " in said
+    assert "use a model or server with a larger context" in said
+    assert "start llama.cpp with --n_ctx 8192" in said
+    assert said.endswith("or use the heuristic scorer (--scorer heuristic)")
+    assert "\n" not in said and "reduce the length" not in said
 
 
 @pytest.mark.parametrize(

@@ -258,6 +258,39 @@ def test_llm_end_to_end_with_the_real_sdk(
     assert route.call_count == 1  # the identical second line came from the cache (or in-flight)
 
 
+def test_llama_cpp_is_probed_for_json_schema_once_not_per_line_or_per_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A tester's `coach score` on 3 lines sent three json_schema requests, each a 500 from
+    # llama-cpp-python, and the next run did it again.
+    reply = (FIXTURES / "judge_reply.json").read_text(encoding="utf-8")
+    sent: list[str | None] = []
+
+    def llama_cpp(request: httpx.Request) -> httpx.Response:
+        kind = (json.loads(request.content).get("response_format") or {}).get("type")
+        sent.append(kind)
+        if kind == "json_schema":
+            return httpx.Response(500, json={"detail": "Input should be 'text' or 'json_object'"})
+        return httpx.Response(
+            200,
+            json={"choices": [{"message": {"content": reply}, "finish_reason": "stop"}]},
+        )
+
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": i, "context": "c", "response": f"I'm sorry, reply {i}."} for i in range(3)],
+    )
+    argv = ["--base-url", "http://judge.test/v1", "score", "--scorer", "llm", "--no-cache"]
+    with respx.mock(base_url="http://judge.test/v1") as api:
+        api.post("/chat/completions").mock(side_effect=llama_cpp)
+        assert main([*argv, str(src)]) == ExitCode.OK
+        assert sent == ["json_schema", *["json_object"] * 3]
+        reset_mode_memory()  # the next run is a new process
+        assert main([*argv, str(src)]) == ExitCode.OK
+    assert sent[4:] == ["json_object"] * 3
+    assert len(output(capsys)) == 6
+
+
 def test_a_refused_key_stops_the_batch(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
