@@ -1027,5 +1027,6 @@ def render_markdown(debrief: Debrief, *, title: str = "Session debrief") -> str:
         if r.changes:
             out += ["What changed:", "", *(f"- {markdown_literal(c)}" for c in r.changes), ""]
         if r.note:
-            out += [f"_{r.note}_", ""]
+            # The note may quote what an endpoint said: its text, not its Markdown or HTML.
+            out += [f"_{markdown_literal(r.note)}_", ""]
     return "\n".join(out).rstrip() + "\n"

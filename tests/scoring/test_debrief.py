@@ -506,3 +506,19 @@ def test_offline_rewrites_quote_their_words_without_their_markdown(skill: Skill)
         for mark in ("*", "`", "#", "> "):
             assert mark not in draft.text, (mark, draft.text)
     assert any("set up to fail by the new process" in d.text for d in drafts)
+
+
+async def test_what_an_endpoint_said_in_the_note_exports_as_text(settings: Settings) -> None:
+    # The note quotes the endpoint's error: a proxy's "<b>" or "[docs](http://x)" must not
+    # become HTML or a link in the exported Markdown.
+    said = "quota <b>exceeded</b>, see [docs](http://evil.example)"
+    with respx.mock(base_url=BASE) as api:
+        api.post("/chat/completions").mock(
+            return_value=httpx.Response(400, json={"error": {"message": said}})
+        )
+        debrief = await build_debrief(scored(), rewriter=LLMRewriter(settings), scorer=SCORER)
+    rw = debrief.rewrite
+    assert rw is not None and rw.note is not None and "<b>exceeded</b>" in rw.note
+    md = render_markdown(debrief)
+    assert "<b>" not in md and "[docs](" not in md
+    assert r"quota \<b\>exceeded\</b\>, see \[docs\](http://evil.example)" in md
