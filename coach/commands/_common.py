@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from coach.scenario_loader import ScenarioError
-    from coach.settings import LoadedSettings
+    from coach.settings import LoadedSettings, Settings
 
 
 def settings_from_args(args: argparse.Namespace) -> LoadedSettings:
@@ -24,6 +24,20 @@ def settings_from_args(args: argparse.Namespace) -> LoadedSettings:
     except SettingsError as exc:
         error(str(exc))
         raise SystemExit(ExitCode.CONFIG) from None
+
+
+# Judge calls in flight for score, replay and calibrate unless --concurrency says otherwise.
+JUDGE_CONCURRENCY = 8
+CONCURRENCY_HELP = f"judge calls in flight ({JUDGE_CONCURRENCY}; 1 for a server on this machine)"
+
+
+def judge_concurrency(given: int | None, settings: Settings) -> int:
+    """`--concurrency`, else 8, or 1 when the endpoint is on this machine (`parallel_requests`
+    unset): llama.cpp and LM Studio answer one request at a time, and the other seven waited
+    in the server's queue until they timed out and were sent again."""
+    if given is not None:
+        return given
+    return 1 if settings.one_request_at_a_time else JUDGE_CONCURRENCY
 
 
 def error(message: str) -> None:

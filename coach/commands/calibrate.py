@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from coach.commands._common import CONCURRENCY_HELP, judge_concurrency
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -31,7 +33,7 @@ def register(sub: Any) -> None:
         help="with --scorer llm: ask the judge N times (cache bypassed) and report variance",
     )
     p.add_argument("--limit", type=int, metavar="N", help="only the first N labelled rows")
-    p.add_argument("--concurrency", type=int, default=8, metavar="N", help="judge calls in flight")
+    p.add_argument("--concurrency", type=int, metavar="N", help=CONCURRENCY_HELP)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
@@ -58,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     from coach.scoring.types import ScoringError, TurnScore
     from coach.wording import counted
 
-    if args.repeat < 1 or args.concurrency < 1:
+    if args.repeat < 1 or (args.concurrency is not None and args.concurrency < 1):
         error("--repeat and --concurrency must be at least 1")
         return ExitCode.USAGE
     if args.limit is not None and args.limit < 1:
@@ -105,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
                 run = await replay(
                     [conv],
                     [scorer],
-                    concurrency=args.concurrency,
+                    concurrency=judge_concurrency(args.concurrency, settings),
                     progress=progress,
                     run=ReplayRun(scorers=[name]),
                 )

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from coach.commands._common import CONCURRENCY_HELP, judge_concurrency
+
 INPUT_SUFFIXES = (".jsonl", ".json", ".txt")
 
 
@@ -37,9 +39,7 @@ def register(sub: Any) -> None:
         choices=("heuristic", "llm", "both"),
         help="scorer to use (default: the configured one; heuristic when offline)",
     )
-    p.add_argument(
-        "--concurrency", type=int, default=8, metavar="N", help="judge calls in flight (8)"
-    )
+    p.add_argument("--concurrency", type=int, metavar="N", help=CONCURRENCY_HELP)
     p.add_argument(
         "--jobs",
         "-j",
@@ -185,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
     from coach.scoring.types import Scorer, ScoringError
     from coach.wording import counted
 
-    if args.concurrency < 1:
+    if args.concurrency is not None and args.concurrency < 1:
         error("--concurrency must be at least 1")
         return ExitCode.USAGE
     if args.jobs < 0:
@@ -251,7 +251,7 @@ def _run(args: argparse.Namespace) -> int:
                 paths,
                 scorers,
                 learner=args.learner,
-                concurrency=args.concurrency,
+                concurrency=judge_concurrency(args.concurrency, settings),
                 run=run,
                 progress_factory=progress_factory,
                 batch=batch,

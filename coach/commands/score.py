@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 from typing import IO, TYPE_CHECKING, Any
 
+from coach.commands._common import CONCURRENCY_HELP, JUDGE_CONCURRENCY, judge_concurrency
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from coach.scoring.types import Scorer
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = JUDGE_CONCURRENCY
 
 
 def register(sub: Any) -> None:
@@ -47,8 +49,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--concurrency",
         type=_positive_int,
-        default=DEFAULT_CONCURRENCY,
-        help=f"judge requests in flight at once (default {DEFAULT_CONCURRENCY})",
+        help=CONCURRENCY_HELP,
     )
     p.add_argument("--judge-model", help="model for the llm scorer (COACH_JUDGE_MODEL)")
     p.add_argument(
@@ -89,7 +90,8 @@ def _run(args: argparse.Namespace) -> int:
         error(f"cannot read {args.input}: {exc.strerror or exc}")
         return ExitCode.USAGE
     try:
-        return asyncio.run(score_stream(source, sys.stdout, scorer, concurrency=args.concurrency))
+        concurrency = judge_concurrency(args.concurrency, settings)
+        return asyncio.run(score_stream(source, sys.stdout, scorer, concurrency=concurrency))
     finally:
         if args.input != "-":
             source.close()

@@ -594,3 +594,48 @@ def test_ctrl_c_while_reading_the_files_says_so(
     captured = capsys.readouterr()
     assert captured.err == "\ninterrupted while reading the 2 files; nothing was scored\n"
     assert captured.out == ""
+
+
+LOCAL = "http://localhost:8080/v1"
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "peak"),
+    [
+        ("replay", [], 1),
+        ("replay", ["--concurrency", "3"], 3),
+        ("score", [], 1),
+        ("score", ["--concurrency", "3"], 3),
+    ],
+)
+def test_a_judge_on_this_machine_gets_one_call_at_a_time_unless_asked(
+    files: list[Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    given: list[str],
+    peak: int,
+) -> None:
+    # A tester's replay at the default 8 against llama-cpp-python: seven calls waited in
+    # the server's queue until they timed out and were sent again.
+    monkeypatch.setenv("OPENAI_BASE_URL", LOCAL)
+    endpoint = FakeJudgeEndpoint(delay=0.02)
+    if command == "replay":
+        args = ["replay", *map(str, files), "--scorer", "llm", "--format", "json", *given]
+    else:
+        lines = tmp_path / "in.jsonl"
+        lines.write_text(
+            "".join(
+                json.dumps({"id": i, "context": "Why?", "response": f"Reply {i}."}) + "\n"
+                for i in range(6)
+            ),
+            encoding="utf-8",
+        )
+        args = ["score", "--scorer", "llm", str(lines), *given]
+    with respx.mock(base_url=LOCAL) as mock:
+        mock.post("/chat/completions").mock(side_effect=endpoint)
+        assert main(args) == 0
+    capsys.readouterr()
+    assert endpoint.calls >= 5  # enough turns to fill three lanes
+    assert endpoint.peak == peak
