@@ -33,6 +33,7 @@ import time
 import timeit
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import httpx
 import respx
@@ -43,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coach.importers import Conversation, Turn
 from coach.replay import replay, replay_files
 from coach.scoring.analytic import AnalyticScorer
-from coach.scoring.judge import LLMJudge, Mode
+from coach.scoring.judge import LLMJudge
 from coach.settings import Settings
 
 RESPX_BASE = "http://bench.test/v1"
@@ -172,10 +173,10 @@ def time_requests(judge: LLMJudge) -> list[float]:
     send = chat._request
     times: list[float] = []
 
-    async def timed(content: bytes, mode: Mode) -> tuple[str, str | None]:
+    async def timed(*args: Any) -> tuple[str, str | None]:
         start = time.perf_counter()
         try:
-            return await send(content, mode)
+            return await send(*args)
         finally:
             times.append(time.perf_counter() - start)
 
