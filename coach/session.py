@@ -771,6 +771,8 @@ class Session:
                 return
             except (asyncio.CancelledError, GeneratorExit):
                 # Esc in the UI cancels the consuming task: keep what arrived, as incomplete.
+                usage = self._partial_usage(marker.text)
+                self._count(usage)
                 self._write_reply(
                     writer,
                     reply_id,
@@ -778,7 +780,7 @@ class Session:
                     marker.text,
                     False,
                     None,
-                    Usage(),
+                    usage,
                     dict(_CANCELLED),
                     attempt,
                 )
@@ -834,6 +836,8 @@ class Session:
         attempt: int,
     ) -> CounterpartTurn:
         partial = _strip_marker(exc.partial_text) or marker.text
+        usage = self._partial_usage(partial)
+        self._count(usage)
         return self._write_reply(
             self._require_writer(),
             reply_id,
@@ -841,10 +845,18 @@ class Session:
             partial,
             False,
             None,
-            Usage(),
+            usage,
             error_record(exc),
             attempt,
         )
+
+    def _partial_usage(self, text: str) -> Usage:
+        """What a reply stopped part-way (Esc, a cut stream) probably cost: the endpoint read
+        the request and wrote `text`, but sent no usage for it. Counted as an estimate ("~"),
+        not as nothing; a request that failed before any text cost nothing."""
+        if not text or self._backend.name == "offline":
+            return Usage()
+        return Usage(self.last_request_tokens, self.counter.count(text), estimated=True)
 
     def _write_reply(
         self,

@@ -3,9 +3,11 @@ hints, and the LLM judge's calls, each at its own model's price."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 import respx
 from openai_fakes import completion
@@ -19,6 +21,7 @@ from coach.scoring.judge import LLMJudge
 from coach.session import Session
 from coach.settings import Settings
 from coach.tokens import estimate_cost
+from tests.tui._backends import FakeBackend
 
 from .helpers import BASE_URL, EMPATHETIC, FAKE_KEY
 from .test_openai_backend import URL, Sleeps, make_backend, ok_stream
@@ -132,3 +135,53 @@ async def test_the_judges_calls_are_in_the_session_usage_with_an_offline_counter
     finally:
         await session.aclose()
         await judge.aclose()
+
+
+@respx.mock
+async def test_a_reply_cut_part_way_is_counted_as_an_estimate(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    # The endpoint read the request and wrote part of the reply; it sent no usage for it.
+    # It counted as nothing, under the README's "covers every call the session pays for".
+    respx.post(URL).mock(return_value=ok_stream("cut.sse"))
+    settings = Settings(api_key=FAKE_KEY, base_url=BASE_URL, home=tmp_path)
+    backend = make_backend(Sleeps())
+    session = Session(salary, backend, AnalyticScorer(), tmp_path / "t.jsonl", settings=settings)
+    await session.start()
+    await session.send(EMPATHETIC[0]).run()
+    used = session.usage.usage
+    assert used.estimated and session.last_request_tokens > 0
+    assert used.prompt_tokens == session.last_request_tokens
+    assert used.completion_tokens == session.counter.count("I hear you. Five months")
+    (reply,) = [t for t in session.turns if t.reply is not None]
+    assert reply.reply is not None and reply.reply.usage["estimated"] is True
+
+
+async def test_a_reply_stopped_with_esc_is_counted_as_an_estimate(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    backend = FakeBackend(("Well, it depends", " on the budget."), hold=True)
+    settings = Settings(api_key=FAKE_KEY, base_url=BASE_URL, home=tmp_path)
+    session = Session(salary, backend, AnalyticScorer(), tmp_path / "t.jsonl", settings=settings)
+    await session.start()
+    task = asyncio.create_task(session.send(EMPATHETIC[0]).run())
+    await backend.started.wait()
+    task.cancel()  # Esc
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    used = session.usage.usage
+    assert used.estimated and used.completion_tokens == session.counter.count("Well, it depends")
+
+
+@respx.mock
+async def test_a_request_that_failed_before_any_text_costs_nothing(
+    salary: Scenario, tmp_path: Path
+) -> None:
+    respx.post(URL).mock(return_value=httpx.Response(400, json={"error": {"message": "no"}}))
+    settings = Settings(api_key=FAKE_KEY, base_url=BASE_URL, home=tmp_path)
+    session = Session(
+        salary, make_backend(Sleeps()), AnalyticScorer(), tmp_path / "t.jsonl", settings=settings
+    )
+    await session.start()
+    await session.send(EMPATHETIC[0]).run()
+    assert session.usage.usage.total_tokens == 0
