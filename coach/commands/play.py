@@ -349,7 +349,8 @@ async def _play(
         if args.debrief and session.phase.value == "ended":
             await _print_debrief(session, out)
         out.note(usage_line(session))
-        if code == ExitCode.OK and skipped_commands:
+        if code == ExitCode.OK and (skipped_commands or session.unscored):
+            # The conversation went on, but a scripted run must know some turn has no score.
             code = ExitCode.FAILURES
         if code == ExitCode.BACKEND and session.phase.value == "active":
             # The rest of the input was not read: say how to go on from here.
@@ -364,11 +365,14 @@ async def _play(
 
 async def _print_debrief(session: Session, out: _Out) -> None:
     """The end-of-session debrief the app shows, as Markdown text (or one JSON record)."""
+    from coach.commands._common import warn
     from coach.scoring.debrief import render_markdown
 
     debrief = await session.debrief()
     if debrief.summary.turns:
         out.emit({"type": "debrief", **debrief_record(debrief)}, "\n" + render_markdown(debrief))
+    elif debrief.unscored:
+        warn("no debrief: none of the turns was scored (see the messages above)")
 
 
 def debrief_record(debrief: Debrief) -> dict[str, Any]:
@@ -470,9 +474,15 @@ async def _reply(session: Session, stream: Any, out: _Out, _: Any) -> int:
             },
         }
         text = None
+        failure = session.score_failure(learner_id) if score is None else None
+        if failure is not None:
+            # Said where the scores would be: a judge that failed every turn left no trace.
+            record["score_error"] = failure
+            text = f"  [not scored: {failure}]"
         if score is not None:
             record["scores"] = {s: round(score.skill(s).score, 2) for s in _skills()}
             text = f"  [{score_line(score)}]"
+        if text is not None:
             if session.scenario.show_state and not out.trace:
                 text += f"  trust {state.trust}  tension {state.tension}"
             if out.trace:

@@ -464,3 +464,32 @@ def test_play_reports_each_replys_usage_and_the_session_total(
     if model == "gpt-4o-mini":
         expected = estimate_cost(model, Usage(2436, 33))
         assert expected is not None and found.group(4) == f"${expected:.4f}"
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_turn_the_judge_could_not_score_says_so(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    as_json: bool,
+) -> None:
+    # A judge failing every turn (a context too small for it) left no trace in `coach play`:
+    # no score line, no error, no debrief, exit 0.
+    from coach.commands import play as play_command
+    from tests.fake_scorers import FlakyScorer
+
+    monkeypatch.setattr(play_command, "_make_scorer", lambda _settings: FlakyScorer(99))
+    script = tmp_path / "s.txt"
+    script.write_text(EMPATHETIC[0] + "\n" + EMPATHETIC[1] + "\n", encoding="utf-8")
+    args = ["play", "salary-offer-negotiation", "--offline", "--script", str(script)]
+    args += ["--transcript", str(tmp_path / "t.jsonl"), *(["--json"] if as_json else [])]
+    assert main(args) == 1  # the conversation went on, but a scripted run must know
+    out, err = capsys.readouterr()
+    if as_json:
+        turns = [json.loads(x) for x in out.splitlines() if '"type": "turn"' in x]
+        assert len(turns) == 2
+        assert all(t["score_error"] == "the judge timed out" for t in turns)
+        assert all("scores" not in t for t in turns)
+    else:
+        assert out.count("[not scored: the judge timed out]") == 2
+    assert "no debrief: none of the turns was scored" in err
