@@ -364,6 +364,8 @@ class Session:
         # the reply (and the reply for them) instead of killing it.
         self._one_at_a_time = self._settings.one_request_at_a_time
         self._model_slot = asyncio.Lock()
+        # Turns whose scoring waits for their reply to end: on their way, not unscored.
+        self._after_reply: set[str] = set()
         self._prompts: dict[str, PromptTemplate] = {}
         self.last_request_tokens = 0  # tokens in the last request sent (status bar)
 
@@ -722,8 +724,10 @@ class Session:
             revealed=list(record.revealed),
         )
         self._states[turn_id] = record
-        if not self._one_at_a_time:
-            self._start_scoring(turn)  # beside the reply; else once the reply has ended
+        if self._one_at_a_time:
+            self._after_reply.add(turn_id)  # scored once the reply has ended
+        else:
+            self._start_scoring(turn)  # beside the reply
         return TurnStream(self._reply(turn, prelude=(LearnerRecorded(turn), StateChanged(record))))
 
     def retry(self) -> TurnStream:
@@ -818,6 +822,7 @@ class Session:
     def _score_after_reply(self, turn: LearnerTurn) -> None:
         """Start the turn's scoring held back while its reply streamed (one request at a
         time), unless it is scored or being scored already (a retried reply)."""
+        self._after_reply.discard(turn.turn_id)
         if turn.turn_id in self._scores or self._scoring(turn.turn_id):
             return
         with contextlib.suppress(RuntimeError):  # a reply closed with no loop running
@@ -1221,6 +1226,7 @@ class Session:
             for t in self._path_ids
             if t not in self._scores
             and not self._scoring(t)
+            and t not in self._after_reply
             and not is_blank(self._learners[t].text)
         ]
 

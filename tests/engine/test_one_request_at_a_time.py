@@ -62,6 +62,8 @@ async def test_on_a_local_server_the_judge_and_hints_wait_for_the_reply(
 ) -> None:
     session, backend, judge, reply = await _mid_reply(salary, tmp_path, "http://localhost:8080/v1")
     assert judge.calls == 0  # not while the reply streams
+    # On its way, not failed: the app showed "not scored · Ctrl+R scores it again" here.
+    assert session.unscored == []
     hint = asyncio.create_task(session.hint())
     await _settle()
     assert not hint.done()
