@@ -930,7 +930,9 @@ class LLMJudge:
     def key(self, context: str, response: str) -> str:
         return cache_key(
             scorer=self.name,
-            model=self.model,
+            # The endpoint with the model: local servers all call theirs "local", so a
+            # model swapped behind one URL, or another server, must not get the old scores.
+            model=self._chat.endpoint,
             rubric_version=self.rubric_version,
             prompt_sha=self.prompt.sha,
             context=context,

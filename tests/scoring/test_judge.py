@@ -359,6 +359,22 @@ async def test_second_identical_call_is_served_from_the_cache(
     assert route.call_count == 3
 
 
+async def test_a_score_from_one_endpoint_is_not_served_for_another(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    # Local servers all call their model "local": scores keyed by the model name alone were
+    # served after the model behind the URL changed, or for another server entirely (one
+    # with nothing listening "answered" from the cache).
+    route = api.post("/chat/completions").mock(return_value=completion(GOOD))
+    await LLMJudge(settings).score(CONTEXT, RESPONSE)
+    other = settings.model_copy(update={"base_url": "http://other.test/v1"})
+    with respx.mock(base_url="http://other.test/v1") as elsewhere:
+        there = elsewhere.post("/chat/completions").mock(return_value=completion(GOOD))
+        await LLMJudge(other).score(CONTEXT, RESPONSE)
+    assert route.call_count == 1 and there.call_count == 1
+    assert LLMJudge(settings).key(CONTEXT, RESPONSE) != LLMJudge(other).key(CONTEXT, RESPONSE)
+
+
 async def test_concurrent_identical_calls_share_one_request(
     judge: LLMJudge, api: respx.MockRouter
 ) -> None:
