@@ -631,6 +631,12 @@ class JsonChat:
                 nxt = MODES.index(mode) + 1
                 log.info("endpoint does not support response_format=%s; falling back", mode)
                 mode = MODES[nxt]  # "plain" never raises _Unsupported
+            except BaseException:
+                # Failing for another reason (a context too small) still taught which modes
+                # are refused: the next call starts past them, not with one more 500.
+                if mode != (known or "json_schema"):
+                    _remember(self.endpoint, mode, self.memory, self._secret)
+                raise
         _remember(self.endpoint, mode, self.memory, self._secret)
         return text, finish, mode
 

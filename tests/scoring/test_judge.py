@@ -274,6 +274,26 @@ async def test_the_mode_that_worked_is_remembered_for_the_next_process(
     assert formats(route)[3:] == ["json_schema", "json_object"]
 
 
+async def test_modes_refused_on_a_call_that_then_failed_are_not_probed_again(
+    settings: Settings, api: respx.MockRouter
+) -> None:
+    # At n_ctx 2048 every line got a json_schema 500 and then the context error: one wasted
+    # probe per line, because only a call that succeeded taught the judge anything.
+    too_long = httpx.Response(
+        400, json={"error": {"message": "This model's maximum context length is 2048 tokens"}}
+    )
+
+    def small_llama_cpp(request: httpx.Request) -> httpx.Response:
+        refused = llama_cpp(request)
+        return refused if refused.status_code == 500 else too_long
+
+    route = api.post("/chat/completions").mock(side_effect=small_llama_cpp)
+    for _ in range(2):
+        with pytest.raises(ScoringError):
+            await LLMJudge(settings, use_cache=False).score(CONTEXT, RESPONSE)
+    assert formats(route) == ["json_schema", "json_object", "json_object"]
+
+
 async def test_a_remembered_mode_that_stops_working_still_falls_back(
     settings: Settings, api: respx.MockRouter
 ) -> None:
