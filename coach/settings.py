@@ -164,7 +164,9 @@ class LoadedSettings:
                 # The judge then uses `model`: "(not set)" hid which model that is.
                 model = redact(mask_url_password(self.settings.model), key)
                 shown = f"{model} (same as model)"
-            elif name == "parallel_requests" and value is None and self.settings.has_endpoint:
+            elif name == "parallel_requests" and value is not None:
+                shown = "yes" if value else "no: one call at a time"
+            elif name == "parallel_requests" and self.settings.has_endpoint:
                 shown = (
                     "no: one call at a time (the endpoint is on this machine)"
                     if self.settings.one_request_at_a_time

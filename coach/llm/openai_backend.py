@@ -291,8 +291,10 @@ class _OpenAIStream:
             # event stream: the reason is only in the server's log.
             raise StreamCutError(
                 f"The server at {b.base_url} ended the reply without sending any of it; its "
-                "log says why. A context smaller than the conversation is a common cause: set "
-                "context_window in config.toml to the server's (llama.cpp: --n_ctx)."
+                "log says why. Common causes: a context smaller than the conversation (set "
+                "context_window in config.toml to the server's; llama.cpp: --n_ctx), or "
+                "another request arriving meanwhile (llama-cpp-python drops the reply then: "
+                "leave parallel_requests unset or false)."
             )
         if finish is None:
             raise StreamCutError(

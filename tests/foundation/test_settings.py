@@ -135,3 +135,14 @@ def test_config_command_says_whether_calls_go_one_at_a_time(
     lines = capsys.readouterr().out.splitlines()
     (line,) = [x for x in lines if x.startswith("parallel_requests ")]
     assert line.split(None, 1)[1] == f"{shown}  [default]"
+
+
+@pytest.mark.parametrize(("value", "shown"), [("true", "yes"), ("false", "no: one call at a time")])
+def test_config_command_words_a_parallel_requests_setting_as_the_default_is_worded(
+    coach_home: Path, capsys: pytest.CaptureFixture[str], value: str, shown: str
+) -> None:
+    (coach_home / "config.toml").write_text(f"parallel_requests = {value}\n", encoding="utf-8")
+    assert main(["config"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (line,) = [x for x in lines if x.startswith("parallel_requests ")]
+    assert line.split(None, 1)[1] == f"{shown}  [config]"

@@ -471,7 +471,7 @@ class ConversationScreen(Screen[None]):
         text.append(" try again.", style="dim")
         self.show_notice(text)
         self.notify(
-            f"Reply failed: {one_line(event.message, 200)}",
+            f"Reply failed: {one_line(event.message, 400)}",
             severity="error",
             markup=False,
         )
@@ -505,7 +505,7 @@ class ConversationScreen(Screen[None]):
                     view.set_unscored(True)
                 label = view.label if view is not None else "a turn"
                 self.notify(
-                    f"Scoring {label} failed: {one_line(event.message, 200)}. "
+                    f"Scoring {label} failed: {one_line(event.message, 400)}. "
                     f"{self.coach.key('retry')} scores it again.",
                     severity="warning",
                     markup=False,
