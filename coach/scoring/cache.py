@@ -202,7 +202,9 @@ class ScoreCache:
 
     def put(self, key: str, score: TurnScore) -> None:
         _check_key(key)
-        turn = json.dumps(score.to_dict(), ensure_ascii=False, sort_keys=True)
+        # In the scorer's own key order: `coach score` prints a cached score as it printed
+        # the fresh one (sorted keys came back in another order).
+        turn = json.dumps(score.to_dict(), ensure_ascii=False)
         try:
             with self._lock:
                 self._connect().execute(

@@ -40,6 +40,14 @@ def test_an_entry_survives_reopening_and_clear_removes_it(tmp_path: Path, score:
     assert again.get(KEY) is None and again.count() == 0
 
 
+def test_a_cached_score_keeps_the_order_of_its_fields(tmp_path: Path, score: TurnScore) -> None:
+    cache = ScoreCache(tmp_path)
+    cache.put(KEY, score)
+    hit = ScoreCache(tmp_path).get(KEY)
+    assert hit is not None
+    assert json.dumps(hit.to_dict()) == json.dumps(score.to_dict())  # same text, same order
+
+
 def test_a_second_process_sees_committed_entries(tmp_path: Path, score: TurnScore) -> None:
     writer, reader = ScoreCache(tmp_path), ScoreCache(tmp_path)
     assert reader.get(KEY) is None  # both connections open before the write
