@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from coach.atomic import write_atomically
 from coach.llm.errors import endpoint_message, redact
 from coach.locks import LockBusy, acquire, release
 from coach.progress import Progress
@@ -288,9 +289,7 @@ class BatchJudgeRunner:
         self, items: Sequence[tuple[str, str, str]], state_path: Path
     ) -> BatchState:
         state = await self._submit(items)
-        tmp = state_path.with_suffix(".tmp")
-        tmp.write_text(state.to_json(), encoding="utf-8")
-        tmp.replace(state_path)  # whole or absent: a torn state file would lose the batch
+        write_atomically(state_path, state.to_json())  # a torn state file would lose the batch
         self.log(f"submitted batch {state.batch_id} ({state.requests} requests)")
         return state
 

@@ -27,16 +27,15 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import re
 import secrets
-import tempfile
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from coach.atomic import write_atomically
 from coach.llm.base import Usage
 from coach.llm.errors import endpoint_message, redact, unreachable
 from coach.llm.meter import UsageMeter
@@ -137,16 +136,8 @@ def _remember(endpoint: str, mode: Mode, memory: Path | None, secret: str | None
     try:
         memory.parent.mkdir(parents=True, exist_ok=True)
         modes: dict[str, str] = {**_read_modes(memory), key: mode}
-        # Replaced whole, never half-written; two processes at once may lose one entry,
-        # which costs one more probe, not a wrong mode.
-        fd, tmp = tempfile.mkstemp(prefix=".modes-", dir=memory.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(modes, fh, indent=1, sort_keys=True)
-            os.replace(tmp, memory)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)  # gone after the replace; left only by a failed write
+        # Two processes at once may lose one entry: one more probe, not a wrong mode.
+        write_atomically(memory, json.dumps(modes, indent=1, sort_keys=True))
     except OSError as exc:
         log.debug("could not remember the response_format in %s: %s", memory, exc)
 

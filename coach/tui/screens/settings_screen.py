@@ -10,8 +10,6 @@ environment (OPENAI_API_KEY), not in a file a TUI rewrites.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import tomllib
 from collections.abc import Mapping
@@ -27,6 +25,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, Switch
 
+from coach.atomic import write_atomically
 from coach.locks import holding
 from coach.settings import ENV_VARS, LoadedSettings, Settings, SettingsError
 from coach.tui.keys import app_key
@@ -81,16 +80,7 @@ def _save_config(path: Path, updates: Mapping[str, Any]) -> dict[str, Any]:
             document.pop(key, None)
         else:
             document[key] = str(value) if isinstance(value, Path) else value
-    saved = tomlkit.dumps(document)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(saved)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, tomlkit.dumps(document))  # private (0600): it may hold a key
     return document.unwrap()
 
 
