@@ -70,16 +70,20 @@ def cache_key(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _damaged(exc: sqlite3.DatabaseError) -> bool:
+def _code(exc: sqlite3.Error) -> int | None:
+    """SQLite's primary result code for `exc` (extended codes carry it in the low byte)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
     """Whether SQLite says the file itself is bad (not a database, or corrupt), as opposed to
     busy or locked, which only means that another process is using it."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+    return _code(exc) in {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
 def _busy(exc: sqlite3.Error) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+    return _code(exc) in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
 def _check_key(key: str) -> str:
