@@ -1183,10 +1183,8 @@ class Session:
         event: ScoreEvent
         result: TurnScore | None = None
         try:
-            if getattr(self._scorer, "client", None) is not None:  # the judge calls the model
-                async with self._model_turn():
-                    result = await self._scorer.score(context, text)
-            else:
+            calls_model = getattr(self._scorer, "client", None) is not None  # the judge
+            async with self._model_turn() if calls_model else contextlib.nullcontext():
                 result = await self._scorer.score(context, text)
         except asyncio.CancelledError:
             raise
