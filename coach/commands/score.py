@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
     from coach.scoring.types import Scorer
 
-DEFAULT_CONCURRENCY = JUDGE_CONCURRENCY
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -143,7 +141,7 @@ async def _lines(source: IO[bytes]) -> AsyncIterator[bytes]:
 
 
 async def score_stream(
-    source: IO[bytes], out: IO[str], scorer: Scorer, *, concurrency: int = DEFAULT_CONCURRENCY
+    source: IO[bytes], out: IO[str], scorer: Scorer, *, concurrency: int = JUDGE_CONCURRENCY
 ) -> int:
     """Score every line of `source` into `out`, in order; returns the exit code.
 
