@@ -570,7 +570,6 @@ class JsonChat:
             text, finish, mode = await self._first(msgs, known, schema_name, schema)
         finally:
             if probing is not None:
-                probes = _PROBES.get(asyncio.get_running_loop(), {})
                 if probes.get(self.endpoint) is probing:
                     del probes[self.endpoint]
                 probing.set_result(None)  # the waiters go on, with the mode or without
