@@ -10,7 +10,8 @@ scores). The work is shaped for that:
   from tasks;
 - asynchronous scorers (the LLM judge) run on a fixed pool of `concurrency` workers sharing
   one semaphore, so never more than N calls are in flight and memory does not grow with the
-  number of turns;
+  number of turns; their calls start a call's CPU time apart (coach.pacing), which keeps
+  the workers from falling into lockstep;
 - the scorer's own on-disk cache is the resume journal: every finished judge call is stored
   before the next starts, turns found in the cache are counted as done without a call, so a
   run stopped with Ctrl-C continues where it stopped and a second run makes no calls at all;
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
 from coach.importers import STDIN, Conversation, ImportFailure, Turn, load_conversations
+from coach.pacing import StartPacer
 from coach.progress import Progress
 from coach.scoring.types import SKILLS, Scorer, ScoringError, TurnScore
 from coach.wording import counted
@@ -368,6 +370,9 @@ async def _run_async(
     for slot in slots:
         queue.put_nowait(slot)
 
+    # Calls start a call's CPU time apart, or the workers fall into lockstep (coach.pacing).
+    pacer = StartPacer()
+
     # A fixed pool of N workers rather than one task per turn: at most N calls in flight,
     # and memory does not grow with the number of turns.
     async def worker() -> None:
@@ -376,6 +381,8 @@ async def _run_async(
                 slot = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            if concurrency > 1:
+                await pacer.turn()
             await _score_one(scorer.score, slot, run, give_up_after=max(4, concurrency))
             progress.advance(failed=slot.error is not None)
 
