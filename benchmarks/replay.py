@@ -4,10 +4,11 @@
    answered with a fixed 100 ms latency. Prints wall time, its ratio to the ideal
    (turns x latency / concurrency; the target is within 1.2x), the client's CPU per call,
    and the mean time of a request from send to parsed reply. That last figure says where the
-   excess goes: at concurrency 64 a request takes 115-130 ms against the endpoint's 100 although
-   the client spends only ~1 ms of CPU on it, because replies sent together come back
-   together and one event loop works through the burst round-robin (every await in httpx
-   and anyio yields to the other 63), so each call in a burst ends near its end.
+   excess goes. Without pacing, at concurrency 64 a request took 115-130 ms against the
+   endpoint's 100 although the client spends only ~1 ms of CPU on it: replies sent together
+   came back together, one event loop worked through the burst round-robin (every await in
+   httpx and anyio yields to the other 63), and each call of a burst ended near its end.
+   The replay now starts calls one call's CPU time apart (coach.pacing): ~105 ms.
    Two harnesses:
    - `server` (the headline): a stdlib asyncio HTTP server in a separate process on
      127.0.0.1, so the mock's own CPU is not charged to the client, as with a real endpoint;
