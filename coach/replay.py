@@ -383,6 +383,8 @@ async def _run_async(
                 return
             if concurrency > 1:
                 await pacer.turn()
+                if run.fatal:  # another call found the key bad or the endpoint gone meanwhile
+                    return
             await _score_one(scorer.score, slot, run, give_up_after=max(4, concurrency))
             progress.advance(failed=slot.error is not None)
 

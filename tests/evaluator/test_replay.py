@@ -13,6 +13,7 @@ import pytest
 import respx
 
 from coach.importers import Conversation, Turn
+from coach.pacing import StartPacer
 from coach.replay import replay, replay_files
 from coach.report import render_markdown, reproduction_notes, summary
 from coach.scoring.analytic import AnalyticScorer
@@ -135,6 +136,24 @@ async def test_fatal_auth_error_stops_the_run(settings: Settings) -> None:
     assert run.fatal and "API key" in run.fatal
     assert route.call_count <= 2
     assert not run.ok
+
+
+async def test_a_call_waiting_for_its_start_is_not_sent_once_the_run_has_failed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other workers are held at the pacer until the first call's 401 has stopped the run.
+    async def hold_all_but_the_first(self: StartPacer) -> None:
+        self._started += 1
+        if self._started > 1:
+            for _ in range(1_000):
+                await asyncio.sleep(0)
+
+    monkeypatch.setattr(StartPacer, "turn", hold_all_but_the_first)
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/chat/completions").respond(401, json={"error": {"message": "no"}})
+        run = await replay([conversation(8)], [judge(settings)], concurrency=4)
+    assert run.fatal and "API key" in run.fatal
+    assert route.call_count == 1
 
 
 async def test_an_endpoint_that_never_answers_stops_the_run_after_a_wave(
