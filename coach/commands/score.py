@@ -153,6 +153,7 @@ async def score_stream(
 
     from coach.commands._common import error
     from coach.exitcodes import ExitCode
+    from coach.pacing import StartPacer
     from coach.printable import safe_json
     from coach.scoring.factory import close_scorer
     from coach.scoring.types import ScoringError
@@ -160,6 +161,9 @@ async def score_stream(
 
     gate = asyncio.Semaphore(concurrency)
     failures = 0
+    # Model calls start a call's CPU time apart, as in replay (coach.pacing); a synchronous
+    # scorer makes no calls to space out.
+    pacer = StartPacer() if concurrency > 1 and not hasattr(scorer, "score_sync") else None
 
     async def one(number: int, raw: bytes) -> dict[str, Any]:
         parsed = parse_line(number, raw)
@@ -167,6 +171,8 @@ async def score_stream(
             return {"id": parsed[0], "error": parsed[1]}
         ident, context, response = parsed
         async with gate:
+            if pacer is not None:
+                await pacer.turn()
             try:
                 turn = await scorer.score(context, response)
             except ScoringError as exc:

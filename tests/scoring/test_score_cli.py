@@ -327,3 +327,25 @@ def test_make_scorer_names(tmp_path: Path) -> None:
     judge = factory.make_scorer("llm", local, bypass_cache=True)
     assert isinstance(judge, LLMJudge) and judge.bypass_cache and judge.name == "llm"
     asyncio.run(factory.close_scorer(judge))
+
+
+def test_model_calls_are_paced_and_heuristic_scores_are_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coach.pacing import StartPacer
+
+    turns: list[str] = []
+
+    async def count(self: StartPacer) -> None:
+        turns.append("turn")
+
+    monkeypatch.setattr(StartPacer, "turn", count)
+    rows_in = [{"id": f"t{i}", "context": "c", "response": f"r{i}"} for i in range(6)]
+    src = write_jsonl(tmp_path / "in.jsonl", rows_in)
+    main(["score", "--scorer", "heuristic", "--concurrency", "3", str(src)])
+    assert turns == []  # nothing to space out: no call leaves the process
+    monkeypatch.setattr(factory, "make_scorer", lambda *a, **k: SlowFirstScorer(total=6))
+    llm = ["--base-url", "http://x.test/v1", "score", "--scorer", "llm", "--concurrency", "3"]
+    main([*llm, str(src)])
+    assert len(turns) == 6
+    capsys.readouterr()
