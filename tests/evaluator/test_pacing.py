@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from itertools import pairwise
 
-from coach.pacing import StartPacer
+from coach.pacing import SHARE_OF_CPU, StartPacer
 
 
 class FakeTime:
@@ -40,19 +40,20 @@ def starts(t: FakeTime, p: StartPacer, n: int, cpu_per_call: float) -> list[floa
     return asyncio.run(go())
 
 
-def test_calls_start_one_calls_cpu_time_apart() -> None:
+def test_calls_start_a_share_of_a_calls_cpu_time_apart() -> None:
     t = FakeTime()
     got = starts(t, pacer(t), 5, cpu_per_call=0.001)
     assert got[0] == 100.0  # the first call never waits
     gaps = [round(b - a, 9) for a, b in pairwise(got)]
-    assert gaps == [0.001] * 4
+    assert gaps == [round(0.001 * SHARE_OF_CPU, 9)] * 4
+    assert 0.5 <= SHARE_OF_CPU <= 1.0
 
 
 def test_the_gap_follows_the_measured_cpu_per_call() -> None:
     t = FakeTime()
     p = pacer(t)
     starts(t, p, 4, cpu_per_call=0.002)
-    assert abs(p.gap() - 0.002) < 1e-12
+    assert abs(p.gap() - 0.002 * SHARE_OF_CPU) < 1e-12
 
 
 def test_the_gap_is_capped() -> None:
