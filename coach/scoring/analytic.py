@@ -113,7 +113,9 @@ _MATCHER = PhraseMatcher(
 _NO_SPANS: list[tuple[int, int]] = []
 _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$")
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+")
+# A line break ends a sentence as a full stop does (`$` at each line's end): "That sounds
+# awful\nWhat happened?" is two sentences, not only the second.
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+", re.MULTILINE)
 # Possessive: nothing after a token can fail, so there is never anything to backtrack to,
 # and the engine keeps no backtracking state (~13% less time than the plain quantifiers).
 _WORD = re.compile(r"\w++(?:'\w++)*+")

@@ -169,7 +169,7 @@ _CLOSED_START = re.compile(
     r"^\W*(?:" + "|".join(f"(?:{p})" for p in lx.CLOSED_QUESTION_STARTS) + r")(?![\w'])",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)  # a line break ends one too
 
 # Feeling stems -> (how the situation sounds, how the person feels).
 _FEELINGS: tuple[tuple[str, str, str], ...] = (

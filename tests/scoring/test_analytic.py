@@ -693,3 +693,20 @@ def test_a_plan_for_the_two_of_you_is_not_a_reflection(context: str, reply: str)
     # "Let's ..." and "We'll ..." structure the session or promise something: the speaker's
     # own line, as "I'll ..." already was, however much it says "you".
     assert S.analyse(context, reply).main_behaviour == "other"
+
+
+def test_a_line_break_ends_a_sentence_as_a_full_stop_does() -> None:
+    # A line typed without a full stop before the next one was left out of every sentence
+    # feature: two sentences counted as one, the first one's words never classified.
+    context = "My boss yelled at me in front of everyone today."
+    broken = S.analyse(context, "That sounds awful\nWhat did he say")
+    stopped = S.analyse(context, "That sounds awful. What did he say")
+    assert broken.sentences == stopped.sentences == 2
+    assert broken.avg_sentence_length == stopped.avg_sentence_length
+    assert broken.open_questions == stopped.open_questions == 1
+
+
+def test_the_debrief_splits_sentences_at_line_breaks_too() -> None:
+    from coach.scoring.debrief import sentences
+
+    assert sentences("I hear you\nWhat happened next?") == ["I hear you", "What happened next?"]
