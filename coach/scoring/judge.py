@@ -251,7 +251,10 @@ class _Lane:
         finally:
             self.http.event_hooks = hooks
         headers = seen[0].headers.copy()
-        del headers["content-length"]  # each body gets its own
+        # Each body gets its own length; a per-request key (none for OpenAI today) must not
+        # be sent twice.
+        for name in ("content-length", "idempotency-key"):
+            headers.pop(name, None)
         self._template = (seen[0].url, headers, dict(seen[0].extensions))
         return self._template
 
