@@ -158,3 +158,19 @@ async def test_a_lane_fails_as_the_sdk_does(
         await client.close()
     assert outcomes[0] == outcomes[1]
     assert KEY not in outcomes[0][0]
+
+
+async def test_a_lane_never_reuses_a_per_request_idempotency_key() -> None:
+    from coach.scoring.judge import _Lane
+
+    async def stamp(request: httpx.Request) -> None:
+        request.headers["Idempotency-Key"] = f"key-{id(request)}"
+
+    http = openai.DefaultAsyncHttpxClient(event_hooks={"request": [stamp]})
+    client = openai.AsyncOpenAI(api_key=KEY, base_url=BASE, max_retries=0, http_client=http)
+    url, headers, _ = await _Lane(client, http)._capture()
+    assert str(url) == f"{BASE}/chat/completions"
+    assert headers["authorization"] == f"Bearer {KEY}"
+    assert "idempotency-key" not in headers and "content-length" not in headers
+    assert http.event_hooks["request"] == [stamp]  # the capturing hook is gone again
+    await client.close()
