@@ -583,7 +583,7 @@ def _has_content_word(text: str) -> bool:
     for w in _words(text.lower()):
         c = cache.get(w)
         if c is None:
-            c = cache[w] = _content_word(w)
+            c = _remember_content_word(w)
         if c:
             return True
     return False
@@ -613,13 +613,19 @@ def _content_of(tokens: list[str]) -> list[str]:
     for w in tokens:
         c = cache.get(w)
         if c is None:
-            c = _content_word(w)
-            if len(cache) > 200_000:
-                cache.clear()
-            cache[w] = c
+            c = _remember_content_word(w)
         if c:
             out.append(c)
     return out
+
+
+def _remember_content_word(w: str) -> str:
+    """`_content_word(w)`, stored in the bounded `_CONTENT_CACHE` (callers look it up
+    there first: the hit is the hot path)."""
+    if len(_CONTENT_CACHE) > 200_000:
+        _CONTENT_CACHE.clear()
+    c = _CONTENT_CACHE[w] = _content_word(w)
+    return c
 
 
 def said_something_painful(context: str) -> bool:
