@@ -222,7 +222,7 @@ class _Lane:
             response = await self.http.send(request)
         except httpx.TimeoutException as exc:
             raise openai.APITimeoutError(request=request) from exc
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # as the SDK does: anything else failed to connect or read
             raise openai.APIConnectionError(request=request) from exc
         if response.status_code >= 400:
             raise _status_error_from(response)
