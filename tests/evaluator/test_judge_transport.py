@@ -124,8 +124,20 @@ async def test_a_lane_sends_the_request_the_sdk_would(settings: Settings) -> Non
         httpx.ConnectError("[Errno 111] Connection refused"),
         httpx.ReadTimeout("timed out"),
         httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        ValueError("something below httpx went wrong"),
     ],
-    ids=["401", "404", "429", "context", "502-html", "503-empty", "refused", "timeout", "cut"],
+    ids=[
+        "401",
+        "404",
+        "429",
+        "context",
+        "502-html",
+        "503-empty",
+        "refused",
+        "timeout",
+        "cut",
+        "other",
+    ],
 )
 async def test_a_lane_fails_as_the_sdk_does(
     settings: Settings, reply: httpx.Response | Exception
