@@ -182,7 +182,10 @@ def make_client(settings: Settings) -> AsyncOpenAI:
 
 
 class _Captured(Exception):
-    """Raised by the request hook that records a lane's request template (no I/O done)."""
+    """Raised by the request hook that records a lane's request template (no I/O done).
+
+    With `OPENAI_LOG=debug` the SDK logs it once per lane as "Encountered Exception": that
+    is this capture, and nothing was sent."""
 
 
 class _Lane:
