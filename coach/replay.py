@@ -385,7 +385,7 @@ async def _run_async(
                 await pacer.turn()
                 if run.fatal:  # another call found the key bad or the endpoint gone meanwhile
                     return
-            await _score_one(scorer.score, slot, run, give_up_after=max(4, concurrency))
+            await _score_one(scorer.score, slot, run, give_up_after=give_up_after(concurrency))
             progress.advance(failed=slot.error is not None)
 
     workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(slots)))]
@@ -399,7 +399,20 @@ async def _run_async(
 
 
 # Failures that say the endpoint is not there, rather than that one turn went wrong.
-_UNREACHABLE = frozenset({"timeout", "endpoint_down"})
+UNREACHABLE_KINDS = frozenset({"timeout", "endpoint_down"})
+
+
+def give_up_after(concurrency: int) -> int:
+    """How many calls in a row may find the endpoint not there before a run stops: a whole
+    wave of them (each already waited out its retries, a minute each on a hanging server)."""
+    return max(4, concurrency)
+
+
+def gave_up_message(error: str, calls: int) -> str:
+    """What a run says when it stops after `calls` such failures in a row."""
+    if error.endswith("?"):  # an error that says what to check needs no second question
+        return f"{error} Stopped after {calls} such calls in a row."
+    return f"{error} ({calls} calls in a row); stopped. Is the endpoint up?"
 
 
 async def _score_one(
@@ -417,23 +430,16 @@ async def _score_one(
         slot.error = str(exc) or type(exc).__name__
         if _is_fatal(exc):
             run.fatal = slot.error
-        elif getattr(exc, "kind", None) in _UNREACHABLE:
-            # Each such call already waited out its retries (a minute each on a hanging
-            # server): a whole wave of them in a row stops the run instead of going on for
-            # hours; the cache keeps what was scored, a rerun continues.
+        elif getattr(exc, "kind", None) in UNREACHABLE_KINDS:
+            # A wave of them in a row stops the run instead of going on for hours; the cache
+            # keeps what was scored, a rerun continues.
             run.unreachable_streak += 1
             if (
                 give_up_after is not None
                 and run.unreachable_streak >= give_up_after
                 and run.fatal is None  # the first to cross says it; calls in flight end too
             ):
-                n = run.unreachable_streak
-                run.fatal = (
-                    # An error that already says what to check needs no second question.
-                    f"{slot.error} Stopped after {n} such calls in a row."
-                    if slot.error.endswith("?")
-                    else f"{slot.error} ({n} calls in a row); stopped. Is the endpoint up?"
-                )
+                run.fatal = gave_up_message(slot.error, run.unreachable_streak)
     except (OSError, ValueError) as exc:
         slot.error = f"{type(exc).__name__}: {exc}"
 

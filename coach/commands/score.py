@@ -155,17 +155,23 @@ async def score_stream(
     from coach.exitcodes import ExitCode
     from coach.pacing import StartPacer
     from coach.printable import safe_json
+    from coach.replay import UNREACHABLE_KINDS, gave_up_message, give_up_after
     from coach.scoring.factory import close_scorer
     from coach.scoring.types import ScoringError
     from coach.wording import counted
 
+    class GaveUp(ScoringError):
+        """A wave of calls in a row found no endpoint (as `coach replay` stops)."""
+
     gate = asyncio.Semaphore(concurrency)
     failures = 0
+    unreachable_streak = 0
     # Model calls start a call's CPU time apart, as in replay (coach.pacing); a synchronous
     # scorer makes no calls to space out.
     pacer = StartPacer() if concurrency > 1 and not hasattr(scorer, "score_sync") else None
 
     async def one(number: int, raw: bytes) -> dict[str, Any]:
+        nonlocal unreachable_streak
         parsed = parse_line(number, raw)
         if len(parsed) == 2:
             return {"id": parsed[0], "error": parsed[1]}
@@ -178,7 +184,12 @@ async def score_stream(
             except ScoringError as exc:
                 if getattr(exc, "fatal", False):
                     raise
+                if getattr(exc, "kind", None) in UNREACHABLE_KINDS:
+                    unreachable_streak += 1
+                    if unreachable_streak >= give_up_after(concurrency):
+                        raise GaveUp(gave_up_message(str(exc), unreachable_streak)) from None
                 return {"id": ident, "error": f"line {number}: {exc}"}
+            unreachable_streak = 0
         return {"id": ident, **turn.to_dict()}
 
     emitted = 0
@@ -207,8 +218,14 @@ async def score_stream(
         for task in window:
             task.cancel()
         await asyncio.gather(*window, return_exceptions=True)
-        done = f"the {counted(emitted, 'line')} above" if emitted else "no line"
-        error(f"{exc} (stopped; {done} scored)")
+        # The lines written above may hold errors: say how many of them are scores.
+        scored = emitted - failures
+        done = f"{counted(scored, 'line')} above" if scored else "no line"
+        error(
+            f"{exc} ({done} scored)"
+            if isinstance(exc, GaveUp)
+            else f"{exc} (stopped; {done} scored)"
+        )
         return ExitCode.BACKEND
     finally:
         await close_scorer(scorer)

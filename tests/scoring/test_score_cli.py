@@ -349,3 +349,26 @@ def test_model_calls_are_paced_and_heuristic_scores_are_not(
     main([*llm, str(src)])
     assert len(turns) == 6
     capsys.readouterr()
+
+
+def test_an_endpoint_that_is_not_there_stops_the_batch_after_a_wave(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It went on through every line, each waiting out its retries, where replay stops.
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    (home / "config.toml").write_text("max_retries = 0\n", encoding="utf-8")
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": i, "context": "c", "response": f"reply {i}"} for i in range(40)],
+    )
+    with respx.mock(base_url="http://judge.test/v1") as api:
+        route = api.post("/chat/completions").mock(
+            side_effect=httpx.ConnectError("[Errno 111] Connection refused")
+        )
+        llm = ["--base-url", "http://judge.test/v1", "score", "--scorer", "llm"]
+        code = main([*llm, "--concurrency", "2", str(src)])
+    assert code == ExitCode.BACKEND
+    err = capsys.readouterr().err
+    assert "Is the server running? Stopped after 4 such calls in a row. (no line scored)" in err
+    assert route.call_count <= 4 + 2  # the wave, and the calls already in flight
