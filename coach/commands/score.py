@@ -102,7 +102,10 @@ def parse_line(number: int, raw: bytes) -> tuple[Any, str, str] | tuple[Any, str
     try:
         # Strict: an id of NaN or 1e400 would otherwise be echoed as invalid JSON, and a line
         # nested 100,000 deep would raise RecursionError instead of being this line's error.
-        data = strict_json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        if number == 1:
+            text = text.removeprefix("\ufeff")  # a byte-order mark (Windows Notepad's UTF-8)
+        data = strict_json.loads(text)
     except UnicodeDecodeError:
         return None, f"line {number}: not UTF-8 text"
     except ValueError as exc:

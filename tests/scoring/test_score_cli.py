@@ -372,3 +372,13 @@ def test_an_endpoint_that_is_not_there_stops_the_batch_after_a_wave(
     err = capsys.readouterr().err
     assert "Is the server running? Stopped after 4 such calls in a row. (no line scored)" in err
     assert route.call_count <= 4 + 2  # the wave, and the calls already in flight
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "bom.jsonl"
+    line = json.dumps({"id": "t1", "context": "c", "response": "I hear you."})
+    src.write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")
+    assert main(["score", str(src)]) == ExitCode.OK
+    assert [r["id"] for r in output(capsys)] == ["t1"]
