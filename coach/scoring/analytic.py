@@ -114,8 +114,29 @@ _NO_SPANS: list[tuple[int, int]] = []
 _SMALL_TALK_ONLY = re.compile(rf"^\W*(?:(?:{_alt(lx.SMALL_TALK)})(?![\w'])\W*)+$")
 
 # A line break ends a sentence as a full stop does (`$` at each line's end): "That sounds
-# awful\nWhat happened?" is two sentences, not only the second.
+# awful\nWhat happened?" is two sentences, not only the second. Text wrapped at a fixed
+# width is joined back first (`unwrap`).
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|$)|[.!?]+", re.MULTILINE)
+# A line that runs on into the next: no closing punctuation, and the next line goes on in
+# lowercase.
+_RUNS_ON = re.compile(r"^[^\n]*[^\s.!?:;][ \t]*\n(?=[ \t]*[a-z])", re.MULTILINE)
+# Shorter lines are typed as lines (the app's Enter is a new line); longer ones that run on
+# are an e-mail or a transcript wrapped at a fixed width.
+_WRAP_WIDTH = 50
+
+
+def unwrap(text: str) -> str:
+    """`text` with each line break inside a hard-wrapped sentence made a space (the same
+    length, so offsets stay valid): "... since March, and what\nhurts most is ..." is one
+    sentence, as typed on one line."""
+    if "\n" not in text:
+        return text
+    return _RUNS_ON.sub(
+        lambda m: m.group()[:-1] + " " if len(m.group().strip()) >= _WRAP_WIDTH else m.group(),
+        text,
+    )
+
+
 # Possessive: nothing after a token can fail, so there is never anything to backtrack to,
 # and the engine keeps no backtracking state (~13% less time than the plain quantifiers).
 _WORD = re.compile(r"\w++(?:'\w++)*+")
@@ -636,7 +657,7 @@ def said_something_painful(context: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _context(context: str) -> _Context:
-    text = context.replace("’", "'")
+    text = unwrap(context.replace("’", "'"))
     toks = _words(text.lower())
     content = _content_of(toks)
     flat = " " + " ".join(toks) + " " if toks else ""
@@ -749,7 +770,7 @@ class AnalyticScorer:
         its scenario's, so raising the feedback after small talk is not a change of subject.
         """
         # Same-length normalisation keeps offsets valid for the evidence spans.
-        text = response.replace("’", "'")
+        text = unwrap(response.replace("’", "'"))
         ctx = _context(context)
         cues: list[Cue] = []
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from coach.printable import markdown_literal
 from coach.scoring import lexicons as lx
 from coach.scoring.aggregate import ScoredTurn, SessionSummary, Weights, aggregate, flagged
-from coach.scoring.analytic import said_something_painful
+from coach.scoring.analytic import said_something_painful, unwrap
 from coach.scoring.plain import plain_words
 from coach.scoring.rubric import RUBRIC
 from coach.scoring.rubric import render_markdown as render_rubric
@@ -220,7 +220,7 @@ _SWAP_RE = re.compile(
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    return [s.strip() for s in _SENTENCE.findall(unwrap(text)) if s.strip()]
 
 
 def _norm(text: str) -> str:

@@ -710,3 +710,44 @@ def test_the_debrief_splits_sentences_at_line_breaks_too() -> None:
     from coach.scoring.debrief import sentences
 
     assert sentences("I hear you\nWhat happened next?") == ["I hear you", "What happened next?"]
+
+
+def test_text_wrapped_at_a_fixed_width_scores_as_typed_on_one_line() -> None:
+    # An e-mail or a transcript wrapped at ~80 columns breaks lines inside sentences: those
+    # breaks are not sentence ends (they halved the average sentence length).
+    context = "I'm exhausted. I've been covering for Sam since March and nobody notices."
+    one_line = (
+        "It sounds like you have been carrying the work of two people since March, and what "
+        "hurts most is that nobody has noticed how much you are putting in. What would help "
+        "you most this week?"
+    )
+    wrapped = (
+        "It sounds like you have been carrying the work of two people since March, and what\n"
+        "hurts most is that nobody has noticed how much you are putting in. What would help\n"
+        "you most this week?"
+    )
+    assert S.analyse(context, wrapped).sentences == S.analyse(context, one_line).sentences == 2
+
+    def marks(ts: TurnScore) -> list[tuple[float, str, list[tuple[int, int, str]]]]:
+        # Evidence quotes the reply as written (with its line breaks): compare where and what.
+        return [
+            (sk.score, sk.tip, [(e.start, e.end, e.label) for e in sk.evidence])
+            for sk in (ts.empathy, ts.active_listening, ts.clarity)
+        ]
+
+    assert marks(S.score_sync(context, wrapped)) == marks(S.score_sync(context, one_line))
+
+
+def test_unwrap_joins_only_lines_that_run_on() -> None:
+    from coach.scoring.analytic import unwrap
+
+    long_line = "It sounds like you have been carrying the work of two people since March"
+    assert unwrap(f"{long_line}\nand nobody noticed") == f"{long_line} and nobody noticed"
+    kept = [
+        "Thanks for coming\nit sounds heavy",  # a short line is typed as a line
+        f"{long_line}\nWhat would help?",  # the next line starts a sentence
+        f"{long_line}.\nand then",  # the line ends one
+    ]
+    for text in kept:
+        assert unwrap(text) == text
+    assert len(unwrap(f"{long_line}\n\nand more")) == len(f"{long_line}\n\nand more")
