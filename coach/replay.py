@@ -102,8 +102,8 @@ class ReplayRun:
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
     calls: int = 0  # scorer calls actually made (cache misses)
-    # Requests that reached a model endpoint (the judge's retries included, identical turns
-    # once); None when no scorer talks to one, or the Batch API carried them.
+    # Requests sent to a model endpoint, each attempt counted (the judge's retries included,
+    # identical turns once); None when no scorer talks to one, or the Batch API carried them.
     model_requests: int | None = None
     unreachable_streak: int = 0  # judge calls in a row that timed out or found no server
     interrupted: bool = False

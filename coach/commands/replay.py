@@ -283,7 +283,11 @@ def _run(args: argparse.Namespace) -> int:
             if cached
             else "the heuristic scorer keeps no cache, so running again starts over"
         )
-        print(f"\ninterrupted after {done} of {total} turn scores; {again}", file=sys.stderr)
+        # The progress bar counted failed turns as done: say them too, or "2/12, 2 failed"
+        # above reads against "0 of 12" here.
+        failed = len(run.failed_turns)
+        also = f" ({failed} failed)" if failed else ""
+        print(f"\ninterrupted after {done} of {total} turn scores{also}; {again}", file=sys.stderr)
         return ExitCode.INTERRUPTED
 
     text = render(run, fmt)

@@ -639,3 +639,27 @@ def test_a_judge_on_this_machine_gets_one_call_at_a_time_unless_asked(
     capsys.readouterr()
     assert endpoint.calls >= 5  # enough turns to fill three lanes
     assert endpoint.peak == peak
+
+
+def test_ctrl_c_mid_run_counts_the_failed_turns_too(
+    files: list[Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The progress bar showed "2/12 ... 2 failed" above "interrupted after 0 of 12".
+    import coach.replay
+    from coach.importers import Turn
+    from coach.replay import TurnResult
+
+    async def interrupted(*args: object, run: coach.replay.ReplayRun, **kwargs: object) -> None:
+        turn = Turn("L1", 1, "c", "r")
+        run.files_read = True
+        run.results = [
+            TurnResult(0, turn, "heuristic", error="the judge's endpoint is rate limiting"),
+            TurnResult(0, turn, "heuristic", error="the judge's endpoint is rate limiting"),
+            TurnResult(0, turn, "heuristic"),
+        ]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(coach.replay, "replay_files", interrupted)
+    assert main(["replay", *map(str, files), "--quiet"]) == ExitCode.INTERRUPTED
+    err = capsys.readouterr().err
+    assert "interrupted after 0 of 3 turn scores (2 failed); " in err
