@@ -296,14 +296,15 @@ class ClientLanes:
 
     def __init__(self, client: AsyncOpenAI, *, spawn: bool = True) -> None:
         self.client = client
-        self._spawn = spawn
-        self._free: list[_Lane] = [] if spawn else [_Lane(client)]
+        # A caller's client is the one lane, used as it is; otherwise lanes are made here.
+        self._only: _Lane | None = None if spawn else _Lane(client)
+        self._free: list[_Lane] = []
         self._made: list[_Lane] = []
         self._tls: Any = None
 
     @property
     def size(self) -> int:
-        return len(self._made) if self._spawn else 1
+        return 1 if self._only is not None else len(self._made)
 
     def _new_lane(self) -> _Lane:
         import httpx
@@ -321,8 +322,8 @@ class ClientLanes:
 
     @contextlib.asynccontextmanager
     async def lane(self) -> AsyncIterator[_Lane]:
-        if not self._spawn:  # a caller-supplied client: use it as it is, make no copies
-            yield self._free[0]
+        if self._only is not None:  # a caller-supplied client: make no copies
+            yield self._only
             return
         lane = self._free.pop() if self._free else self._new_lane()  # warmest first
         try:
@@ -333,8 +334,7 @@ class ClientLanes:
     async def aclose(self) -> None:
         """Close the lanes made here (the original client belongs to whoever made it)."""
         made, self._made = self._made, []
-        if self._spawn:
-            self._free = []
+        self._free = []
         for lane in made:
             await lane.client.close()
 
@@ -834,11 +834,10 @@ class JsonChat:
         while True:
             retry_after: float | None = None
             try:
-                # The SDK's documented raw route (`client.post(..., cast_to=httpx.Response)`):
-                # same auth, timeouts and APIStatusError/APITimeoutError as
-                # `chat.completions.create`, without walking the request through the SDK's
-                # TypedDict transform and the reply through its pydantic models, which cost
-                # more CPU per call than everything else in a bulk replay together.
+                # A raw POST (`_Lane.post`): same auth, timeouts and APIStatusError /
+                # APITimeoutError as `chat.completions.create`, without walking the request
+                # through the SDK's TypedDict transform and the reply through its pydantic
+                # models, which cost more CPU per call than everything else in a bulk replay.
                 self.requests += 1
                 async with self.lanes.lane() as lane:
                     resp = await lane.post(content)
