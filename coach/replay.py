@@ -399,7 +399,12 @@ async def _run_async(
 
 
 # Failures that say the endpoint is not there, rather than that one turn went wrong.
-UNREACHABLE_KINDS = frozenset({"timeout", "endpoint_down"})
+_UNREACHABLE_KINDS = frozenset({"timeout", "endpoint_down"})
+
+
+def found_no_endpoint(exc: BaseException) -> bool:
+    """Whether a failed call timed out or found no server (after its retries)."""
+    return getattr(exc, "kind", None) in _UNREACHABLE_KINDS
 
 
 def give_up_after(concurrency: int) -> int:
@@ -430,7 +435,7 @@ async def _score_one(
         slot.error = str(exc) or type(exc).__name__
         if _is_fatal(exc):
             run.fatal = slot.error
-        elif getattr(exc, "kind", None) in UNREACHABLE_KINDS:
+        elif found_no_endpoint(exc):
             # A wave of them in a row stops the run instead of going on for hours; the cache
             # keeps what was scored, a rerun continues.
             run.unreachable_streak += 1

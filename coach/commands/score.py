@@ -158,7 +158,7 @@ async def score_stream(
     from coach.exitcodes import ExitCode
     from coach.pacing import StartPacer
     from coach.printable import safe_json
-    from coach.replay import UNREACHABLE_KINDS, gave_up_message, give_up_after
+    from coach.replay import found_no_endpoint, gave_up_message, give_up_after
     from coach.scoring.factory import close_scorer
     from coach.scoring.types import ScoringError
     from coach.wording import counted
@@ -187,7 +187,7 @@ async def score_stream(
             except ScoringError as exc:
                 if getattr(exc, "fatal", False):
                     raise
-                if getattr(exc, "kind", None) in UNREACHABLE_KINDS:
+                if found_no_endpoint(exc):
                     unreachable_streak += 1
                     if unreachable_streak >= give_up_after(concurrency):
                         raise GaveUp(gave_up_message(str(exc), unreachable_streak)) from None
